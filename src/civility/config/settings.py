@@ -215,3 +215,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"civility": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
+
+AUTH_USER_MODEL = "accounts.User"
+
+# Each app contributes its own settings, so apps can evolve without editing this module.
+from civility.accounts.conf import *  # noqa: E402, F403
+from civility.news.conf import *  # noqa: E402, F403
+from civility.discussion.conf import *  # noqa: E402, F403
+from civility.moderation.conf import *  # noqa: E402, F403
+from civility.notifications.conf import *  # noqa: E402, F403

@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "civility.accounts.middleware.ConsentMiddleware",
 ]
 
 ROOT_URLCONF = "civility.config.urls"

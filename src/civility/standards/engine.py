@@ -1,23 +1,31 @@
 """The engine: analyse each comment once, run every detector, decide by the policy.
 
 Order of work for a batch (``check_many``):
-1. analyse every comment (normalised text, tokens, language, static embedding);
-2. run cheap detectors, and the first stage (``screen``) of embedding detectors;
-3. embed, in one batch, only the comments some detector could not settle;
-4. run the second stage (``detect``) of those detectors;
-5. turn scores into a decision with the policy's thresholds.
+1. refuse comments over the policy's ``max_length`` (:class:`TextTooLong`) before any work;
+2. analyse every comment (normalised text, tokens, language, static embedding);
+3. run cheap detectors, and the first stage (``screen``) of embedding detectors;
+4. embed, in one batch, only the comments some detector could not settle;
+5. run the second stage (``detect``) of those detectors;
+6. turn scores into a decision with the policy's thresholds.
+
+With ``cascade=False`` step 3 skips ``screen``: every comment takes the full model, which is
+how ``civility evaluate --no-cascade`` shows what the cascade costs in accuracy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import re
+from collections import OrderedDict, deque
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from civility import __version__
 from civility.standards.analysis import Analysis, analyse
 from civility.standards.detectors import Detector
 from civility.standards.policy import Policy, default_policy
-from civility.standards.rules import RULES, RULES_BY_SLUG
+from civility.standards.rules import RULES
 from civility.standards.types import (
     Comment,
     Context,
@@ -30,45 +38,165 @@ from civility.standards.types import (
     Verdict,
 )
 
+logger = logging.getLogger(__name__)
+
 ENGINE_VERSION = f"civility-standards/{__version__}"
+DEFAULT_BATCH_SIZE = 256
+
+# Lone surrogates are valid in a Python str (JSON "\ud800" decodes to one) but not in UTF-8:
+# the tokenizer and any UTF-8 output would fail on them. Replacing each with U+FFFD keeps the
+# length, so evidence offsets still index the caller's text.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class InMemoryContext:
-    """A :class:`Context` over a list held in memory (tests, the CLI's stream)."""
+    """A bounded :class:`Context` held in memory: the CLI's window over its stream, and tests.
 
-    def __init__(self, comments: Sequence[RecentComment] = ()) -> None:
-        self._comments: list[RecentComment] = list(comments)
+    It keeps the last ``max_comments`` comments (oldest dropped first), indexed by author so
+    the flood rule's per-author look-ups stay cheap. A look-back walks from the newest entry
+    and stops once it meets entries older than ``since`` (a few in a row, to tolerate streams
+    whose timestamps are only roughly in order), so each query costs the size of the time
+    window, not of the whole history.
 
-    def add(self, comment: RecentComment) -> None:
-        self._comments.append(comment)
+    ``before(position)`` gives a view that shows only the comments added before the one at
+    ``position`` (as returned by :meth:`add`). The CLI adds a whole batch first and then judges
+    each comment against the view of what came before it, so verdicts do not depend on the
+    batch size.
+    """
+
+    STALE_RUN = 32  # consecutive entries older than `since` that end a look-back
+
+    def __init__(
+        self, comments: Iterable[RecentComment] = (), *, max_comments: int = 20_000
+    ) -> None:
+        if max_comments <= 0:
+            raise ValueError("max_comments must be positive")
+        self.max_comments = max_comments
+        self._entries: deque[tuple[int, RecentComment]] = deque()
+        self._by_author: OrderedDict[str, deque[tuple[int, RecentComment]]] = OrderedDict()
+        self._next_position = 0
+        for comment in comments:
+            self.add(comment)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def add(self, comment: RecentComment) -> int:
+        """Remember ``comment``; return its position in the stream."""
+        if len(self._entries) >= self.max_comments:
+            _, oldest = self._entries.popleft()
+            authored = self._by_author.get(oldest.author_id)
+            if authored:
+                authored.popleft()  # insertion order is shared, so it is the author's oldest too
+                if not authored:
+                    del self._by_author[oldest.author_id]
+        position = self._next_position
+        self._next_position += 1
+        entry = (position, comment)
+        self._entries.append(entry)
+        self._by_author.setdefault(comment.author_id, deque()).append(entry)
+        return position
 
     def recent_comments(
         self, *, since: datetime, author_id: str | None = None, limit: int = 500
     ) -> Sequence[RecentComment]:
-        matches = [
-            c for c in self._comments
-            if c.created_at >= since and (author_id is None or c.author_id == author_id)
-        ]
-        matches.sort(key=lambda c: c.created_at, reverse=True)
-        return matches[:limit]
+        return self._query(since=since, author_id=author_id, limit=limit, before=None)
+
+    def before(self, position: int) -> Context:
+        return _ContextView(self, position)
+
+    def _query(
+        self, *, since: datetime, author_id: str | None, limit: int, before: int | None
+    ) -> list[RecentComment]:
+        if author_id is None:
+            pool: Iterable[tuple[int, RecentComment]] = self._entries
+        else:
+            pool = self._by_author.get(author_id, ())
+        matches: list[RecentComment] = []
+        stale = 0
+        for position, comment in reversed(pool):  # type: ignore[call-overload]
+            if before is not None and position >= before:
+                continue
+            if _aware(comment.created_at) < _aware(since):
+                stale += 1
+                if stale >= self.STALE_RUN:
+                    break
+                continue
+            stale = 0
+            matches.append(comment)
+            if len(matches) >= limit:
+                break
+        matches.sort(key=lambda c: _aware(c.created_at), reverse=True)
+        return matches
 
 
-EMPTY_CONTEXT = InMemoryContext()
+class _ContextView:
+    """What one comment of a stream may see: the comments added before it."""
+
+    def __init__(self, context: InMemoryContext, position: int) -> None:
+        self._context = context
+        self._position = position
+
+    def recent_comments(
+        self, *, since: datetime, author_id: str | None = None, limit: int = 500
+    ) -> Sequence[RecentComment]:
+        return self._context._query(
+            since=since, author_id=author_id, limit=limit, before=self._position
+        )
+
+
+def _aware(moment: datetime) -> datetime:
+    """Naive datetimes are taken as UTC, so naive and aware timestamps compare."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+EMPTY_CONTEXT: Context = InMemoryContext(max_comments=1)
 
 
 def build_detectors(policy: Policy) -> list[Detector]:
-    """Instantiate every detector family the engine ships."""
+    """Instantiate every detector family available, in registry order."""
     from civility.standards.detectors import registry
 
-    return [factory(policy) for factory in registry.DETECTORS]
+    return [factory(policy) for factory in registry.detector_factories()]
+
+
+def scrub(text: str) -> str:
+    """Make ``text`` safe for UTF-8 consumers without moving any character offset."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub("\ufffd", text)
+    return text
 
 
 class Engine:
-    def __init__(self, policy: Policy | None = None, *, cascade: bool = True) -> None:
+    """Judge comments against a :class:`Policy`.
+
+    ``strict=True`` lets a detector's exception propagate (tests use it so bugs surface);
+    by default a failing detector is logged and its rules are marked unavailable, which holds
+    the comment for a moderator: an accepted comment always reaches a decision.
+    """
+
+    def __init__(
+        self,
+        policy: Policy | None = None,
+        *,
+        cascade: bool = True,
+        strict: bool = False,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
+        if batch_size <= 0:
+            raise ValueError("batch_size must be positive")
         self.policy = policy or default_policy()
         self.cascade = cascade
+        self.strict = strict
+        self.batch_size = batch_size
         self.detectors = build_detectors(self.policy)
-        self._needs_embedding = any(d.uses_embedding for d in self.detectors)
+        # A family whose every rule is switched off is not run at all; its rules score 0.
+        self._active = [
+            d for d in self.detectors if any(self.policy.rule(s).enabled for s in d.slugs)
+        ]
+        self._needs_embedding = any(d.uses_embedding for d in self._active)
 
     @property
     def version(self) -> str:
@@ -77,36 +205,127 @@ class Engine:
     def check(self, comment: Comment, context: Context | None = None) -> Verdict:
         return self.check_many([comment], context)[0]
 
-    def check_many(self, comments: Sequence[Comment], context: Context | None = None) -> list[Verdict]:
-        context = context or EMPTY_CONTEXT
+    def check_many(
+        self,
+        comments: Sequence[Comment],
+        context: Context | None = None,
+        *,
+        contexts: Sequence[Context] | None = None,
+    ) -> list[Verdict]:
+        """Judge ``comments``; verdicts come back in the same order.
+
+        Give either one ``context`` for the whole batch, or ``contexts``, one per comment
+        (the CLI's stream view). Raises :class:`TextTooLong` before doing any work if one
+        comment exceeds the policy's ``max_length``.
+        """
+        if contexts is not None and len(contexts) != len(comments):
+            raise ValueError("contexts must have one entry per comment")
+        self.validate(comments)
+        shared = context or EMPTY_CONTEXT
+        verdicts: list[Verdict] = []
+        for start in range(0, len(comments), self.batch_size):
+            chunk = comments[start : start + self.batch_size]
+            chunk_contexts = (
+                list(contexts[start : start + self.batch_size])
+                if contexts is not None
+                else [shared] * len(chunk)
+            )
+            verdicts.extend(self._check_chunk(chunk, chunk_contexts))
+        return verdicts
+
+    def validate(self, comments: Iterable[Comment]) -> None:
+        """Raise :class:`TextTooLong` for the first comment over ``max_length``."""
+        limit = self.policy.max_length
         for comment in comments:
-            if len(comment.text) > self.policy.max_length:
+            if len(comment.text) > limit:
+                label = f"comment {comment.id!r}" if comment.id else "comment"
                 raise TextTooLong(
-                    f"comment is {len(comment.text)} characters; the maximum is {self.policy.max_length}"
+                    f"{label} is {len(comment.text):,} characters long; the policy allows at "
+                    f"most {limit:,} (max_length)"
                 )
-        analyses = [analyse(comment) for comment in comments]
+
+    # -- one chunk -------------------------------------------------------------------------
+
+    def _check_chunk(self, comments: Sequence[Comment], contexts: list[Context]) -> list[Verdict]:
+        analyses = [analyse(self._clean(comment)) for comment in comments]
         self._prepare(analyses)
         findings: list[dict[str, Finding]] = [{} for _ in analyses]
-        deferred: list[tuple[int, Detector]] = []
-        for index, analysis in enumerate(analyses):
-            for detector in self.detectors:
-                if detector.uses_embedding:
-                    screened = detector.screen(analysis, context) if self.cascade else None
-                    if screened is None:
-                        deferred.append((index, detector))
-                        continue
-                    findings[index].update(screened)
-                else:
-                    findings[index].update(detector.detect(analysis, context))
-        if deferred:
-            self._embed([analyses[i] for i in sorted({i for i, _ in deferred})])
-            for index, detector in deferred:
-                findings[index].update(detector.detect(analyses[index], context))
-        deferred_indices = {i for i, _ in deferred}
+        deferred: dict[int, list[int]] = {}  # detector index -> comment indices
+        everyone = list(range(len(analyses)))
+        for number, detector in enumerate(self._active):
+            if not detector.uses_embedding:
+                self._merge(
+                    findings, everyone, self._run(detector, "detect", everyone, analyses, contexts)
+                )
+                continue
+            if not self.cascade:
+                deferred[number] = everyone
+                continue
+            screened = self._run(detector, "screen", everyone, analyses, contexts)
+            settled = [i for i, found in zip(everyone, screened, strict=True) if found is not None]
+            self._merge(findings, settled, [screened[i] for i in settled])
+            unsettled = [i for i in everyone if screened[i] is None]
+            if unsettled:
+                deferred[number] = unsettled
+        full_stage = sorted({i for indices in deferred.values() for i in indices})
+        if full_stage:
+            self._embed([analyses[i] for i in full_stage])
+            for number, indices in deferred.items():
+                detector = self._active[number]
+                self._merge(
+                    findings, indices, self._run(detector, "detect", indices, analyses, contexts)
+                )
+        in_full_stage = set(full_stage)
         return [
-            self._decide(analysis, found, stage="full" if i in deferred_indices else "screen")
+            self._decide(analysis, found, stage="full" if i in in_full_stage else "screen")
             for i, (analysis, found) in enumerate(zip(analyses, findings, strict=True))
         ]
+
+    @staticmethod
+    def _clean(comment: Comment) -> Comment:
+        safe = scrub(comment.text)
+        parent = scrub(comment.parent_text)
+        if safe is comment.text and parent is comment.parent_text:
+            return comment
+        return replace(comment, text=safe, parent_text=parent)
+
+    def _run(
+        self,
+        detector: Detector,
+        stage: str,
+        indices: list[int],
+        analyses: list[Analysis],
+        contexts: list[Context],
+    ) -> list[dict[str, Finding] | None]:
+        batch = [analyses[i] for i in indices]
+        batch_contexts = [contexts[i] for i in indices]
+        try:
+            if stage == "screen":
+                return list(detector.screen_many(batch, batch_contexts))
+            return list(detector.detect_many(batch, batch_contexts))
+        except Exception:
+            if self.strict:
+                raise
+            logger.exception("detector %s failed in %s", type(detector).__name__, stage)
+            failed = {
+                slug: Finding(
+                    score=0.0,
+                    evidence=[Evidence(slug, "this rule could not be checked (internal error)")],
+                    available=False,
+                )
+                for slug in detector.slugs
+            }
+            return [dict(failed) for _ in indices]
+
+    @staticmethod
+    def _merge(
+        findings: list[dict[str, Finding]],
+        indices: list[int],
+        results: Sequence[dict[str, Finding] | None],
+    ) -> None:
+        for index, found in zip(indices, results, strict=True):
+            if found:
+                findings[index].update(found)
 
     def _prepare(self, analyses: list[Analysis]) -> None:
         """Fill the parts of the analysis every detector may read (language, static vector)."""
@@ -119,7 +338,9 @@ class Engine:
     def _embed(self, analyses: list[Analysis]) -> None:
         from civility.standards import embedding
 
-        embedding.annotate_full([a for a in analyses if a.embedding is None])
+        missing = [a for a in analyses if a.embedding is None]
+        if missing:
+            embedding.annotate_full(missing)
 
     def _decide(self, analysis: Analysis, findings: dict[str, Finding], *, stage: str) -> Verdict:
         results: dict[str, RuleResult] = {}
@@ -127,12 +348,14 @@ class Engine:
         decision = Decision.PUBLISH
         for rule in RULES:
             settings = self.policy.rule(rule.slug)
-            finding = findings.get(rule.slug, Finding(score=0.0))
-            score = min(1.0, max(0.0, float(finding.score)))
-            fired = settings.enabled and score >= settings.queue
+            finding = findings.get(rule.slug)
+            if finding is None:
+                finding = Finding(score=0.0)
+            score = _clamp(finding.score)
+            fired = settings.enabled and finding.available and score >= settings.queue
             results[rule.slug] = RuleResult(
                 slug=rule.slug,
-                number=RULES_BY_SLUG[rule.slug].number,
+                number=rule.number,
                 score=score,
                 queue_threshold=settings.queue,
                 reject_threshold=settings.reject,
@@ -142,14 +365,17 @@ class Engine:
             )
             if not settings.enabled:
                 continue
-            if fired:
+            if not finding.available:
+                # The rule cannot judge this comment: a person must, so hold it.
+                evidence.extend(finding.evidence or [_unavailable_evidence(rule.slug, analysis)])
+                if decision is Decision.PUBLISH:
+                    decision = Decision.QUEUE
+            elif fired:
                 evidence.extend(finding.evidence)
-                if score >= settings.reject and finding.available:
+                if score >= settings.reject:
                     decision = Decision.REJECT
                 elif decision is Decision.PUBLISH:
                     decision = Decision.QUEUE
-            elif not finding.available and decision is Decision.PUBLISH:
-                decision = Decision.QUEUE
         return Verdict(
             decision=decision,
             results=results,
@@ -159,6 +385,24 @@ class Engine:
             language=analysis.language,
             stage=stage,
         )
+
+
+def _clamp(score: object) -> float:
+    """Scores are floats in [0, 1]; NaN (a broken model) counts as 0, never as a pass-through."""
+    try:
+        value = float(score)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+    if value != value:  # NaN
+        return 0.0
+    return min(1.0, max(0.0, value))
+
+
+def _unavailable_evidence(slug: str, analysis: Analysis) -> Evidence:
+    language = analysis.language or "unknown"
+    return Evidence(
+        slug, f"this rule cannot judge text in language '{language}'; held for a moderator"
+    )
 
 
 def now() -> datetime:

@@ -104,8 +104,18 @@ class RuleResult:
     queue_threshold: float
     reject_threshold: float
     enabled: bool
-    fired: bool  # enabled and score >= queue_threshold
-    available: bool = True
+    fired: bool  # enabled, available and score >= queue_threshold
+    available: bool = True  # False: the rule could not judge this comment; it was held instead
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "score": round(self.score, 4),
+            "queue": self.queue_threshold,
+            "reject": self.reject_threshold,
+            "enabled": self.enabled,
+            "fired": self.fired,
+            "available": self.available,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +133,13 @@ class Verdict:
         return [slug for slug, result in self.results.items() if result.fired]
 
     @property
+    def unavailable(self) -> list[str]:
+        """Enabled rules that could not judge this comment (they hold it for a moderator)."""
+        return [
+            slug for slug, result in self.results.items() if result.enabled and not result.available
+        ]
+
+    @property
     def scores(self) -> dict[str, float]:
         return {slug: result.score for slug, result in self.results.items()}
 
@@ -132,11 +149,17 @@ class Verdict:
             "rules": self.fired,
             "scores": {slug: round(score, 4) for slug, score in self.scores.items()},
             "evidence": [item.to_dict() for item in self.evidence],
+            "unavailable": self.unavailable,
             "language": self.language,
+            "stage": self.stage,
             "engine_version": self.engine_version,
             "policy_version": self.policy_version,
             "thresholds": {
-                slug: {"queue": r.queue_threshold, "reject": r.reject_threshold, "enabled": r.enabled}
+                slug: {
+                    "queue": r.queue_threshold,
+                    "reject": r.reject_threshold,
+                    "enabled": r.enabled,
+                }
                 for slug, r in self.results.items()
             },
         }

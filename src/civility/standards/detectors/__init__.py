@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from civility.standards.analysis import Analysis
@@ -20,6 +21,14 @@ class Detector:
     of the cascade: from ``analysis.static_vector`` and lexicons, return findings when sure, or
     ``None`` to ask for the full embedding. The engine then sets ``analysis.embedding`` (in
     batches) and calls :meth:`detect`.
+
+    The engine calls the ``*_many`` forms with a whole batch; override them when batching pays
+    (a learned head is one matrix product for the batch instead of one per comment). Each
+    ``contexts[i]`` belongs to ``analyses[i]``: it shows the recent comments that comment may
+    see (in a stream, the ones read before it).
+
+    A finding with ``available=False`` says the rule cannot judge this comment (for example
+    its language); the engine then holds the comment for a moderator instead of deciding.
     """
 
     slugs: ClassVar[tuple[str, ...]] = ()
@@ -33,3 +42,13 @@ class Detector:
 
     def detect(self, analysis: Analysis, context: Context) -> dict[str, Finding]:
         raise NotImplementedError
+
+    def screen_many(
+        self, analyses: Sequence[Analysis], contexts: Sequence[Context]
+    ) -> list[dict[str, Finding] | None]:
+        return [self.screen(a, c) for a, c in zip(analyses, contexts, strict=True)]
+
+    def detect_many(
+        self, analyses: Sequence[Analysis], contexts: Sequence[Context]
+    ) -> list[dict[str, Finding]]:
+        return [self.detect(a, c) for a, c in zip(analyses, contexts, strict=True)]

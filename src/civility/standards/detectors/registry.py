@@ -1,10 +1,96 @@
-"""The detector families the engine runs, in order. Each entry builds one detector."""
+"""The detector families the engine runs, in order: cheap ones first.
+
+Each entry is the dotted path of a :class:`~civility.standards.detectors.Detector` subclass.
+The order matters twice: cheap detectors run before the ones that need the full sentence
+embedding, and when two families score the same slug the later one wins (a learned head
+refines a lexicon, never the other way round).
+
+While the families are being written, a module that does not exist yet is skipped (and logged
+once) unless the registry is *strict*. Only a missing module is forgiven: a module that exists
+but fails to import, or lacks its class, is a bug and raises. The shipped engine is strict
+(``STRICT = True`` or ``CIVILITY_STRICT_DETECTORS=1``), so a missing family can never silently
+turn a rule off.
+"""
 
 from __future__ import annotations
 
+import importlib
+import logging
+import os
 from collections.abc import Callable
 
 from civility.standards.detectors import Detector
 from civility.standards.policy import Policy
 
-DETECTORS: list[Callable[[Policy], Detector]] = []
+logger = logging.getLogger(__name__)
+
+# Cheap first: lexicons and regular expressions, then the cross-comment rules, then the
+# families that read the sentence embedding.
+DETECTOR_PATHS: tuple[str, ...] = (
+    "civility.standards.detectors.profanity.ProfanityDetector",
+    "civility.standards.detectors.privacy.PrivacyDetector",
+    "civility.standards.detectors.links.MalwareLinkDetector",
+    "civility.standards.detectors.style.ShoutingDetector",
+    "civility.standards.detectors.foreign.ForeignLanguageDetector",
+    "civility.standards.detectors.crowd.FlashMobDetector",
+    "civility.standards.detectors.crowd.FloodDetector",
+    "civility.standards.detectors.learned.LearnedDetector",
+    "civility.standards.detectors.topic.OffTopicDetector",
+)
+
+# Flip to True once every family has landed; the environment variable forces it in CI.
+STRICT = False
+
+DetectorFactory = Callable[[Policy], Detector]
+
+_reported_missing: set[str] = set()
+
+
+class DetectorImportError(ImportError):
+    """A registered detector family cannot be loaded."""
+
+
+def is_strict() -> bool:
+    return STRICT or os.environ.get("CIVILITY_STRICT_DETECTORS", "") not in ("", "0", "false")
+
+
+def _load(path: str, *, strict: bool) -> DetectorFactory | None:
+    module_name, _, class_name = path.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        # Forgive only the family's own module being absent, never a missing dependency
+        # inside it (that would hide a broken install).
+        if exc.name != module_name or strict:
+            raise
+        if module_name not in _reported_missing:
+            _reported_missing.add(module_name)
+            logger.warning("detector family %s is not available yet; its rules score 0", path)
+        return None
+    factory = getattr(module, class_name, None)
+    if factory is None:
+        raise DetectorImportError(f"{module_name} has no {class_name}")
+    if not (isinstance(factory, type) and issubclass(factory, Detector)):
+        raise DetectorImportError(f"{path} is not a Detector subclass")
+    return factory
+
+
+def detector_factories(*, strict: bool | None = None) -> list[DetectorFactory]:
+    """The factories of every available family, in registry order."""
+    strict = is_strict() if strict is None else strict
+    factories = [_load(path, strict=strict) for path in DETECTOR_PATHS]
+    return [factory for factory in factories if factory is not None]
+
+
+def missing_families() -> list[str]:
+    """Dotted paths of the registered families whose module does not exist (yet)."""
+    missing = []
+    for path in DETECTOR_PATHS:
+        module_name = path.rpartition(".")[0]
+        try:
+            importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            missing.append(path)
+    return missing

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from civility.standards.text import FoundUrl, Skeleton, extract_urls, skeleton
 from civility.standards.types import Comment
 
 _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
@@ -14,7 +15,9 @@ _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
 
 def normalise(text: str) -> str:
     """NFKC, invisible characters removed, case folded. Detectors with span evidence use
-    ``civility.standards.text`` for offset-preserving forms instead."""
+    :attr:`Analysis.skeleton` (``civility.standards.text``) for offset-preserving forms."""
+    if text.isascii():
+        return text.lower()  # NFKC and casefold are the identity/lower() on ASCII
     text = unicodedata.normalize("NFKC", text)
     return "".join(ch for ch in text if ch not in _INVISIBLE).casefold()
 
@@ -30,13 +33,35 @@ class Analysis:
     # Full sentence embedding (second stage); set by the engine, in batches, only when a
     # detector's screen() could not settle the comment, or when the cascade is off.
     embedding: np.ndarray | None = None
-    cache: dict[str, object] = field(default_factory=dict)  # per-comment scratch shared by detectors
+    cache: dict[str, object] = field(
+        default_factory=dict
+    )  # per-comment scratch shared by detectors
 
     @property
     def text(self) -> str:
         return self.comment.text
 
+    @property
+    def skeleton(self) -> Skeleton:
+        """The disguise-stripped form with offsets back to ``text`` (computed once)."""
+        cached = self.cache.get("text:skeleton")
+        if not isinstance(cached, Skeleton):
+            cached = skeleton(self.comment.text)
+            self.cache["text:skeleton"] = cached
+        return cached
+
+    @property
+    def urls(self) -> list[FoundUrl]:
+        """Links in the original text, with spans (computed once)."""
+        cached = self.cache.get("text:urls")
+        if not isinstance(cached, list):
+            cached = extract_urls(self.comment.text)
+            self.cache["text:urls"] = cached
+        return cached
+
 
 def analyse(comment: Comment) -> Analysis:
     normalised = normalise(comment.text)
-    return Analysis(comment=comment, normalised=normalised, tokens=normalised.split())
+    analysis = Analysis(comment=comment, normalised=normalised, tokens=normalised.split())
+    analysis.cache["text:skeleton"] = skeleton(comment.text)
+    return analysis

@@ -12,17 +12,29 @@ from pathlib import Path
 
 VARIABLES: dict[str, tuple[str, str]] = {
     "CIVILITY_DATA_DIR": ("./var", "SQLite database, generated keys, uploaded media."),
-    "CIVILITY_DATABASE_URL": ("sqlite:///<data dir>/civility.sqlite3", "Database URL (postgres://... for PostgreSQL)."),
+    "CIVILITY_DATABASE_URL": (
+        "sqlite:///<data dir>/civility.sqlite3",
+        "Database URL (postgres://... for PostgreSQL).",
+    ),
     "CIVILITY_REDIS_URL": ("(unset)", "Redis URL: cache, sessions and Celery broker when set."),
-    "CIVILITY_BROKER_URL": ("CIVILITY_REDIS_URL", "Celery broker; tasks run inline when neither is set."),
+    "CIVILITY_BROKER_URL": (
+        "CIVILITY_REDIS_URL",
+        "Celery broker; tasks run inline when neither is set.",
+    ),
     "CIVILITY_SECRET_KEY": ("generated into <data dir>/secret_key", "Django secret key."),
     "CIVILITY_DEBUG": ("false", "Development mode: debug pages, no HTTPS requirements."),
-    "CIVILITY_PRODUCTION": ("false", "Production mode: HTTPS-only cookies, HSTS, secure proxy header."),
+    "CIVILITY_PRODUCTION": (
+        "false",
+        "Production mode: HTTPS-only cookies, HSTS, secure proxy header.",
+    ),
     "CIVILITY_ALLOWED_HOSTS": ("127.0.0.1,localhost", "Comma-separated host names served."),
     "CIVILITY_SITE_LANGUAGES": ("en", "Comma-separated majority languages of the site (rule 20)."),
     "CIVILITY_EMAIL_URL": ("console:", "smtp://user:pass@host:port, smtp+tls://..., or console:."),
     "CIVILITY_DEFAULT_FROM_EMAIL": ("Civility <noreply@localhost>", "Sender of outgoing mail."),
-    "CIVILITY_SITE_URL": ("http://127.0.0.1:8000", "Public base URL, used in e-mails and short links."),
+    "CIVILITY_SITE_URL": (
+        "http://127.0.0.1:8000",
+        "Public base URL, used in e-mails and short links.",
+    ),
 }
 
 

@@ -94,6 +94,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, sessions, background tasks -----------------------------------------------------
 REDIS_URL = env_str("CIVILITY_REDIS_URL")
+if TESTING:
+    REDIS_URL = env_str("CIVILITY_TEST_REDIS_URL") or REDIS_URL
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -108,7 +110,8 @@ else:
 
 # Background work runs inline unless a broker is configured (design.md).
 CELERY_BROKER_URL = env_str("CIVILITY_BROKER_URL") or REDIS_URL
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# The suite has no worker: tasks run inline there even when Redis backs the cache.
+CELERY_TASK_ALWAYS_EAGER = TESTING or not CELERY_BROKER_URL
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -178,6 +181,9 @@ USE_TZ = True
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns at every start when it is missing
+# Site-wide assets live in the package, outside any app's static/ folder.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
@@ -221,7 +227,7 @@ AUTH_USER_MODEL = "accounts.User"
 
 # Each app contributes its own settings, so apps can evolve without editing this module.
 from civility.accounts.conf import *  # noqa: E402, F403
-from civility.news.conf import *  # noqa: E402, F403
 from civility.discussion.conf import *  # noqa: E402, F403
 from civility.moderation.conf import *  # noqa: E402, F403
+from civility.news.conf import *  # noqa: E402, F403
 from civility.notifications.conf import *  # noqa: E402, F403

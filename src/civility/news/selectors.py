@@ -1,0 +1,38 @@
+"""Reads of the news app that need care (ordering, related articles)."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+
+from civility.news.models import Article, ArticleQuerySet, Tag
+
+
+def latest_articles() -> ArticleQuerySet:
+    """All published news, newest first, with tags ready for listing."""
+    return Article.objects.published().prefetch_related("tags").order_by("-published_at", "-id")
+
+
+def articles_tagged(tag: Tag) -> ArticleQuerySet:
+    return latest_articles().filter(tags=tag)
+
+
+def related_articles(article: Article, *, limit: int = 5) -> list[Article]:
+    """Other articles sharing most tags with ``article`` first, then the most recent ones."""
+    tag_ids = list(article.tags.values_list("id", flat=True))
+    others = Article.objects.published().exclude(pk=article.pk)
+    related: list[Article] = []
+    if tag_ids:
+        related = list(
+            others.filter(tags__in=tag_ids)
+            .annotate(shared_tags=Count("tags", filter=Q(tags__in=tag_ids), distinct=True))
+            .order_by("-shared_tags", "-published_at", "-id")
+            .prefetch_related("tags")[:limit]
+        )
+    if len(related) < limit:
+        seen = [item.pk for item in related]
+        related += list(
+            others.exclude(pk__in=seen)
+            .order_by("-published_at", "-id")
+            .prefetch_related("tags")[: limit - len(related)]
+        )
+    return related

@@ -172,6 +172,7 @@ def scrub(text: str) -> str:
 class Engine:
     """Judge comments against a :class:`Policy`.
 
+    ``detectors`` replaces the registry's families (a site's own detector, or tests).
     ``strict=True`` lets a detector's exception propagate (tests use it so bugs surface);
     by default a failing detector is logged and its rules are marked unavailable, which holds
     the comment for a moderator: an accepted comment always reaches a decision.
@@ -184,6 +185,7 @@ class Engine:
         cascade: bool = True,
         strict: bool = False,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        detectors: Sequence[Detector] | None = None,
     ) -> None:
         if batch_size <= 0:
             raise ValueError("batch_size must be positive")
@@ -191,10 +193,13 @@ class Engine:
         self.cascade = cascade
         self.strict = strict
         self.batch_size = batch_size
-        self.detectors = build_detectors(self.policy)
+        self.policy_version = self.policy.version  # hashing per verdict would cost a JSON dump
+        self.detectors = list(detectors) if detectors is not None else build_detectors(self.policy)
         # A family whose every rule is switched off is not run at all; its rules score 0.
         self._active = [
-            d for d in self.detectors if any(self.policy.rule(s).enabled for s in d.slugs)
+            d
+            for d in self.detectors
+            if not d.slugs or any(self.policy.rule(s).enabled for s in d.slugs)
         ]
         self._needs_embedding = any(d.uses_embedding for d in self._active)
 
@@ -381,7 +386,7 @@ class Engine:
             results=results,
             evidence=tuple(evidence),
             engine_version=ENGINE_VERSION,
-            policy_version=self.policy.version,
+            policy_version=self.policy_version,
             language=analysis.language,
             stage=stage,
         )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
@@ -16,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from civility.standards.rules import SLUGS
+
+NEVER = 1.01  # a reject threshold no calibrated score reaches: the rule never removes alone
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 
 
 class PolicyError(ValueError):
@@ -44,7 +49,10 @@ class Policy:
 
     @property
     def version(self) -> str:
-        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        # default=str: TOML dates in `extra` have no JSON form but must still be hashed.
+        canonical = json.dumps(
+            self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+        )
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
     def rule(self, slug: str) -> RulePolicy:
@@ -66,8 +74,16 @@ class Policy:
         if not isinstance(data, dict):
             raise PolicyError("policy must be a table/object")
         known = {
-            "rules", "languages", "max_length", "allow_words", "deny_words", "allow_domains",
-            "deny_domains", "flash_mob_window_minutes", "flood_window_minutes", "extra",
+            "rules",
+            "languages",
+            "max_length",
+            "allow_words",
+            "deny_words",
+            "allow_domains",
+            "deny_domains",
+            "flash_mob_window_minutes",
+            "flood_window_minutes",
+            "extra",
         }
         unknown = set(data) - known
         if unknown:
@@ -78,20 +94,31 @@ class Policy:
             raise PolicyError("'rules' must be a table keyed by rule slug")
         for slug, raw in raw_rules.items():
             if slug not in SLUGS:
-                raise PolicyError(f"rules.{slug}: unknown rule slug")
+                raise PolicyError(f"rules.{slug}: unknown rule slug (known: {', '.join(SLUGS)})")
             if not isinstance(raw, dict):
-                raise PolicyError(f"rules.{slug}: must be a table")
+                raise PolicyError(f"rules.{slug}: must be a table with enabled/queue/reject")
+            stray = set(raw) - {"enabled", "queue", "reject"}
+            if stray:
+                raise PolicyError(
+                    f"rules.{slug}: unknown key(s) {', '.join(sorted(stray))}; "
+                    "expected enabled, queue, reject"
+                )
             current = rules.get(slug, RulePolicy())
-            try:
-                enabled = raw.get("enabled", current.enabled)
-                queue = float(raw.get("queue", current.queue))
-                reject = float(raw.get("reject", current.reject))
-            except (TypeError, ValueError) as exc:
-                raise PolicyError(f"rules.{slug}: thresholds must be numbers") from exc
+            enabled = raw.get("enabled", current.enabled)
             if not isinstance(enabled, bool):
                 raise PolicyError(f"rules.{slug}.enabled: must be true or false")
-            if not (0.0 <= queue <= 1.0) or not (0.0 <= reject <= 1.01) or reject < queue:
-                raise PolicyError(f"rules.{slug}: need 0 <= queue <= reject <= 1.01")
+            queue = _threshold(raw, "queue", current.queue, slug)
+            reject = _threshold(raw, "reject", current.reject, slug)
+            if not 0.0 <= queue <= 1.0:
+                raise PolicyError(f"rules.{slug}.queue: must be between 0 and 1, got {queue}")
+            if not 0.0 <= reject <= NEVER:
+                raise PolicyError(
+                    f"rules.{slug}.reject: must be between 0 and {NEVER} (never), got {reject}"
+                )
+            if reject < queue:
+                raise PolicyError(
+                    f"rules.{slug}: reject ({reject}) must not be below queue ({queue})"
+                )
             rules[slug] = RulePolicy(enabled=enabled, queue=queue, reject=reject)
         base_values = base or cls(rules=rules)
 
@@ -110,6 +137,9 @@ class Policy:
         languages = words("languages")
         if not languages:
             raise PolicyError("languages: at least one site language is required")
+        for code in languages:
+            if not _LANGUAGE_CODE.fullmatch(code):
+                raise PolicyError(f"languages: {code!r} is not an ISO 639-1 code such as 'en'")
         extra = data.get("extra", base_values.extra)
         if not isinstance(extra, dict):
             raise PolicyError("extra: must be a table")
@@ -133,19 +163,44 @@ class Policy:
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            raise PolicyError(f"{path}: {exc.strerror}") from exc
+            raise PolicyError(f"{path}: cannot read: {exc.strerror}") from exc
         try:
-            if path.suffix.lower() == ".json":
-                data = json.loads(raw)
-            else:
-                data = tomllib.loads(raw.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise PolicyError(f"{path}: not UTF-8 text") from exc
+        suffix = path.suffix.lower()
+        try:
+            if suffix == ".json":
+                data = json.loads(text)
+            elif suffix == ".toml":
+                data = tomllib.loads(text)
+            else:  # no telling suffix: TOML first (the documented format), then JSON
+                try:
+                    data = tomllib.loads(text)
+                except tomllib.TOMLDecodeError:
+                    data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise PolicyError(f"{path}: invalid JSON: {exc.msg} (line {exc.lineno})") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise PolicyError(f"{path}: invalid TOML: {exc}") from exc
+        try:
+            return cls.from_dict(data, base=default_policy())
+        except PolicyError as exc:
             raise PolicyError(f"{path}: {exc}") from exc
-        return cls.from_dict(data, base=default_policy())
 
     @classmethod
     def default(cls) -> Policy:
         return default_policy()
+
+
+def _threshold(raw: dict[str, Any], key: str, current: float, slug: str) -> float:
+    value = raw.get(key, current)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PolicyError(f"rules.{slug}.{key}: must be a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise PolicyError(f"rules.{slug}.{key}: must be a finite number")
+    return value
 
 
 _DEFAULT: Policy | None = None
@@ -155,6 +210,8 @@ def default_policy() -> Policy:
     """The shipped policy (standards/default_policy.toml)."""
     global _DEFAULT
     if _DEFAULT is None:
-        text = resources.files("civility.standards").joinpath("default_policy.toml").read_text("utf-8")
+        text = (
+            resources.files("civility.standards").joinpath("default_policy.toml").read_text("utf-8")
+        )
         _DEFAULT = Policy.from_dict(tomllib.loads(text))
     return _DEFAULT

@@ -230,9 +230,8 @@ def _map_leet(text: str) -> tuple[str, frozenset[int]]:
         for offset, ch in enumerate(word):
             if ch not in _LEET:
                 continue
-            after = word[offset + 1 : offset + 2]
-            if ch in _LEET_NEEDS_LETTER_AFTER and not (after.isalpha() or after in _LEET):
-                continue
+            if ch in _LEET_NEEDS_LETTER_AFTER and not any(c.isalpha() for c in word[offset + 1 :]):
+                continue  # "shit!!!" keeps its exclamation marks
             if ch == "@" and offset == 0 and len(word) > 4:
                 continue  # "@username" is a mention, "@ss" is not
             if ch in "$€£" and offset == 0 and word[1:].isdigit():

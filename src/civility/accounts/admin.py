@@ -1,0 +1,66 @@
+"""Admin: editors publish privacy-policy versions; consents are read-only evidence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from civility.accounts import services
+from civility.accounts.models import Consent, PrivacyPolicyVersion, User
+
+
+@admin.register(User)
+class CivilityUserAdmin(UserAdmin):
+    list_display = ("email", "display_name", "is_active", "is_staff", "date_joined", "deleted_at")
+    list_filter = ("is_active", "is_staff", "deleted_at")
+    search_fields = ("email", "display_name", "username")
+    ordering = ("-date_joined",)
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        (
+            "Civility",
+            {
+                "fields": (
+                    "display_name",
+                    "deleted_at",
+                    "deleted_by_label",
+                    "purged_at",
+                    "last_login_ip",
+                    "signup_ip",
+                )
+            },
+        ),
+    )
+    readonly_fields = ("deleted_at", "deleted_by_label", "purged_at", "last_login_ip", "signup_ip")
+
+
+@admin.register(PrivacyPolicyVersion)
+class PrivacyPolicyVersionAdmin(admin.ModelAdmin):
+    list_display = ("version", "title", "created_at", "published_at")
+    actions = ["publish"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        # A published text is what people agreed to: it never changes; publish a new version.
+        if obj is not None and obj.published_at is not None:
+            return ("version", "title", "text", "published_at")
+        return ("published_at",)
+
+    @admin.action(description="Publish (every signed-in user must consent again)")
+    def publish(self, request: HttpRequest, queryset: QuerySet[PrivacyPolicyVersion]) -> None:
+        for policy in queryset.filter(published_at__isnull=True):
+            services.publish_privacy_policy(policy, by=request.user)
+            self.message_user(request, f"Published version {policy.version}.", messages.SUCCESS)
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):
+    list_display = ("user", "kind", "version", "choice", "created_at", "withdrawn_at")
+    list_filter = ("kind", "choice")
+    readonly_fields = ("user", "kind", "version", "choice", "created_at", "withdrawn_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,177 @@
+"""Account pages. Views validate input and call services (design.md: thin views)."""
+
+from __future__ import annotations
+
+import json
+
+from allauth.account.decorators import reauthentication_required
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from civility.accounts import captcha, selectors, services
+from civility.accounts.forms import DeleteAccountForm, PrivacyConsentForm
+from civility.accounts.models import PrivacyPolicyVersion, User
+from civility.accounts.tokens import InvalidRestoreToken, user_for_restore_token
+from civility.standards.rules import RULES
+
+
+@never_cache
+@require_GET
+def captcha_challenge(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(captcha.new_challenge())
+
+
+@require_GET
+def standards(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "accounts/standards.html",
+        {"rules": RULES, "version": selectors.standards_version()},
+    )
+
+
+@require_GET
+def privacy(request: HttpRequest) -> HttpResponse:
+    published = PrivacyPolicyVersion.objects.published()
+    requested = request.GET.get("version")
+    policy = (
+        published.filter(version=requested).first()
+        if requested
+        else selectors.active_privacy_policy()
+    )
+    if requested and policy is None:
+        raise Http404("no such privacy policy version")
+    return render(
+        request,
+        "accounts/privacy.html",
+        {"policy": policy, "versions": published.order_by("-published_at")},
+    )
+
+
+@login_required
+@require_GET
+def account_home(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/home.html", {"verified": selectors.is_verified(request.user)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@reauthentication_required(allow_get=True)
+def delete_account(request: HttpRequest) -> HttpResponse:
+    """ "Are you sure?" (GET), then reauthentication, then deletion (POST)."""
+    form = DeleteAccountForm(request.POST or None)
+    reason = request.GET.get("reason", "") or request.POST.get("reason", "")
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        assert isinstance(user, User)
+        services.delete_account(user, reason=reason or "self")
+        email = user.email
+        logout(request)
+        request.session["civility_deleted_email"] = email
+        return redirect("accounts:deleted")
+    return render(request, "accounts/delete.html", {"form": form, "reason": reason})
+
+
+@require_GET
+def account_deleted(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "accounts/deleted.html",
+        {
+            "email": request.session.get("civility_deleted_email", ""),
+            "restore_days": settings.CIVILITY_ACCOUNT_RESTORE_DAYS,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def restore_account(request: HttpRequest, token: str) -> HttpResponse:
+    """The link from the deletion mail: a button (GET must not change state; mail scanners)."""
+    try:
+        user = user_for_restore_token(token)
+    except InvalidRestoreToken as error:
+        return render(request, "accounts/restore_invalid.html", {"reason": str(error)}, status=400)
+    if request.method == "POST":
+        services.restore_account(user)
+        messages.success(request, _("Your account is back. Welcome back! Please sign in."))
+        return redirect("account_login")
+    return render(request, "accounts/restore.html", {"restored_user": user})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def privacy_consent(request: HttpRequest) -> HttpResponse:
+    """The interstitial shown after a new privacy policy is published."""
+    user = request.user
+    assert isinstance(user, User)
+    policy = selectors.needs_privacy_consent(user)
+    next_url = request.GET.get("next") or request.POST.get("next") or "/"
+    if policy is None:
+        return redirect(
+            next_url if next_url.startswith("/") and not next_url.startswith("//") else "/"
+        )
+    form = PrivacyConsentForm(request.POST or None)
+    if request.method == "POST":
+        if request.POST.get("decision") == "refuse":
+            services.refuse_privacy_policy(user, policy)
+            return redirect(f"{_url('accounts:delete')}?reason=consent")
+        if form.is_valid() and form.cleaned_data["agree"]:
+            services.agree_to_privacy_policy(user, policy)
+            return redirect(
+                next_url if next_url.startswith("/") and not next_url.startswith("//") else "/"
+            )
+        form.add_error("agree", _("Tick the box to agree, or choose “I do not agree”."))
+    return render(
+        request, "accounts/consent.html", {"form": form, "policy": policy, "next": next_url}
+    )
+
+
+@login_required
+@require_GET
+def my_data(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    data = services.export_user_data(user)
+    pretty = json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False)
+    return render(request, "accounts/my_data.html", {"data": data, "pretty": pretty})
+
+
+@login_required
+@never_cache
+@require_GET
+def download_my_data(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    key = f"civility:data-export:{user.pk}"
+    if not cache.add(key, 1, timeout=settings.CIVILITY_DATA_EXPORT_INTERVAL_SECONDS):
+        return HttpResponse(
+            _("You downloaded your data a moment ago. Please wait a minute and try again."),
+            status=429,
+            content_type="text/plain; charset=utf-8",
+            headers={"Retry-After": str(settings.CIVILITY_DATA_EXPORT_INTERVAL_SECONDS)},
+        )
+    body = json.dumps(
+        services.export_user_data(user), cls=DjangoJSONEncoder, indent=2, ensure_ascii=False
+    )
+    filename = f"civility-my-data-{timezone.now():%Y%m%d}.json"
+    return HttpResponse(
+        body,
+        content_type="application/json; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _url(name: str) -> str:
+    from django.urls import reverse
+
+    return reverse(name)

@@ -1,0 +1,232 @@
+"""Notifications: web-push subscriptions, sending pushes, notification e-mails.
+
+Senders queue work on transaction commit; the work itself (:func:`deliver_push`) is a plain
+function that runs inline, or as a Celery task when a broker is configured.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from pywebpush import WebPushException, webpush
+
+from civility.moderation.audit import record
+from civility.notifications.models import NotificationSettings, PushSubscription
+from civility.notifications.vapid import vapid
+
+logger = logging.getLogger(__name__)
+
+GONE_STATUSES = {404, 410}
+
+
+class InvalidSubscription(ValueError):
+    """The browser sent something that is not a usable push subscription."""
+
+
+def settings_for(user: Any) -> NotificationSettings:
+    notification_settings, _created = NotificationSettings.objects.get_or_create(user=user)
+    return notification_settings
+
+
+@transaction.atomic
+def update_settings(user: Any, **choices: bool) -> NotificationSettings:
+    notification_settings = settings_for(user)
+    before = {name: getattr(notification_settings, name) for name in choices}
+    for name, value in choices.items():
+        setattr(notification_settings, name, bool(value))
+    notification_settings.save()
+    record(
+        "notifications.settings",
+        notification_settings,
+        actor=user,
+        subject_user=user,
+        before=before,
+        after=choices,
+    )
+    return notification_settings
+
+
+def _validate(endpoint: str, p256dh: str, auth: str) -> None:
+    parsed = urlparse(endpoint or "")
+    allowed = {"https", "http"} if settings.CIVILITY_PUSH_ALLOW_HTTP_ENDPOINTS else {"https"}
+    if parsed.scheme not in allowed or not parsed.netloc:
+        raise InvalidSubscription("The push endpoint must be an https:// URL.")
+    if len(endpoint) > 1000 or not p256dh or not auth or len(p256dh) > 200 or len(auth) > 100:
+        raise InvalidSubscription("The push subscription keys are missing or too long.")
+
+
+@transaction.atomic
+def subscribe(
+    *, user: Any, endpoint: str, p256dh: str, auth: str, user_agent: str = ""
+) -> PushSubscription:
+    """Store (or refresh) the subscription of one browser."""
+    _validate(endpoint, p256dh, auth)
+    owner = user if getattr(user, "is_authenticated", False) else None
+    subscription, created = PushSubscription.objects.update_or_create(
+        endpoint=endpoint,
+        defaults={
+            "user": owner,
+            "p256dh": p256dh,
+            "auth": auth,
+            "user_agent": user_agent[:300],
+            "failures": 0,
+        },
+    )
+    record(
+        "push.subscribe" if created else "push.resubscribe",
+        subscription,
+        actor=owner,
+        actor_label="" if owner else "anonymous",
+        subject_user=owner,
+    )
+    return subscription
+
+
+@transaction.atomic
+def unsubscribe(*, endpoint: str, user: Any = None) -> int:
+    rows = PushSubscription.objects.filter(endpoint=endpoint)
+    subscription = rows.first()
+    if subscription is None:
+        return 0
+    record(
+        "push.unsubscribe",
+        subscription,
+        actor=user if getattr(user, "pk", None) else None,
+        subject_user=subscription.user,
+    )
+    deleted, _ = rows.delete()
+    return deleted
+
+
+def deliver_push(subscription_id: int, payload: dict[str, Any]) -> str:
+    """Send one push now. Returns "sent", "gone" (subscription removed), "failed" or "missing"."""
+    subscription = PushSubscription.objects.filter(pk=subscription_id).first()
+    if subscription is None:
+        return "missing"
+    try:
+        webpush(
+            subscription_info=subscription.as_subscription_info(),
+            data=json.dumps(payload),
+            vapid_private_key=vapid(),
+            vapid_claims={"sub": settings.CIVILITY_VAPID_SUBJECT},
+            ttl=settings.CIVILITY_PUSH_TTL_SECONDS,
+            timeout=settings.CIVILITY_PUSH_TIMEOUT_SECONDS,
+        )
+    except WebPushException as error:
+        status = getattr(error.response, "status_code", None)
+        if status in GONE_STATUSES:
+            # The browser unsubscribed or the subscription expired: the push service says so.
+            PushSubscription.objects.filter(pk=subscription_id).delete()
+            logger.info("push subscription %s is gone (%s); removed", subscription_id, status)
+            return "gone"
+        PushSubscription.objects.filter(pk=subscription_id).update(
+            failures=subscription.failures + 1
+        )
+        logger.warning("push to subscription %s failed: %s", subscription_id, status or error)
+        return "failed"
+    except OSError as error:  # connection refused, DNS, timeout
+        PushSubscription.objects.filter(pk=subscription_id).update(
+            failures=subscription.failures + 1
+        )
+        logger.warning("push to subscription %s failed: %s", subscription_id, error)
+        return "failed"
+    PushSubscription.objects.filter(pk=subscription_id).update(
+        last_sent_at=timezone.now(), failures=0
+    )
+    return "sent"
+
+
+def _queue_pushes(subscription_ids: list[int], payload: dict[str, Any]) -> None:
+    """Deliver after commit: via Celery when a broker is configured, else inline."""
+
+    def send() -> None:
+        from civility.notifications.tasks import deliver_push_task
+
+        for subscription_id in subscription_ids:
+            if settings.CELERY_TASK_ALWAYS_EAGER:
+                deliver_push(subscription_id, payload)
+                continue
+            try:
+                deliver_push_task.delay(subscription_id, payload)
+            except Exception:  # broker down: deliver inline rather than drop the notification
+                logger.exception("broker unavailable; pushing inline")
+                deliver_push(subscription_id, payload)
+
+    transaction.on_commit(send)
+
+
+def notify_breaking_news(*, title: str, url: str, summary: str = "") -> int:
+    """Push a breaking-news alert to every subscribed browser that wants them."""
+    subscriptions = PushSubscription.objects.exclude(user__is_active=False).exclude(
+        user__notification_settings__push_breaking=False
+    )
+    ids = list(subscriptions.values_list("pk", flat=True))
+    _queue_pushes(
+        ids,
+        {
+            "kind": "breaking",
+            "title": title,
+            "body": summary[:200],
+            "url": url,
+            "tag": f"breaking:{url}",
+        },
+    )
+    return len(ids)
+
+
+def notify_reply(
+    *, recipient: Any, replier_name: str, article_title: str, url: str, excerpt: str = ""
+) -> int:
+    """Tell ``recipient`` that someone replied to their comment: push, and e-mail if opted in."""
+    if recipient is None or not recipient.is_active:
+        return 0
+    preferences = settings_for(recipient)
+    queued = 0
+    if preferences.push_replies:
+        ids = list(PushSubscription.objects.filter(user=recipient).values_list("pk", flat=True))
+        _queue_pushes(
+            ids,
+            {
+                "kind": "reply",
+                "title": f"{replier_name} replied to your comment",
+                "body": excerpt[:200],
+                "url": url,
+                "tag": f"reply:{url}",
+            },
+        )
+        queued += len(ids)
+    if preferences.email_replies and recipient.email:
+        context = {
+            "user": recipient,
+            "replier_name": replier_name,
+            "article_title": article_title,
+            "url": url,
+            "excerpt": excerpt,
+        }
+        transaction.on_commit(
+            lambda: send_templated_mail("notifications/email/reply", recipient.email, context)
+        )
+        queued += 1
+    return queued
+
+
+def send_appeal_outcome_mail(
+    *, recipient_email: str, restored: bool, message: str = "", url: str = ""
+) -> None:
+    """E-mail the outcome of an appeal (unlock request) in HTML and text."""
+    context = {"restored": restored, "message": message, "url": url}
+    send_templated_mail("notifications/email/appeal_outcome", recipient_email, context)
+
+
+def send_templated_mail(template_prefix: str, email: str, context: dict[str, Any]) -> None:
+    """Render ``<prefix>_subject.txt``, ``_message.txt`` and ``_message.html``; send them."""
+    from allauth.account.adapter import get_adapter
+
+    context = {"site_url": settings.SITE_URL, **context}
+    get_adapter().send_mail(template_prefix, email, context)

@@ -368,7 +368,9 @@ def _lines(source: IO[bytes]) -> Iterator[bytes]:
 def parse_comment(data: dict[str, Any], *, number: int, default_time: datetime) -> Comment:
     """Build a :class:`Comment` from one input object, or raise :class:`InputError`."""
     raw_id = data.get("id")
-    if (raw_id is not None and not isinstance(raw_id, str | int | float)) or isinstance(raw_id, bool):
+    if (raw_id is not None and not isinstance(raw_id, str | int | float)) or isinstance(
+        raw_id, bool
+    ):
         raise InputError("'id' must be a string or a number")
     comment_id = str(raw_id) if raw_id is not None else f"line:{number}"
     if "text" not in data:

@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from civility.news import selectors, services
 from civility.news.models import Article, Tag
@@ -15,7 +15,7 @@ from civility.news.search import normalise_query, search_articles
 ARTICLES_PER_PAGE = 10
 
 
-@require_GET
+@require_safe
 def front_page(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.latest_articles(), ARTICLES_PER_PAGE).get_page(
         request.GET.get("page")
@@ -23,7 +23,7 @@ def front_page(request: HttpRequest) -> HttpResponse:
     return render(request, "news/front.html", {"page": page})
 
 
-@require_GET
+@require_safe
 def tag_page(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
     page = Paginator(selectors.articles_tagged(tag), ARTICLES_PER_PAGE).get_page(
@@ -32,7 +32,7 @@ def tag_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "news/tag.html", {"tag": tag, "page": page})
 
 
-@require_GET
+@require_safe
 @ensure_csrf_cookie  # the share counter posts with the cookie's token
 def article_page(request: HttpRequest, slug: str) -> HttpResponse:
     article = get_object_or_404(Article.objects.published().prefetch_related("tags"), slug=slug)
@@ -45,13 +45,13 @@ def article_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "news/article.html", context)
 
 
-@require_GET
+@require_safe
 def short_link(request: HttpRequest, code: str) -> HttpResponse:
     article = get_object_or_404(Article.objects.published(), short_code=code.lower())
     return HttpResponsePermanentRedirect(article.get_absolute_url())
 
 
-@require_GET
+@require_safe
 def search_page(request: HttpRequest) -> HttpResponse:
     query = normalise_query(request.GET.get("q", ""))
     results = search_articles(query) if query else []

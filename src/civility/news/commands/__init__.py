@@ -1,0 +1,1 @@
+"""``civility`` subcommands owned by the news app."""

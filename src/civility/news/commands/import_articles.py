@@ -1,0 +1,49 @@
+"""``civility import-articles FILE``: JSON lines or RSS/Atom, all or nothing."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from civility.cli import setup_django
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "file", type=Path, help="a .jsonl file (one article per line) or an RSS/Atom feed"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    setup_django()
+    from tqdm import tqdm
+
+    from civility.news.importer import ArticleImportError, import_records, parse_file
+
+    path: Path = args.file
+    try:
+        records = parse_file(path)
+        result = import_records(
+            records,
+            progress=lambda items: tqdm(
+                items, desc="Importing", unit="article", disable=len(records) < 50
+            ),
+        )
+    except OSError as error:
+        print(
+            f"civility import-articles: error: cannot read {path}: {error.strerror}",
+            file=sys.stderr,
+        )
+        return 1
+    except ArticleImportError as error:
+        print(
+            f"civility import-articles: error: {path}: {error}. Nothing was imported.",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"Imported {path}: {result.created} created, {result.updated} updated, "
+        f"{result.unchanged} unchanged."
+    )
+    return 0

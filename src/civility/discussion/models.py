@@ -1,1 +1,206 @@
-"""Models of the discussion app."""
+"""Models of the discussion app: threads, comments, their edit history, reports, API tokens.
+
+A :class:`Thread` is what comments hang on: either a news article of this site, or a page of
+another site that embeds the discussion (keyed by its canonical URL). Per-thread switches
+(comments closed, pre-moderation) live here so the news app stays unaware of moderation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Thread(models.Model):
+    article = models.OneToOneField(
+        "news.Article",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="discussion_thread",
+    )
+    canonical_url = models.URLField(max_length=500, null=True, blank=True, unique=True)
+    title = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    closed = models.BooleanField(_("comments closed"), default=False)
+    premoderated = models.BooleanField(_("pre-moderated"), default=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(article__isnull=False) | Q(canonical_url__isnull=False),
+                name="thread_has_article_or_url",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_title
+
+    def get_absolute_url(self) -> str:
+        if self.article_id is not None:
+            return f"{self.article.get_absolute_url()}#comments"
+        return str(self.canonical_url or "")
+
+    @property
+    def display_title(self) -> str:
+        if self.article_id is not None:
+            return str(self.article.headline)
+        return self.title or str(self.canonical_url or "")
+
+    @property
+    def key(self) -> str:
+        """A stable id for the engine (per-article caches) and the embed."""
+        if self.article_id is not None:
+            return f"article:{self.article.slug}"
+        return f"url:{self.canonical_url}"
+
+
+class CommentStatus(models.TextChoices):
+    PENDING = "pending", _("held for review")
+    PUBLISHED = "published", _("published")
+    REJECTED = "rejected", _("removed")
+    DELETED = "deleted", _("deleted by its author")
+
+
+class HoldReason(models.TextChoices):
+    AWAITING_ENGINE = "", _("awaiting the engine")
+    ENGINE = "engine", _("held by the engine")
+    PREMODERATION = "premoderation", _("pre-moderation")
+    EDITED = "edited", _("edited, awaiting the engine")
+
+
+class Comment(models.Model):
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
+    )
+    text = models.TextField()
+    depth = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(
+        max_length=16, choices=CommentStatus.choices, default=CommentStatus.PENDING, db_index=True
+    )
+    hold_reason = models.CharField(max_length=16, choices=HoldReason.choices, blank=True)
+    # The rule a rejection names (engine's strongest rule or the moderator's choice).
+    rule = models.CharField(max_length=32, blank=True)
+    # The engine's last verdict (Verdict.to_dict()), kept so moderators see scores and evidence.
+    verdict = models.JSONField(default=dict, blank=True)
+    engine_version = models.CharField(max_length=64, blank=True)
+    policy_version = models.CharField(max_length=64, blank=True)
+    engine_checked_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.CharField(max_length=16, blank=True, help_text=_("'engine' or 'moderator'"))
+    decided_at = models.DateTimeField(null=True, blank=True)
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Idempotency key chosen by the client: the same token never creates a second comment.
+    client_token = models.CharField(max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    # The author's account was deleted: out of public view, status kept for a restore.
+    author_hidden = models.BooleanField(default=False)
+    # The text was erased for good (account purge): the comment stays as a tombstone.
+    purged = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "client_token"],
+                condition=~Q(client_token=""),
+                name="comment_client_token_unique_per_author",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["thread", "status", "created_at"]),
+            models.Index(fields=["author", "created_at"]),
+            models.Index(fields=["status", "decided_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} by {self.author_id} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("discussion:comment", args=[self.pk])
+
+    @property
+    def is_tombstone(self) -> bool:
+        return self.status == CommentStatus.DELETED or self.purged or self.author_hidden
+
+    @property
+    def evidence(self) -> list[dict[str, Any]]:
+        return list(self.verdict.get("evidence", [])) if self.verdict else []
+
+
+class CommentRevision(models.Model):
+    """One edit of a comment, by its author or a moderator; kept to show the history as a diff."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="revisions")
+    editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    by_moderator = models.BooleanField(default=False)
+    reason = models.CharField(max_length=300, blank=True)
+    text_before = models.TextField()
+    text_after = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"revision of comment {self.comment_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Report(models.Model):
+    """A reader's flag on a comment, naming the rule it breaks."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comment_reports"
+    )
+    rule = models.CharField(max_length=32)
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "reporter"], name="one_report_per_reader")
+        ]
+
+    def __str__(self) -> str:
+        return f"report on comment {self.comment_id}: {self.rule}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the JSON API. Only its SHA-256 is stored; revoking sets revoked_at."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12)
+    name = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"token {self.prefix}… of user {self.user_id}"

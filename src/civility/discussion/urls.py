@@ -1,4 +1,23 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path
+
+from civility.discussion import embed, views
+from civility.discussion.api import api
 
 app_name = "discussion"
-urlpatterns: list = []
+urlpatterns = [
+    path("api/", api.urls),
+    path("news/<str:slug>/comments/", views.post_comment, name="post"),
+    path("comments/<int:pk>/", views.comment_thread, name="comment"),
+    path("comments/<int:pk>/reply/", views.reply_form, name="reply"),
+    path("comments/<int:pk>/edit/", views.edit_comment, name="edit"),
+    path("comments/<int:pk>/delete/", views.delete_comment, name="delete"),
+    path("comments/<int:pk>/report/", views.report_comment, name="report"),
+    path("my/comments/", views.my_comments, name="my_comments"),
+    path("my/api-tokens/", views.api_tokens, name="api_tokens"),
+    path("embed.js", embed.embed_js, name="embed_js"),
+    path("embed/thread", embed.embed_thread, name="embed_thread"),
+    path("embed/thread/<int:pk>/post", embed.embed_post, name="embed_post"),
+    # Public pages of the moderation app (sanctions, appeals, contact): not under /moderation/,
+    # which is moderators-only.
+    path("", include("civility.moderation.public_urls")),
+]

@@ -14,12 +14,18 @@ class AuditLog(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    actor_label = models.CharField(max_length=120, blank=True, help_text=_("'engine', 'system' or the user"))
+    actor_label = models.CharField(
+        max_length=120, blank=True, help_text=_("'engine', 'system' or the user")
+    )
     action = models.CharField(max_length=64, db_index=True)
     target_type = models.CharField(max_length=64, db_index=True)
     target_id = models.CharField(max_length=64, db_index=True)
     subject_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text=_("the user the change is about, for the per-user audit view"),
     )
     rule = models.CharField(max_length=32, blank=True)
@@ -35,3 +41,161 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_type}:{self.target_id}"
+
+
+class PolicyVersion(models.Model):
+    """One saved version of the site policy. The active one feeds the engine.
+
+    ``policy`` holds ``Policy.to_dict()``; ``digest`` is ``Policy.version`` (a content hash), so
+    the verdicts and the audit log can name the policy that decided.
+    """
+
+    policy = models.JSONField()
+    digest = models.CharField(max_length=64, db_index=True)
+    # Hold every comment for a moderator, whatever the engine says.
+    premoderate_all = models.BooleanField(_("pre-moderate every comment"), default=False)
+    note = models.CharField(max_length=300, blank=True)
+    is_active = models.BooleanField(default=False, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=models.Q(is_active=True), name="one_active_policy"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"policy #{self.pk} ({self.digest})"
+
+
+class Standing(models.Model):
+    """A user's standing with the moderators: block state and pre-moderation."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="standing"
+    )
+    blocked = models.BooleanField(default=False)
+    # Set by a moderator, or automatically when the recent rejection rate is high.
+    premoderated = models.BooleanField(default=False)
+    premoderated_automatically = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"standing of user {self.user_id}"
+
+
+class Strike(models.Model):
+    """One entry of a user's strike ledger: a comment removed for breaking a rule."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="strikes"
+    )
+    comment = models.ForeignKey(
+        "discussion.Comment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rule = models.CharField(max_length=32, blank=True)
+    issued_by = models.CharField(max_length=16, help_text=_("'engine' or 'moderator'"))
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"strike on user {self.user_id}: {self.rule}"
+
+
+class Block(models.Model):
+    """A block of a user's access to posting. The second block is final."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks"
+    )
+    reason = models.CharField(max_length=500, blank=True)
+    final = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"block of user {self.user_id} ({'final' if self.final else 'first'})"
+
+
+class AppealStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    RESTORED = "restored", _("access restored")
+    REFUSED = "refused", _("refused")
+
+
+class Appeal(models.Model):
+    """An unlock request: "restoration of account / unlock access"."""
+
+    SUBJECT = "restoration of account / unlock access"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="appeals",
+    )
+    claimed_user_id = models.CharField(max_length=64)
+    email = models.EmailField(blank=True)
+    explanation = models.TextField()
+    block = models.ForeignKey(
+        Block, null=True, blank=True, on_delete=models.SET_NULL, related_name="appeals"
+    )
+    status = models.CharField(
+        max_length=16, choices=AppealStatus.choices, default=AppealStatus.OPEN, db_index=True
+    )
+    response = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"unlock request {self.pk} ({self.status})"
+
+
+class ContactMessage(models.Model):
+    """A message to the moderators from the contact form."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    name = models.CharField(max_length=120, blank=True)
+    email = models.EmailField(blank=True)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"message {self.pk}: {self.subject}"

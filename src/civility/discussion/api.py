@@ -1,0 +1,356 @@
+"""The JSON API (django-ninja). OpenAPI at /api/openapi.json, docs at /api/docs.
+
+Authentication: ``Authorization: Bearer <token>`` (from ``POST /api/auth/token``; revocable),
+or the browser session (then the CSRF token is required on unsafe methods).
+Errors are ``{"detail": "...", "message": "..."}`` with 400, 401, 403, 404 or 429.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import NinjaAPI, Schema, Status
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from civility.discussion import ratelimit, selectors, services
+from civility.discussion.errors import DiscussionError
+from civility.discussion.models import ApiToken, Comment
+from civility.discussion.rendering import render_comment_html
+from civility.standards.rules import RULES_BY_SLUG, rule_label
+
+
+class BearerTokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = services.user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Civility API",
+    version="1",
+    description=(
+        "Articles and their comment threads. Post with a bearer token from POST /api/auth/token "
+        "or with the browser session (CSRF token required)."
+    ),
+    urls_namespace="discussion:api",  # mounted inside the discussion URLconf
+)
+AUTH = [BearerTokenAuth(), SessionAuth()]
+
+
+def _error(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    return api.create_response(request, {"detail": message, "message": message}, status=status)
+
+
+@api.exception_handler(DiscussionError)
+def on_discussion_error(request: HttpRequest, exc: DiscussionError) -> HttpResponse:
+    return _error(request, exc.message, exc.status_code)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    parts = []
+    for error in exc.errors:
+        location = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "payload"))
+        parts.append(
+            f"{location}: {error.get('msg', 'invalid')}" if location else str(error.get("msg"))
+        )
+    return _error(request, "Invalid request: " + "; ".join(parts), 400)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, "Authentication required: a bearer token or a signed-in session.", 401)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, str(exc), exc.status_code)
+
+
+# --- Schemas ------------------------------------------------------------------------------------
+
+
+class ArticleOut(Schema):
+    slug: str
+    headline: str
+    url: str
+    lead: str
+    published_at: datetime
+    comment_count: int
+    comments_closed: bool
+    comments_url: str
+
+
+class ArticlePage(Schema):
+    items: list[ArticleOut]
+    count: int
+    page: int
+    page_size: int
+
+
+class CommentOut(Schema):
+    id: int
+    parent_id: int | None
+    author: str
+    text: str
+    html: str
+    status: str
+    depth: int
+    created_at: datetime
+    edited_at: datetime | None
+
+
+class CommentPage(Schema):
+    items: list[CommentOut]
+    count: int
+    page: int
+    page_size: int
+
+
+class CommentIn(Schema):
+    text: str | None = None
+    parent_id: int | None = None
+    client_token: str | None = None
+
+
+class EvidenceOut(Schema):
+    rule: str
+    explanation: str = ""
+    start: int | None = None
+    end: int | None = None
+    text: str = ""
+
+
+class PostedOut(Schema):
+    id: int
+    status: str
+    rules: list[str]
+    rule_labels: list[str]
+    message: str
+    evidence: list[EvidenceOut]
+    url: str
+
+
+class ReportIn(Schema):
+    rule: str
+    note: str = ""
+
+
+class ReportOut(Schema):
+    id: int
+    comment_id: int
+    rule: str
+    status: str
+
+
+class TokenIn(Schema):
+    email: str
+    password: str
+    name: str = ""
+
+
+class TokenOut(Schema):
+    token: str
+    expires_at: datetime | None
+
+
+class ErrorOut(Schema):
+    detail: str
+    message: str
+
+
+# --- Helpers --------------------------------------------------------------------------------------
+
+
+def _page(page: int, page_size: int) -> tuple[int, int]:
+    if page < 1:
+        raise HttpError(400, "page must be 1 or more")
+    if not 1 <= page_size <= 100:
+        raise HttpError(400, "page_size must be between 1 and 100")
+    return page, page_size
+
+
+def _posted(request: HttpRequest, outcome: services.PostOutcome) -> dict[str, Any]:
+    comment = outcome.comment
+    evidence = comment.evidence if comment.status != "published" else []
+    return {
+        "id": comment.pk,
+        "status": outcome.status,
+        "rules": outcome.rules,
+        "rule_labels": [rule_label(slug) for slug in outcome.rules if slug in RULES_BY_SLUG],
+        "message": outcome.message,
+        "evidence": [
+            {k: item.get(k) for k in ("rule", "explanation", "start", "end", "text") if k in item}
+            for item in evidence
+        ],
+        "url": request.build_absolute_uri(comment.get_absolute_url()),
+    }
+
+
+def _comment_out(comment: Comment) -> dict[str, Any]:
+    tombstone = comment.is_tombstone or not comment.author.is_active
+    return {
+        "id": comment.pk,
+        "parent_id": comment.parent_id,
+        "author": "" if tombstone else comment.author.public_name(),
+        "text": "" if tombstone else comment.text,
+        "html": "" if tombstone else render_comment_html(comment.text),
+        "status": "deleted" if tombstone else str(comment.status),
+        "depth": comment.depth,
+        "created_at": comment.created_at,
+        "edited_at": comment.edited_at,
+    }
+
+
+# --- Endpoints ------------------------------------------------------------------------------------
+
+
+@api.get("/articles", response=ArticlePage, tags=["articles"])
+def list_articles(request: HttpRequest, page: int = 1, page_size: int = 20) -> dict[str, Any]:
+    """Published articles, newest first."""
+    page, page_size = _page(page, page_size)
+    articles, count = selectors.article_page(page, page_size)
+    counts = selectors.published_comment_counts([a.pk for a in articles])
+    closed = selectors.closed_article_ids([a.pk for a in articles])
+    items = [
+        {
+            "slug": a.slug,
+            "headline": a.headline,
+            "url": request.build_absolute_uri(a.get_absolute_url()),
+            "lead": a.lead or "",
+            "published_at": a.published_at,
+            "comment_count": counts.get(a.pk, 0),
+            "comments_closed": a.pk in closed,
+            "comments_url": request.build_absolute_uri(f"/api/articles/{a.slug}/comments"),
+        }
+        for a in articles
+    ]
+    return {"items": items, "count": count, "page": page, "page_size": page_size}
+
+
+@api.get("/articles/{slug}/comments", response={200: CommentPage, 404: ErrorOut}, tags=["comments"])
+def list_comments(
+    request: HttpRequest, slug: str, page: int = 1, page_size: int = 50
+) -> dict[str, Any]:
+    """The article's public comments in thread order (oldest first); deleted comments that
+    still have replies appear as tombstones."""
+    page, page_size = _page(page, page_size)
+    article = selectors.get_published_article_or_404(slug)
+    comments, count = selectors.public_comment_page(article, page, page_size)
+    return {
+        "items": [_comment_out(c) for c in comments],
+        "count": count,
+        "page": page,
+        "page_size": page_size,
+    }
+
+
+@api.post(
+    "/articles/{slug}/comments",
+    auth=AUTH,
+    response={
+        200: PostedOut,
+        201: PostedOut,
+        400: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        429: ErrorOut,
+    },
+    tags=["comments"],
+)
+def create_comment(request: HttpRequest, slug: str, payload: CommentIn) -> Status[dict[str, Any]]:
+    """Post a comment (or a reply with ``parent_id``). 201 with the decision; the same
+    ``client_token`` returns the first comment with 200 instead of creating another."""
+    article = selectors.get_published_article_or_404(slug)
+    user = request.auth  # type: ignore[attr-defined]
+    thread = services.thread_for_article(article)
+    if payload.client_token:
+        existing = Comment.objects.filter(
+            author=user, client_token=payload.client_token[:64]
+        ).first()
+        if existing is not None:
+            outcome = services.PostOutcome(
+                existing, created=False, rules=services.comment_rules(existing)
+            )
+            return Status(200, _posted(request, outcome))
+    ratelimit.hit("post", user=user, ip=ratelimit.client_ip(request))
+    outcome = services.post_comment(
+        author=user,
+        thread=thread,
+        text=payload.text if payload.text is not None else "",
+        parent=payload.parent_id,
+        client_token=payload.client_token or "",
+        ip=ratelimit.client_ip(request),
+    )
+    return Status(201 if outcome.created else 200, _posted(request, outcome))
+
+
+@api.get(
+    "/comments/{comment_id}", auth=AUTH, response={200: PostedOut, 404: ErrorOut}, tags=["comments"]
+)
+def comment_status(request: HttpRequest, comment_id: int) -> dict[str, Any]:
+    """The decision on one of your own comments (poll this when the engine runs in a worker)."""
+    comment = get_object_or_404(Comment, pk=comment_id, author=request.auth)  # type: ignore[attr-defined]
+    return _posted(
+        request, services.PostOutcome(comment, created=False, rules=services.comment_rules(comment))
+    )
+
+
+@api.post(
+    "/comments/{comment_id}/report",
+    auth=AUTH,
+    response={201: ReportOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 429: ErrorOut},
+    tags=["comments"],
+)
+def report(request: HttpRequest, comment_id: int, payload: ReportIn) -> Status[dict[str, Any]]:
+    """Flag a published comment, naming the rule (slug) it breaks."""
+    comment = get_object_or_404(selectors.reportable_comments(), pk=comment_id)
+    user = request.auth  # type: ignore[attr-defined]
+    ratelimit.hit("report", user=user, ip=ratelimit.client_ip(request))
+    created = services.report_comment(
+        comment=comment, reporter=user, rule=payload.rule, note=payload.note
+    )
+    return Status(
+        201,
+        {"id": created.pk, "comment_id": comment.pk, "rule": created.rule, "status": "received"},
+    )
+
+
+@api.post(
+    "/auth/token",
+    response={201: TokenOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut},
+    tags=["auth"],
+)
+def create_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
+    """Exchange e-mail and password for a bearer token."""
+    ratelimit.hit("token", ip=ratelimit.client_ip(request))
+    user = authenticate(request, username=payload.email.strip(), password=payload.password)
+    if user is None:
+        from django.contrib.auth import get_user_model
+
+        # ModelBackend signs in by username; our sign-in name is the e-mail address.
+        candidate = get_user_model().objects.filter(email__iexact=payload.email.strip()).first()
+        if candidate is not None:
+            user = authenticate(
+                request, username=candidate.get_username(), password=payload.password
+            )
+    if user is None or not user.is_active:
+        raise HttpError(401, "Wrong e-mail address or password.")
+    raw, token = services.issue_api_token(user, name=payload.name)
+    return Status(201, {"token": raw, "expires_at": token.expires_at})
+
+
+@api.delete("/auth/token", auth=[BearerTokenAuth()], response={204: None}, tags=["auth"])
+def revoke_token(request: HttpRequest) -> Status[None]:
+    """Revoke the bearer token this request is made with."""
+    token: ApiToken | None = getattr(request.auth, "_civility_api_token", None)  # type: ignore[attr-defined]
+    if token is not None:
+        services.revoke_api_token(token, by=request.auth)  # type: ignore[attr-defined]
+    return Status(204, None)

@@ -1,0 +1,109 @@
+"""Embedding a thread on another site: /embed.js and the framed thread page.
+
+The host page loads ``<script src="https://civility.example/embed.js" async></script>`` and a
+``<div id="civility-comments"></div>``. The script frames /embed/thread?url=<canonical URL>;
+the thread is keyed by the page's canonical URL and created on first view, but only for
+origins the operator allows (CIVILITY_EMBED_ORIGINS).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from civility.discussion import ratelimit, services
+from civility.discussion.errors import DiscussionError
+from civility.discussion.models import Thread
+from civility.discussion.views import section_context
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def allowed_origins() -> list[str]:
+    return [o.rstrip("/").lower() for o in settings.CIVILITY_EMBED_ORIGINS]
+
+
+def canonicalise(url: str) -> str:
+    """Drop the fragment; keep the query (some sites key articles by it)."""
+    parts = urlsplit(url.strip())
+    return urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, "")
+    )
+
+
+def _frame_headers(response: HttpResponse) -> HttpResponse:
+    ancestors = " ".join(allowed_origins()) or "'none'"
+    response["Content-Security-Policy"] = f"frame-ancestors 'self' {ancestors}"
+    return response
+
+
+@require_GET
+def embed_js(request: HttpRequest) -> HttpResponse:
+    body = render_to_string(
+        "discussion/embed.js", {"base_url": request.build_absolute_uri("/").rstrip("/")}
+    )
+    response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=300"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+@xframe_options_exempt
+def embed_thread(request: HttpRequest) -> HttpResponse:
+    raw_url = request.GET.get("url", "")
+    url = canonicalise(raw_url) if raw_url else ""
+    origin = origin_of(url)
+    if not origin:
+        return HttpResponseBadRequest("url: the page's canonical http(s) URL is required.")
+    if origin not in allowed_origins():
+        return HttpResponseForbidden(f"Embedding is not allowed for {origin}.")
+    thread = services.thread_for_url(url, title=request.GET.get("title", "")[:300])
+    context = section_context(request, thread)
+    context.update(
+        {
+            "embed": True,
+            "embed_url": url,
+            "post_url": reverse("discussion:embed_post", args=[thread.pk]),
+        }
+    )
+    return _frame_headers(render(request, "discussion/embed_thread.html", context))
+
+
+@require_POST
+@xframe_options_exempt
+def embed_post(request: HttpRequest, pk: int) -> HttpResponse:
+    thread = get_object_or_404(Thread, pk=pk, canonical_url__isnull=False)
+    back = (
+        reverse("discussion:embed_thread") + "?" + request.GET.urlencode()
+        if request.GET
+        else (reverse("discussion:embed_thread") + "?url=" + str(thread.canonical_url))
+    )
+    if not request.user.is_authenticated:
+        return redirect(back)
+    try:
+        ratelimit.hit("post", user=request.user, ip=ratelimit.client_ip(request))
+        outcome = services.post_comment(
+            author=request.user,
+            thread=thread,
+            text=request.POST.get("text", ""),
+            parent=request.POST.get("parent_id") or None,
+            ip=ratelimit.client_ip(request),
+        )
+        messages.info(request, outcome.message)
+    except DiscussionError as exc:
+        messages.error(request, exc.message)
+    return redirect(back)

@@ -1,0 +1,669 @@
+"""State changes of the discussion app. Each runs in one transaction and writes the audit log.
+
+Posting a comment is two steps (design.md, issue 4):
+
+1. :func:`post_comment` validates and saves the comment as ``pending`` (one transaction);
+2. the engine decides (:func:`moderate_comment`): inline before the response by default; with
+   a broker, the cheap deterministic rules run inline and the full engine in a Celery task.
+
+Whatever happens to the worker, a comment that was accepted reaches a decision: the task is
+acknowledged late, and :func:`moderate_stale_pending` (periodic, and the
+``civility manage moderate_pending`` command) decides anything left waiting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from civility.discussion.context import DatabaseContext
+from civility.discussion.engine import current_engines
+from civility.discussion.errors import (
+    CommentsClosed,
+    EditNotAllowed,
+    InvalidComment,
+    PostingNotAllowed,
+)
+from civility.discussion.models import (
+    ApiToken,
+    Comment,
+    CommentRevision,
+    CommentStatus,
+    HoldReason,
+    Report,
+    Thread,
+)
+from civility.moderation.audit import record
+from civility.standards.rules import RULES_BY_SLUG, rule_label
+from civility.standards.types import Article as EngineArticle
+from civility.standards.types import Comment as EngineComment
+from civility.standards.types import Decision, Verdict
+
+logger = logging.getLogger(__name__)
+
+ENGINE = "engine"
+MODERATOR = "moderator"
+
+
+# --- Threads -----------------------------------------------------------------------------
+
+
+def thread_for_article(article: Any) -> Thread:
+    """The article's thread, created on first use."""
+    thread = Thread.objects.filter(article=article).first()
+    if thread is not None:
+        return thread
+    try:
+        with transaction.atomic():
+            return Thread.objects.create(article=article, title=str(article.headline)[:300])
+    except IntegrityError:  # created by a concurrent request
+        return Thread.objects.get(article=article)
+
+
+def thread_for_url(canonical_url: str, title: str = "") -> Thread:
+    """The thread of an embedding page, created on first view (the caller checks the origin)."""
+    thread = Thread.objects.filter(canonical_url=canonical_url).first()
+    if thread is not None:
+        return thread
+    try:
+        with transaction.atomic():
+            thread = Thread.objects.create(canonical_url=canonical_url, title=title[:300])
+            record("thread.created", thread, actor_label="embed", data={"url": canonical_url})
+            return thread
+    except IntegrityError:
+        return Thread.objects.get(canonical_url=canonical_url)
+
+
+def engine_article(thread: Thread) -> EngineArticle:
+    """What the engine knows of the article (off_topic compares the comment with it)."""
+    article = thread.article if thread.article_id else None
+    if article is None:
+        return EngineArticle(title=thread.title, key=thread.key)
+    return EngineArticle(
+        title=str(getattr(article, "headline", "") or ""),
+        lead=str(getattr(article, "lead", "") or ""),
+        body=str(getattr(article, "body", "") or ""),
+        key=thread.key,
+    )
+
+
+# --- Posting -----------------------------------------------------------------------------
+
+
+@dataclass
+class PostOutcome:
+    comment: Comment
+    created: bool
+    rules: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return str(self.comment.status)
+
+    @property
+    def message(self) -> str:
+        return author_message(self.comment)
+
+
+def max_comment_length() -> int:
+    policy = current_engines().policy
+    return min(int(settings.CIVILITY_COMMENT_MAX_LENGTH), int(policy.max_length))
+
+
+def clean_text(text: Any) -> str:
+    """Validate a comment's text: not empty, not too long. Line endings are normalised."""
+    if not isinstance(text, str):
+        raise InvalidComment("The comment text must be a string.")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not text:
+        raise InvalidComment("The comment is empty.")
+    limit = max_comment_length()
+    if len(text) > limit:
+        raise InvalidComment(
+            f"The comment is too long: {len(text)} characters; the limit is {limit}."
+        )
+    return text
+
+
+def ensure_may_post(user: Any, thread: Thread) -> None:
+    from civility.accounts.selectors import is_verified
+    from civility.moderation.selectors import is_blocked
+
+    if not is_verified(user):
+        raise PostingNotAllowed("Sign in with a verified e-mail address to comment.")
+    if is_blocked(user):
+        raise PostingNotAllowed("Your account is blocked: you can read but not post.", blocked=True)
+    if thread.closed:
+        raise CommentsClosed("Comments are closed on this article.")
+
+
+def post_comment(
+    *,
+    author: Any,
+    thread: Thread,
+    text: Any,
+    parent: Comment | int | None = None,
+    client_token: str = "",
+    ip: str = "",
+) -> PostOutcome:
+    """Save a comment as pending, then have it decided. Idempotent on ``client_token``."""
+    client_token = (client_token or "").strip()[:64]
+    if client_token:
+        existing = Comment.objects.filter(author=author, client_token=client_token).first()
+        if existing is not None:
+            return PostOutcome(existing, created=False, rules=comment_rules(existing))
+    ensure_may_post(author, thread)
+    text = clean_text(text)
+    parent_comment = _resolve_parent(thread, parent)
+    try:
+        with transaction.atomic():
+            comment = Comment.objects.create(
+                thread=thread,
+                parent=parent_comment,
+                author=author,
+                text=text,
+                depth=(parent_comment.depth + 1) if parent_comment else 0,
+                status=CommentStatus.PENDING,
+                client_token=client_token,
+                ip_address=ip or None,
+            )
+            record(
+                "comment.posted",
+                comment,
+                actor=author,
+                subject_user=author,
+                after={"status": comment.status, "text": text},
+                data={"thread": thread.pk, "parent": parent_comment.pk if parent_comment else None},
+            )
+    except IntegrityError:
+        # The same client_token raced another request: that one created the comment.
+        existing = Comment.objects.filter(author=author, client_token=client_token).first()
+        if existing is None:
+            raise
+        return PostOutcome(existing, created=False, rules=comment_rules(existing))
+    decide_new_comment(comment)
+    comment.refresh_from_db()
+    return PostOutcome(comment, created=True, rules=comment_rules(comment))
+
+
+def _resolve_parent(thread: Thread, parent: Comment | int | None) -> Comment | None:
+    if parent is None or parent == "":
+        return None
+    if not isinstance(parent, Comment):
+        try:
+            parent_id = int(parent)
+        except (TypeError, ValueError) as exc:
+            raise InvalidComment("parent_id must be a comment id.") from exc
+        parent = Comment.objects.filter(pk=parent_id).first()
+    if parent is None or parent.thread_id != thread.pk:
+        raise InvalidComment("The comment you reply to is not in this discussion.")
+    if (
+        parent.status not in (CommentStatus.PUBLISHED, CommentStatus.DELETED)
+        or parent.author_hidden
+    ):
+        raise InvalidComment("The comment you reply to is not published.")
+    return parent
+
+
+def broker_configured() -> bool:
+    return not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", True)
+
+
+def decide_new_comment(comment: Comment) -> None:
+    """Inline by default; with a broker, screen inline and queue the full engine."""
+    if not broker_configured():
+        moderate_comment(comment.pk)
+        return
+    engines = current_engines()
+    try:
+        verdict = engines.screen.check(_engine_comment(comment), DatabaseContext())
+    except Exception:  # the full engine in the worker will decide
+        logger.exception("inline screen of comment %s failed", comment.pk)
+        verdict = None
+    if verdict is not None and verdict.decision is Decision.REJECT:
+        apply_engine_verdict(comment.pk, verdict, stage="screen")
+        return
+    enqueue_moderation(comment.pk)
+
+
+def enqueue_moderation(comment_id: int) -> None:
+    """Send the comment to a worker once the transaction commits; decide inline if the broker
+    refuses (nothing accepted is left without a decision)."""
+
+    def send() -> None:
+        from civility.discussion.tasks import moderate_comment_task
+
+        try:
+            moderate_comment_task.delay(comment_id)
+        except Exception:
+            logger.exception("broker unavailable; moderating comment %s inline", comment_id)
+            moderate_comment(comment_id)
+
+    transaction.on_commit(send)
+
+
+def _engine_comment(comment: Comment) -> EngineComment:
+    parent_text = comment.parent.text if comment.parent_id and comment.parent else ""
+    return EngineComment(
+        text=comment.text,
+        author_id=str(comment.author_id),
+        created_at=comment.created_at,
+        parent_text=parent_text,
+        article=engine_article(comment.thread),
+        id=str(comment.pk),
+    )
+
+
+def moderate_comment(comment_id: int) -> str | None:
+    """Run the full engine on a pending comment that awaits it, and apply the decision.
+
+    Returns the new status, or None when there was nothing to do (already decided, deleted).
+    Safe to run twice: the second run finds the comment decided and does nothing.
+    """
+    comment = (
+        Comment.objects.select_related("thread", "thread__article", "parent")
+        .filter(pk=comment_id)
+        .first()
+    )
+    if comment is None or not _awaits_engine(comment):
+        return None
+    engines = current_engines()
+    try:
+        verdict: Verdict | None = engines.full.check(_engine_comment(comment), DatabaseContext())
+    except Exception as exc:
+        # A broken detector must not leave the comment in limbo: a moderator decides.
+        logger.exception("engine failed on comment %s", comment_id)
+        return hold_for_review(comment_id, error=f"{type(exc).__name__}: {exc}")
+    assert verdict is not None
+    return apply_engine_verdict(comment_id, verdict, stage=verdict.stage)
+
+
+def _awaits_engine(comment: Comment) -> bool:
+    return comment.status == CommentStatus.PENDING and comment.hold_reason in (
+        HoldReason.AWAITING_ENGINE,
+        HoldReason.EDITED,
+    )
+
+
+def hold_for_review(comment_id: int, *, error: str) -> str | None:
+    with transaction.atomic():
+        comment = Comment.objects.select_for_update().filter(pk=comment_id).first()
+        if comment is None or not _awaits_engine(comment):
+            return None
+        comment.hold_reason = HoldReason.ENGINE
+        comment.verdict = {"decision": "queue", "error": error, "rules": [], "evidence": []}
+        comment.engine_checked_at = timezone.now()
+        comment.save(update_fields=["hold_reason", "verdict", "engine_checked_at"])
+        record(
+            "comment.engine_failed",
+            comment,
+            actor_label=ENGINE,
+            subject_user=comment.author,
+            after={"status": comment.status, "hold_reason": comment.hold_reason},
+            data={"error": error},
+        )
+    return str(comment.status)
+
+
+def rejecting_rule(verdict: Verdict) -> str:
+    """The rule a removal names: the strongest rule at or above its reject threshold."""
+    candidates = [
+        r
+        for r in verdict.results.values()
+        if r.fired and r.available and r.score >= r.reject_threshold
+    ] or [r for r in verdict.results.values() if r.fired]
+    if not candidates:
+        return ""
+    return max(candidates, key=lambda r: (r.score - r.reject_threshold, r.score)).slug
+
+
+def apply_engine_verdict(comment_id: int, verdict: Verdict, *, stage: str = "full") -> str | None:
+    """Store the verdict and move the comment to published, held or rejected."""
+    from civility.moderation.services import add_strike, refresh_auto_premoderation
+
+    engines = current_engines()
+    with transaction.atomic():
+        comment = (
+            Comment.objects.select_for_update()
+            .select_related("thread")
+            .filter(pk=comment_id)
+            .first()
+        )
+        if comment is None or not _awaits_engine(comment):
+            return None
+        before = {"status": comment.status, "hold_reason": comment.hold_reason}
+        now = timezone.now()
+        comment.verdict = {**verdict.to_dict(), "stage": stage}
+        comment.engine_version = verdict.engine_version
+        comment.policy_version = verdict.policy_version
+        comment.engine_checked_at = now
+        rule = ""
+        if verdict.decision is Decision.REJECT:
+            rule = rejecting_rule(verdict)
+            comment.status = CommentStatus.REJECTED
+            comment.hold_reason = HoldReason.AWAITING_ENGINE
+            comment.rule = rule
+            comment.decided_by = ENGINE
+            comment.decided_at = now
+        elif verdict.decision is Decision.QUEUE:
+            comment.hold_reason = HoldReason.ENGINE
+        elif _premoderated(comment, engines.premoderate_all):
+            comment.hold_reason = HoldReason.PREMODERATION
+        else:
+            comment.status = CommentStatus.PUBLISHED
+            comment.hold_reason = HoldReason.AWAITING_ENGINE
+            comment.decided_by = ENGINE
+            comment.decided_at = now
+        comment.save()
+        record(
+            "comment.engine_decision",
+            comment,
+            actor_label=ENGINE,
+            subject_user=comment.author,
+            rule=rule,
+            before=before,
+            after={"status": comment.status, "hold_reason": comment.hold_reason},
+            data={
+                "decision": verdict.decision.value,
+                "rules": verdict.fired,
+                "scores": {s: round(v, 4) for s, v in verdict.scores.items() if v > 0},
+                "stage": stage,
+            },
+            engine_version=verdict.engine_version,
+            policy_version=verdict.policy_version,
+        )
+        if comment.status == CommentStatus.REJECTED:
+            add_strike(comment, rule=rule, issued_by=ENGINE)
+        if comment.status in (CommentStatus.REJECTED, CommentStatus.PUBLISHED):
+            refresh_auto_premoderation(comment.author)
+    return str(comment.status)
+
+
+def _premoderated(comment: Comment, site_wide: bool) -> bool:
+    from civility.moderation.selectors import is_premoderated
+
+    return site_wide or comment.thread.premoderated or is_premoderated(comment.author)
+
+
+def moderate_stale_pending(older_than_seconds: int | None = None, limit: int = 500) -> int:
+    """Decide comments still waiting for the engine (a worker died, the broker lost a task)."""
+    seconds = (
+        settings.CIVILITY_STALE_PENDING_SECONDS
+        if older_than_seconds is None
+        else older_than_seconds
+    )
+    cutoff = timezone.now() - timedelta(seconds=seconds)
+    ids = list(
+        Comment.objects.filter(
+            status=CommentStatus.PENDING,
+            hold_reason__in=[HoldReason.AWAITING_ENGINE, HoldReason.EDITED],
+            created_at__lte=cutoff,
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    decided = 0
+    for comment_id in ids:
+        if moderate_comment(comment_id) is not None:
+            decided += 1
+    return decided
+
+
+# --- What the author sees ----------------------------------------------------------------
+
+
+def comment_rules(comment: Comment) -> list[str]:
+    """The rules behind the comment's state: the removal's rule, or those the engine fired."""
+    if comment.status == CommentStatus.REJECTED and comment.rule:
+        fired = [r for r in comment.verdict.get("rules", []) if r != comment.rule]
+        return [comment.rule, *fired]
+    if comment.status in (CommentStatus.PENDING, CommentStatus.REJECTED):
+        return list(comment.verdict.get("rules", []))
+    return []
+
+
+def author_message(comment: Comment) -> str:
+    """The sentence the author sees about their own comment."""
+    if comment.status == CommentStatus.PUBLISHED:
+        return "Your comment is published."
+    if comment.status == CommentStatus.PENDING:
+        return "Your comment is held for review."
+    if comment.status == CommentStatus.REJECTED:
+        if comment.rule in RULES_BY_SLUG:
+            return f"Your comment was removed: {rule_label(comment.rule)}."
+        return "Your comment was removed."
+    return "You deleted this comment."
+
+
+# --- Editing, deleting, reporting ---------------------------------------------------------
+
+
+def edit_window_open(comment: Comment) -> bool:
+    window = timedelta(seconds=settings.CIVILITY_EDIT_WINDOW_SECONDS)
+    return timezone.now() - comment.created_at <= window
+
+
+def edit_comment(*, comment: Comment, author: Any, text: Any) -> PostOutcome:
+    """The author's own edit, within the edit window. The edit is moderated again."""
+    if comment.author_id != author.pk:
+        raise EditNotAllowed("You can only edit your own comments.")
+    if comment.status == CommentStatus.DELETED or comment.purged:
+        raise EditNotAllowed("This comment was deleted.")
+    if not edit_window_open(comment):
+        raise EditNotAllowed("Comments can only be edited in the first 5 minutes.")
+    ensure_may_post(author, comment.thread)
+    text = clean_text(text)
+    if text == comment.text:
+        return PostOutcome(comment, created=False, rules=comment_rules(comment))
+    with transaction.atomic():
+        comment = Comment.objects.select_for_update().get(pk=comment.pk)
+        before = {"status": comment.status, "text": comment.text}
+        CommentRevision.objects.create(
+            comment=comment, editor=author, text_before=comment.text, text_after=text
+        )
+        comment.text = text
+        comment.edited_at = timezone.now()
+        comment.status = CommentStatus.PENDING
+        comment.hold_reason = HoldReason.EDITED
+        comment.rule = ""
+        comment.decided_by = ""
+        comment.decided_at = None
+        comment.save()
+        record(
+            "comment.edited",
+            comment,
+            actor=author,
+            subject_user=author,
+            before=before,
+            after={"status": comment.status, "text": text},
+        )
+    decide_new_comment(comment)
+    comment.refresh_from_db()
+    return PostOutcome(comment, created=False, rules=comment_rules(comment))
+
+
+def delete_own_comment(*, comment: Comment, author: Any) -> Comment:
+    """The author deletes their comment; a tombstone keeps the replies in place."""
+    if comment.author_id != author.pk:
+        raise EditNotAllowed("You can only delete your own comments.")
+    if comment.status == CommentStatus.DELETED:
+        return comment
+    with transaction.atomic():
+        before = {"status": comment.status}
+        comment.status = CommentStatus.DELETED
+        comment.save(update_fields=["status"])
+        record(
+            "comment.deleted_by_author",
+            comment,
+            actor=author,
+            subject_user=author,
+            before=before,
+            after={"status": comment.status},
+        )
+    return comment
+
+
+def report_comment(*, comment: Comment, reporter: Any, rule: str, note: str = "") -> Report:
+    """A reader flags a comment, naming the rule it breaks. One report per reader and comment."""
+    from civility.accounts.selectors import is_verified
+
+    if not is_verified(reporter):
+        raise PostingNotAllowed("Sign in with a verified e-mail address to report.")
+    if rule not in RULES_BY_SLUG:
+        raise InvalidComment("Choose the rule the comment breaks.")
+    if comment.status != CommentStatus.PUBLISHED or comment.author_hidden:
+        raise InvalidComment("Only published comments can be reported.")
+    if comment.author_id == reporter.pk:
+        raise InvalidComment("You cannot report your own comment.")
+    with transaction.atomic():
+        report, created = Report.objects.get_or_create(
+            comment=comment, reporter=reporter, defaults={"rule": rule, "note": note[:500]}
+        )
+        if created:
+            record(
+                "comment.reported",
+                comment,
+                actor=reporter,
+                subject_user=comment.author,
+                rule=rule,
+                data={"report": report.pk, "note": note[:500]},
+            )
+    return report
+
+
+# --- Account deletion (called by the accounts app) ------------------------------------------
+
+
+def hide_comments_of(user: Any) -> int:
+    """Take a deleted account's comments out of public view; their statuses are kept so
+    :func:`restore_comments_of` can bring them back. Returns how many were hidden."""
+    with transaction.atomic():
+        count = Comment.objects.filter(author=user, author_hidden=False).update(author_hidden=True)
+        record(
+            "comments.hidden", user, actor_label="system", subject_user=user, data={"count": count}
+        )
+    return count
+
+
+def restore_comments_of(user: Any) -> int:
+    """Undo :func:`hide_comments_of` (the account was restored). Purged texts stay erased."""
+    with transaction.atomic():
+        count = Comment.objects.filter(author=user, author_hidden=True).update(author_hidden=False)
+        record(
+            "comments.restored",
+            user,
+            actor_label="system",
+            subject_user=user,
+            data={"count": count},
+        )
+    return count
+
+
+def purge_comments_of(user: Any) -> int:
+    """Erase the texts of a user's comments for good: the text, the edit history and the
+    evidence quoted in verdicts. The comments stay as tombstones so threads keep their shape."""
+    with transaction.atomic():
+        comments = Comment.objects.filter(author=user)
+        ids = list(comments.values_list("pk", flat=True))
+        for comment in comments.only("pk", "verdict"):
+            verdict = dict(comment.verdict or {})
+            if verdict.get("evidence"):
+                verdict["evidence"] = [
+                    {k: v for k, v in item.items() if k not in ("text", "explanation")}
+                    for item in verdict["evidence"]
+                ]
+            Comment.objects.filter(pk=comment.pk).update(verdict=verdict)
+        count = comments.update(
+            text="", purged=True, author_hidden=True, client_token="", ip_address=None
+        )
+        CommentRevision.objects.filter(comment_id__in=ids).update(text_before="", text_after="")
+        Report.objects.filter(reporter=user).update(note="")
+        from civility.moderation.models import AuditLog
+
+        # The audit log keeps who did what, never the erased words.
+        for entry in AuditLog.objects.filter(
+            target_type="discussion.comment", target_id__in=[str(i) for i in ids]
+        ):
+            changed = False
+            for part in ("before", "after", "data"):
+                payload = getattr(entry, part)
+                if isinstance(payload, dict) and ("text" in payload or "note" in payload):
+                    payload = {k: v for k, v in payload.items() if k not in ("text", "note")}
+                    setattr(entry, part, payload)
+                    changed = True
+            if changed:
+                AuditLog.objects.filter(pk=entry.pk).update(
+                    before=entry.before, after=entry.after, data=entry.data
+                )
+        record(
+            "comments.purged", user, actor_label="system", subject_user=user, data={"count": count}
+        )
+    return count
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_api_token(user: Any, name: str = "") -> tuple[str, ApiToken]:
+    """Create a bearer token; the raw value is returned once and never stored."""
+    raw = "cvt_" + secrets.token_urlsafe(32)
+    days = int(settings.CIVILITY_API_TOKEN_DAYS)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            key_hash=hash_token(raw),
+            prefix=raw[:10],
+            name=name[:100],
+            expires_at=timezone.now() + timedelta(days=days) if days > 0 else None,
+        )
+        record(
+            "api_token.issued", token, actor=user, subject_user=user, data={"prefix": token.prefix}
+        )
+    return raw, token
+
+
+def revoke_api_token(token: ApiToken, *, by: Any = None) -> None:
+    if token.revoked_at is not None:
+        return
+    with transaction.atomic():
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        record(
+            "api_token.revoked",
+            token,
+            actor=by,
+            subject_user=token.user,
+            data={"prefix": token.prefix},
+        )
+
+
+def user_for_token(raw: str) -> Any | None:
+    """The active user a valid, unrevoked, unexpired token belongs to."""
+    if not raw:
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=hash_token(raw), revoked_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    token.user._civility_api_token = token
+    return token.user

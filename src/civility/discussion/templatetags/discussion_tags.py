@@ -1,0 +1,65 @@
+"""Template tags: the comment section of an article page, counts, highlighted text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.safestring import SafeString
+
+from civility.discussion import selectors, services
+from civility.discussion.models import Comment, CommentStatus
+from civility.discussion.rendering import render_comment_html
+from civility.standards.rules import RULES_BY_SLUG, rule_label
+
+register = template.Library()
+
+
+@register.inclusion_tag("discussion/_section.html", takes_context=True)
+def comment_section(context: template.Context, article: Any) -> dict[str, Any]:
+    """The thread under an article: ``{% comment_section article %}``."""
+    from civility.discussion.views import section_context
+
+    request = context["request"]
+    thread = selectors.thread_of(article)
+    data = section_context(request, thread, article=article)
+    data["csrf_token"] = context.get("csrf_token")
+    return data
+
+
+@register.simple_tag
+def comment_count(article: Any) -> int:
+    """Public comments under an article: ``{% comment_count article %}``."""
+    return selectors.comment_count(article)
+
+
+@register.filter
+def comment_html(comment: Comment) -> SafeString:
+    """The comment's text as safe HTML; the author's own removed or held comment shows its
+    evidence highlighted."""
+    evidence = comment.evidence if comment.status != CommentStatus.PUBLISHED else ()
+    return render_comment_html(comment.text, evidence)
+
+
+@register.filter
+def plain_comment_html(comment: Comment) -> SafeString:
+    return render_comment_html(comment.text)
+
+
+@register.filter
+def author_message(comment: Comment) -> str:
+    return services.author_message(comment)
+
+
+@register.filter
+def rule_title(slug: str) -> str:
+    return rule_label(slug) if slug in RULES_BY_SLUG else slug
+
+
+@register.filter
+def can_edit(comment: Comment, user: Any) -> bool:
+    return (
+        getattr(user, "pk", None) == comment.author_id
+        and comment.status != CommentStatus.DELETED
+        and services.edit_window_open(comment)
+    )

@@ -1,0 +1,315 @@
+"""Comment pages and form endpoints. Views validate input and call a service; nothing more.
+
+Every form works without JavaScript (post, redirect, message). static/discussion/thread.js
+submits the same forms with fetch and asks for JSON (``Accept: application/json``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_http_methods, require_POST
+
+from civility.discussion import ratelimit, selectors, services
+from civility.discussion.errors import DiscussionError, PostingNotAllowed
+from civility.discussion.models import Comment, CommentStatus
+from civility.discussion.rendering import render_comment_html
+from civility.standards.rules import RULES, RULES_BY_SLUG, rule_label
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _error_response(
+    request: HttpRequest, exc: DiscussionError, *, template: str, context: dict[str, Any]
+) -> HttpResponse:
+    if isinstance(exc, PostingNotAllowed) and exc.blocked:
+        if wants_json(request):
+            return JsonResponse(
+                {"ok": False, "error": exc.message, "blocked_url": "/blocked/"}, status=403
+            )
+        return redirect("discussion:blocked")
+    if wants_json(request):
+        return JsonResponse({"ok": False, "error": exc.message}, status=exc.status_code)
+    return render(request, template, {**context, "error": exc.message}, status=exc.status_code)
+
+
+def _thread_url(comment: Comment, extra: dict[str, str] | None = None) -> str:
+    base = comment.thread.get_absolute_url().split("#")[0]
+    query = f"?{urlencode(extra)}" if extra else ""
+    return f"{base}{query}#comment-{comment.pk}"
+
+
+def comment_payload(
+    request: HttpRequest, comment: Comment, outcome: services.PostOutcome
+) -> dict[str, Any]:
+    node = selectors.Node(comment=comment, own=True, depth=comment.depth)
+    html = render_to_string(
+        "discussion/_comment.html",
+        {
+            "node": node,
+            "request": request,
+            "user": request.user,
+            "rules": RULES,
+            "max_depth": 99,
+            "can_post": True,
+        },
+        request=request,
+    )
+    return {
+        "ok": True,
+        "id": comment.pk,
+        "status": outcome.status,
+        "rules": outcome.rules,
+        "message": outcome.message,
+        "html": html,
+        "url": _thread_url(comment),
+    }
+
+
+# --- Posting and replying -------------------------------------------------------------------
+
+
+@require_POST
+def post_comment(request: HttpRequest, slug: str) -> HttpResponse:
+    """The comment form on the article page (and the reply forms) post here."""
+    article = selectors.get_published_article_or_404(slug)
+    if not request.user.is_authenticated:
+        if wants_json(request):
+            return JsonResponse(
+                {"ok": False, "error": "Sign in to comment.", "login_url": "/accounts/login/"},
+                status=401,
+            )
+        return redirect_to_login(article.get_absolute_url() + "#comments")
+    thread = services.thread_for_article(article)
+    text = request.POST.get("text", "")
+    parent_id = request.POST.get("parent_id") or None
+    context = {"article": article, "thread": thread, "text": text, "parent_id": parent_id}
+    try:
+        ratelimit.hit("post", user=request.user, ip=ratelimit.client_ip(request))
+        outcome = services.post_comment(
+            author=request.user,
+            thread=thread,
+            text=text,
+            parent=parent_id,
+            client_token=request.POST.get("client_token", ""),
+            ip=ratelimit.client_ip(request),
+        )
+    except DiscussionError as exc:
+        return _error_response(request, exc, template="discussion/compose.html", context=context)
+    if wants_json(request):
+        return JsonResponse(comment_payload(request, outcome.comment, outcome), status=201)
+    level = messages.SUCCESS if outcome.status == CommentStatus.PUBLISHED else messages.WARNING
+    messages.add_message(request, level, outcome.message)
+    return redirect(_thread_url(outcome.comment))
+
+
+@require_http_methods(["GET"])
+def reply_form(request: HttpRequest, pk: int) -> HttpResponse:
+    """A page with the reply form, for browsers without JavaScript and deep threads."""
+    parent = get_object_or_404(selectors.public_comments().select_related("thread__article"), pk=pk)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    article = parent.thread.article
+    return render(
+        request,
+        "discussion/compose.html",
+        {
+            "article": article,
+            "thread": parent.thread,
+            "parent": parent,
+            "parent_id": parent.pk,
+            "parent_html": render_comment_html(parent.text),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = get_object_or_404(
+        Comment.objects.select_related("thread__article"), pk=pk, author=request.user
+    )
+    context = {
+        "comment": comment,
+        "text": request.POST.get("text", comment.text),
+        "window_open": services.edit_window_open(comment),
+    }
+    if request.method == "POST":
+        try:
+            ratelimit.hit("post", user=request.user, ip=ratelimit.client_ip(request))
+            outcome = services.edit_comment(
+                comment=comment, author=request.user, text=request.POST.get("text", "")
+            )
+        except DiscussionError as exc:
+            return _error_response(request, exc, template="discussion/edit.html", context=context)
+        if wants_json(request):
+            return JsonResponse(comment_payload(request, outcome.comment, outcome))
+        messages.info(request, outcome.message)
+        return redirect(_thread_url(outcome.comment))
+    return render(request, "discussion/edit.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = get_object_or_404(
+        Comment.objects.select_related("thread__article"), pk=pk, author=request.user
+    )
+    if request.method == "POST":
+        try:
+            services.delete_own_comment(comment=comment, author=request.user)
+        except DiscussionError as exc:
+            return _error_response(
+                request, exc, template="discussion/delete.html", context={"comment": comment}
+            )
+        if wants_json(request):
+            return JsonResponse(
+                {
+                    "ok": True,
+                    "id": comment.pk,
+                    "status": "deleted",
+                    "message": "You deleted this comment.",
+                }
+            )
+        messages.info(request, "You deleted your comment.")
+        return redirect(_thread_url(comment))
+    return render(request, "discussion/delete.html", {"comment": comment})
+
+
+@require_http_methods(["GET", "POST"])
+def report_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = get_object_or_404(
+        selectors.reportable_comments().select_related("thread__article"), pk=pk
+    )
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    context = {
+        "comment": comment,
+        "rules": RULES,
+        "comment_html": render_comment_html(comment.text),
+    }
+    if request.method == "POST":
+        try:
+            ratelimit.hit("report", user=request.user, ip=ratelimit.client_ip(request))
+            services.report_comment(
+                comment=comment,
+                reporter=request.user,
+                rule=request.POST.get("rule", ""),
+                note=request.POST.get("note", ""),
+            )
+        except DiscussionError as exc:
+            return _error_response(request, exc, template="discussion/report.html", context=context)
+        message = "Thank you: the moderators will review this comment."
+        if wants_json(request):
+            return JsonResponse({"ok": True, "message": message})
+        messages.success(request, message)
+        return redirect(_thread_url(comment))
+    return render(request, "discussion/report.html", context)
+
+
+# --- Reading -----------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET"])
+def comment_thread(request: HttpRequest, pk: int) -> HttpResponse:
+    """A comment and the replies below it ("continue this thread", permalinks)."""
+    comment = get_object_or_404(Comment.objects.select_related("thread__article", "author"), pk=pk)
+    viewer = request.user if request.user.is_authenticated else None
+    roots = selectors.build_tree(comment.thread, viewer, root=comment)
+    if not roots:
+        return render(request, "discussion/gone.html", {"thread": comment.thread}, status=404)
+    context = section_context(request, comment.thread, roots=roots)
+    context.update({"root_comment": comment, "thread": comment.thread})
+    return render(request, "discussion/comment_thread.html", context)
+
+
+@login_required
+def my_comments(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.my_comments(request.user), 25).get_page(request.GET.get("page"))
+    items = [
+        {
+            "comment": c,
+            "message": services.author_message(c),
+            "html": render_comment_html(
+                c.text, c.evidence if c.status != CommentStatus.PUBLISHED else ()
+            ),
+            "rule_labels": [rule_label(s) for s in services.comment_rules(c) if s in RULES_BY_SLUG],
+        }
+        for c in page
+    ]
+    return render(request, "discussion/my_comments.html", {"page": page, "items": items})
+
+
+def section_context(
+    request: HttpRequest,
+    thread: Any,
+    *,
+    article: Any = None,
+    roots: list[selectors.Node] | None = None,
+) -> dict[str, Any]:
+    """Everything the thread templates need (article page, permalink page, embed)."""
+    from django.conf import settings
+
+    from civility.accounts.selectors import is_verified
+    from civility.moderation.selectors import is_blocked
+
+    user = request.user
+    viewer = user if user.is_authenticated else None
+    sort = request.GET.get("sort", "oldest")
+    if sort not in selectors.SORTS:
+        sort = "oldest"
+    page_obj = None
+    if roots is None:
+        all_roots = selectors.build_tree(thread, viewer) if thread is not None else []
+        all_roots = selectors.sort_roots(all_roots, sort)
+        paginator = Paginator(all_roots, settings.CIVILITY_COMMENTS_PER_PAGE)
+        page_obj = paginator.get_page(request.GET.get("cpage"))
+        roots = list(page_obj.object_list)
+    selectors.flatten(roots)  # sets each node's depth relative to what is shown
+    total = selectors.public_comments().filter(thread=thread).count() if thread is not None else 0
+    blocked = bool(viewer and is_blocked(viewer))
+    verified = bool(viewer and is_verified(viewer))
+    return {
+        "thread": thread,
+        "article": article
+        if article is not None
+        else (thread.article if thread is not None else None),
+        "roots": roots,
+        "page_obj": page_obj,
+        "comment_total": total,
+        "sort": sort,
+        "sorts": selectors.SORTS,
+        "max_depth": settings.CIVILITY_THREAD_MAX_DEPTH,
+        "rules": RULES,
+        "closed": bool(thread and thread.closed),
+        "blocked": blocked,
+        "verified": verified,
+        "can_post": verified and not blocked and not (thread and thread.closed),
+        "max_length": settings.CIVILITY_COMMENT_MAX_LENGTH,
+        "request": request,
+        "user": user,
+    }
+
+
+@login_required
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """List and revoke the signed-in user's API tokens."""
+    from civility.discussion.models import ApiToken
+
+    if request.method == "POST":
+        token = get_object_or_404(ApiToken, pk=request.POST.get("token"), user=request.user)
+        services.revoke_api_token(token, by=request.user)
+        messages.info(request, "The token was revoked.")
+        return redirect("discussion:api_tokens")
+    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
+    return render(request, "discussion/api_tokens.html", {"tokens": tokens})

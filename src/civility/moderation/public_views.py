@@ -1,0 +1,82 @@
+"""Pages for readers: the blocked notice, the unlock request form, contacting the moderators."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from civility.discussion import ratelimit
+from civility.discussion.errors import DiscussionError
+from civility.moderation import services
+from civility.moderation.models import Appeal
+from civility.moderation.selectors import is_blocked, unlock_refusal_reason
+
+
+def blocked(request: HttpRequest) -> HttpResponse:
+    return render(request, "moderation/public/blocked.html", {"blocked": is_blocked(request.user)})
+
+
+@require_http_methods(["GET", "POST"])
+def unlock_request(request: HttpRequest) -> HttpResponse:
+    """The unlock request: fixed subject, user id (pre-filled when signed in), explanation."""
+    signed_in = request.user.is_authenticated
+    refusal = unlock_refusal_reason(request.user) if signed_in else ""
+    context = {
+        "subject": Appeal.SUBJECT,
+        "user_id": str(request.user.pk) if signed_in else request.POST.get("user_id", ""),
+        "explanation": request.POST.get("explanation", ""),
+        "email": request.POST.get("email", ""),
+        "min_length": settings.CIVILITY_UNLOCK_MIN_EXPLANATION,
+        "refusal": refusal,
+        "signed_in": signed_in,
+    }
+    if request.method == "POST" and not refusal:
+        try:
+            ratelimit.hit("unlock", user=request.user, ip=ratelimit.client_ip(request))
+            appeal = services.submit_unlock_request(
+                claimed_user_id=request.POST.get("user_id", ""),
+                explanation=request.POST.get("explanation", ""),
+                signed_in_user=request.user if signed_in else None,
+                email=request.POST.get("email", "").strip(),
+            )
+        except DiscussionError as exc:
+            return render(
+                request,
+                "moderation/public/unlock.html",
+                {**context, "error": exc.message},
+                status=exc.status_code,
+            )
+        return render(request, "moderation/public/unlock_sent.html", {"appeal": appeal})
+    status = 403 if (refusal and request.method == "POST") else 200
+    return render(request, "moderation/public/unlock.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def contact(request: HttpRequest) -> HttpResponse:
+    context = {
+        "subject": request.POST.get("subject", ""),
+        "body": request.POST.get("body", ""),
+        "name": request.POST.get("name", ""),
+        "email": request.POST.get("email", ""),
+    }
+    if request.method == "POST":
+        try:
+            ratelimit.hit("contact", user=request.user, ip=ratelimit.client_ip(request))
+            services.send_contact_message(
+                subject=context["subject"],
+                body=context["body"],
+                user=request.user,
+                name=context["name"],
+                email=context["email"],
+            )
+        except DiscussionError as exc:
+            return render(
+                request,
+                "moderation/public/contact.html",
+                {**context, "error": exc.message},
+                status=exc.status_code,
+            )
+        return render(request, "moderation/public/contact_sent.html")
+    return render(request, "moderation/public/contact.html", context)

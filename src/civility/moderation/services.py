@@ -1,0 +1,533 @@
+"""State changes made by moderators (and the automatic sanctions). One transaction and one
+audit row each; e-mail goes out on commit."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from civility.discussion.errors import DiscussionError, InvalidComment
+from civility.discussion.models import Comment, CommentRevision, CommentStatus, HoldReason, Thread
+from civility.moderation.audit import record
+from civility.moderation.models import (
+    Appeal,
+    AppealStatus,
+    Block,
+    ContactMessage,
+    PolicyVersion,
+    Standing,
+    Strike,
+)
+from civility.moderation.selectors import recent_rejection, unlock_refusal_reason
+from civility.standards.policy import Policy
+from civility.standards.rules import RULES_BY_SLUG
+
+logger = logging.getLogger(__name__)
+
+MODERATOR = "moderator"
+
+
+class ModerationError(DiscussionError):
+    """A moderator action that cannot be done (unknown rule, empty reason...)."""
+
+
+# --- Strikes and automatic pre-moderation -----------------------------------------------------
+
+
+def add_strike(comment: Comment, *, rule: str, issued_by: str, moderator: Any = None) -> Strike:
+    """Add to the author's strike ledger (caller holds the transaction)."""
+    strike = Strike.objects.create(
+        user_id=comment.author_id,
+        comment=comment,
+        rule=rule,
+        issued_by=issued_by,
+        moderator=moderator,
+    )
+    return strike
+
+
+def _standing(user: Any) -> Standing:
+    standing, _ = Standing.objects.select_for_update().get_or_create(user=user)
+    return standing
+
+
+def refresh_auto_premoderation(user: Any) -> None:
+    """Put an author on pre-moderation when their recent rejection rate is high (caller holds
+    the transaction). Only lifts what it set itself; a moderator's choice stays."""
+    rejected, decided = recent_rejection(user.pk)
+    high = (
+        decided >= settings.CIVILITY_PREMOD_MIN_COMMENTS
+        and rejected / decided >= settings.CIVILITY_PREMOD_REJECTION_RATE
+    )
+    standing = Standing.objects.filter(user=user).first()
+    if high and not (standing and standing.premoderated):
+        standing = _standing(user)
+        standing.premoderated = True
+        standing.premoderated_automatically = True
+        standing.save()
+        record(
+            "user.premoderation_on",
+            user,
+            actor_label="system",
+            subject_user=user,
+            after={"premoderated": True},
+            data={"rejected": rejected, "decided": decided, "automatic": True},
+        )
+    elif not high and standing and standing.premoderated and standing.premoderated_automatically:
+        standing = _standing(user)
+        standing.premoderated = False
+        standing.premoderated_automatically = False
+        standing.save()
+        record(
+            "user.premoderation_off",
+            user,
+            actor_label="system",
+            subject_user=user,
+            after={"premoderated": False},
+            data={"rejected": rejected, "decided": decided, "automatic": True},
+        )
+
+
+def set_premoderation(user: Any, *, on: bool, by: Any) -> None:
+    with transaction.atomic():
+        standing = _standing(user)
+        before = {"premoderated": standing.premoderated}
+        standing.premoderated = on
+        standing.premoderated_automatically = False
+        standing.save()
+        record(
+            "user.premoderation_on" if on else "user.premoderation_off",
+            user,
+            actor=by,
+            subject_user=user,
+            before=before,
+            after={"premoderated": on},
+        )
+
+
+# --- Decisions on comments --------------------------------------------------------------------
+
+
+def _lock(comment: Comment) -> Comment:
+    return Comment.objects.select_for_update().select_related("author").get(pk=comment.pk)
+
+
+def _resolve_reports(comment: Comment) -> int:
+    return comment.reports.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+
+
+def approve_comment(comment: Comment, *, moderator: Any, note: str = "") -> Comment:
+    """Publish the comment (it was held, rejected, or reported). A strike it caused is revoked."""
+    with transaction.atomic():
+        comment = _lock(comment)
+        if comment.status == CommentStatus.DELETED:
+            raise ModerationError("The author deleted this comment.")
+        before = {"status": comment.status, "rule": comment.rule}
+        was_rejected = comment.status == CommentStatus.REJECTED
+        comment.status = CommentStatus.PUBLISHED
+        comment.hold_reason = HoldReason.AWAITING_ENGINE
+        comment.rule = ""
+        comment.decided_by = MODERATOR
+        comment.decided_at = timezone.now()
+        comment.moderator = moderator
+        comment.save()
+        resolved = _resolve_reports(comment)
+        if was_rejected:
+            Strike.objects.filter(comment=comment, revoked_at__isnull=True).update(
+                revoked_at=timezone.now()
+            )
+        record(
+            "comment.approved",
+            comment,
+            actor=moderator,
+            subject_user=comment.author,
+            before=before,
+            after={"status": comment.status},
+            data={"note": note, "reports_resolved": resolved},
+            engine_version=comment.engine_version,
+            policy_version=comment.policy_version,
+        )
+        refresh_auto_premoderation(comment.author)
+    return comment
+
+
+def reject_comment(comment: Comment, *, moderator: Any, rule: str, note: str = "") -> Comment:
+    """Remove the comment, naming the rule it breaks; the author gets a strike."""
+    if rule not in RULES_BY_SLUG:
+        raise ModerationError("Choose the rule the comment breaks.")
+    with transaction.atomic():
+        comment = _lock(comment)
+        if comment.status == CommentStatus.DELETED:
+            raise ModerationError("The author deleted this comment.")
+        before = {"status": comment.status, "rule": comment.rule}
+        already_struck = comment.status == CommentStatus.REJECTED
+        comment.status = CommentStatus.REJECTED
+        comment.hold_reason = HoldReason.AWAITING_ENGINE
+        comment.rule = rule
+        comment.decided_by = MODERATOR
+        comment.decided_at = timezone.now()
+        comment.moderator = moderator
+        comment.save()
+        resolved = _resolve_reports(comment)
+        if already_struck:
+            Strike.objects.filter(comment=comment, revoked_at__isnull=True).update(rule=rule)
+        else:
+            add_strike(comment, rule=rule, issued_by=MODERATOR, moderator=moderator)
+        record(
+            "comment.rejected",
+            comment,
+            actor=moderator,
+            subject_user=comment.author,
+            rule=rule,
+            before=before,
+            after={"status": comment.status, "rule": rule},
+            data={"note": note, "reports_resolved": resolved},
+            engine_version=comment.engine_version,
+            policy_version=comment.policy_version,
+        )
+        refresh_auto_premoderation(comment.author)
+    return comment
+
+
+def edit_comment_as_moderator(
+    comment: Comment, *, moderator: Any, text: str, reason: str
+) -> Comment:
+    """Change a comment's text. The reason is required; the history keeps both versions."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ModerationError("Say why the comment is edited.")
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise InvalidComment("The comment is empty.")
+    with transaction.atomic():
+        comment = _lock(comment)
+        if text == comment.text:
+            return comment
+        CommentRevision.objects.create(
+            comment=comment,
+            editor=moderator,
+            by_moderator=True,
+            reason=reason[:300],
+            text_before=comment.text,
+            text_after=text,
+        )
+        before = {"text": comment.text}
+        comment.text = text
+        comment.edited_at = timezone.now()
+        comment.save(update_fields=["text", "edited_at"])
+        record(
+            "comment.edited_by_moderator",
+            comment,
+            actor=moderator,
+            subject_user=comment.author,
+            before=before,
+            after={"text": text},
+            data={"reason": reason},
+        )
+    return comment
+
+
+def bulk_decide(comments: list[Comment], *, moderator: Any, action: str, rule: str = "") -> int:
+    done = 0
+    for comment in comments:
+        try:
+            if action == "approve":
+                approve_comment(comment, moderator=moderator)
+            elif action == "reject":
+                reject_comment(comment, moderator=moderator, rule=rule)
+            else:
+                raise ModerationError(f"Unknown action {action!r}.")
+        except ModerationError:
+            if action not in ("approve", "reject"):
+                raise
+            continue
+        done += 1
+    return done
+
+
+# --- Sanctions ---------------------------------------------------------------------------------
+
+
+def block_user(user: Any, *, moderator: Any, reason: str = "") -> Block:
+    """Block posting at once, without notice. The second block is final."""
+    with transaction.atomic():
+        standing = _standing(user)
+        if standing.blocked:
+            current = Block.objects.filter(user=user, lifted_at__isnull=True).first()
+            if current is not None:
+                return current
+        previous = Block.objects.filter(user=user).count()
+        block = Block.objects.create(
+            user=user, reason=reason[:500], final=previous >= 1, created_by=moderator
+        )
+        standing.blocked = True
+        standing.save()
+        # Open unlock requests from before this block are moot.
+        Appeal.objects.filter(user=user, status=AppealStatus.OPEN).update(
+            status=AppealStatus.REFUSED,
+            decided_at=timezone.now(),
+            decided_by=moderator,
+            response="Superseded by a new block.",
+        )
+        record(
+            "user.blocked",
+            user,
+            actor=moderator,
+            subject_user=user,
+            before={"blocked": False},
+            after={"blocked": True, "final": block.final},
+            data={"reason": reason, "block": block.pk, "block_number": previous + 1},
+        )
+    return block
+
+
+def restore_access(user: Any, *, moderator: Any, reason: str = "") -> None:
+    """Lift the current block (not possible for a final one)."""
+    with transaction.atomic():
+        standing = _standing(user)
+        block = Block.objects.select_for_update().filter(user=user, lifted_at__isnull=True).first()
+        if block is not None and block.final:
+            raise ModerationError("A second block is final: access can no longer be restored.")
+        if block is not None:
+            block.lifted_at = timezone.now()
+            block.lifted_by = moderator
+            block.save()
+        standing.blocked = False
+        standing.save()
+        record(
+            "user.access_restored",
+            user,
+            actor=moderator,
+            subject_user=user,
+            before={"blocked": True},
+            after={"blocked": False},
+            data={"reason": reason, "block": block.pk if block else None},
+        )
+
+
+def submit_unlock_request(
+    *, claimed_user_id: str, explanation: str, signed_in_user: Any = None, email: str = ""
+) -> Appeal:
+    """File an unlock request. Refused (with the reason) when the account is not blocked, or
+    when its block is final."""
+    explanation = (explanation or "").strip()
+    minimum = settings.CIVILITY_UNLOCK_MIN_EXPLANATION
+    if len(explanation) < minimum:
+        raise InvalidComment(f"Please explain what happened in at least {minimum} characters.")
+    User = get_user_model()
+    if signed_in_user is not None and getattr(signed_in_user, "is_authenticated", False):
+        user = signed_in_user
+    else:
+        claimed = str(claimed_user_id or "").strip()
+        user = User.objects.filter(pk=int(claimed)).first() if claimed.isdigit() else None
+        if user is None:
+            raise InvalidComment("No account has this user id.")
+    reason = unlock_refusal_reason(user)
+    if reason:
+        raise InvalidComment(reason)
+    with transaction.atomic():
+        existing = Appeal.objects.filter(user=user, status=AppealStatus.OPEN).first()
+        if existing is not None:
+            return existing
+        appeal = Appeal.objects.create(
+            user=user,
+            claimed_user_id=str(user.pk),
+            email=email or user.email,
+            explanation=explanation,
+            block=Block.objects.filter(user=user, lifted_at__isnull=True).first(),
+        )
+        record(
+            "appeal.submitted",
+            appeal,
+            actor=user if getattr(signed_in_user, "is_authenticated", False) else None,
+            actor_label="" if getattr(signed_in_user, "is_authenticated", False) else "anonymous",
+            subject_user=user,
+            data={"subject": Appeal.SUBJECT},
+        )
+    return appeal
+
+
+def decide_unlock_request(appeal: Appeal, *, moderator: Any, restore: bool, message: str) -> Appeal:
+    """Restore access or refuse, with a message e-mailed to the user."""
+    message = (message or "").strip()
+    with transaction.atomic():
+        appeal = Appeal.objects.select_for_update().select_related("user").get(pk=appeal.pk)
+        if appeal.status != AppealStatus.OPEN:
+            raise ModerationError("This request was already decided.")
+        if restore and appeal.user is not None:
+            restore_access(appeal.user, moderator=moderator, reason=message)
+        appeal.status = AppealStatus.RESTORED if restore else AppealStatus.REFUSED
+        appeal.response = message
+        appeal.decided_at = timezone.now()
+        appeal.decided_by = moderator
+        appeal.save()
+        record(
+            "appeal.restored" if restore else "appeal.refused",
+            appeal,
+            actor=moderator,
+            subject_user=appeal.user,
+            before={"status": AppealStatus.OPEN},
+            after={"status": appeal.status},
+            data={"message": message},
+        )
+        recipient = appeal.email or (appeal.user.email if appeal.user else "")
+        if recipient:
+            transaction.on_commit(lambda: _mail_appeal_outcome(recipient, restore, message))
+    return appeal
+
+
+def _mail_appeal_outcome(recipient: str, restored: bool, message: str) -> None:
+    if restored:
+        subject = "Your access has been restored"
+        body = "A moderator reviewed your unlock request and restored your access.\n"
+    else:
+        subject = "Your unlock request was refused"
+        body = "A moderator reviewed your unlock request and refused it.\n"
+    if message:
+        body += f"\nMessage from the moderators:\n{message}\n"
+    try:
+        send_mail(f"{Appeal.SUBJECT}: {subject}", body, None, [recipient])
+    except Exception:
+        logger.exception("could not e-mail the appeal outcome to %s", recipient)
+
+
+def send_contact_message(
+    *, subject: str, body: str, user: Any = None, name: str = "", email: str = ""
+) -> ContactMessage:
+    subject = (subject or "").strip()
+    body = (body or "").strip()
+    if not subject or not body:
+        raise InvalidComment("Please write a subject and a message.")
+    if len(body) > 5000:
+        raise InvalidComment("The message is too long (5000 characters at most).")
+    signed_in = getattr(user, "is_authenticated", False)
+    with transaction.atomic():
+        message = ContactMessage.objects.create(
+            user=user if signed_in else None,
+            name=name[:120],
+            email=email or (user.email if signed_in else ""),
+            subject=subject[:200],
+            body=body,
+        )
+        record(
+            "contact.received",
+            message,
+            actor=user if signed_in else None,
+            actor_label="" if signed_in else "anonymous",
+            subject_user=user if signed_in else None,
+        )
+    return message
+
+
+def mark_message_handled(message: ContactMessage, *, moderator: Any) -> None:
+    with transaction.atomic():
+        message.handled_at = timezone.now()
+        message.handled_by = moderator
+        message.save(update_fields=["handled_at", "handled_by"])
+        record("contact.handled", message, actor=moderator, subject_user=message.user)
+
+
+def delete_account(user: Any, *, moderator: Any) -> None:
+    """Delete an account as a moderator: through the accounts app when it provides the flow
+    (disable, e-mail a restore link, hide comments), else disable and hide comments here."""
+    try:
+        from civility.accounts.services import delete_account as accounts_delete_account
+    except ImportError:
+        accounts_delete_account = None
+    if accounts_delete_account is not None:
+        accounts_delete_account(user, by=moderator)
+        with transaction.atomic():
+            record("account.deleted_by_moderator", user, actor=moderator, subject_user=user)
+        return
+    from civility.discussion.services import hide_comments_of
+
+    with transaction.atomic():
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        hidden = hide_comments_of(user)
+        record(
+            "account.deleted_by_moderator",
+            user,
+            actor=moderator,
+            subject_user=user,
+            before={"is_active": True},
+            after={"is_active": False},
+            data={"comments_hidden": hidden},
+        )
+
+
+# --- Policy and threads ---------------------------------------------------------------------
+
+
+def save_policy(
+    policy: Policy, *, by: Any, premoderate_all: bool = False, note: str = ""
+) -> PolicyVersion:
+    """Store a new policy version and make it the active one."""
+    from civility.moderation.selectors import active_policy
+
+    current, current_version = active_policy()
+    with transaction.atomic():
+        PolicyVersion.objects.filter(is_active=True).update(is_active=False)
+        version = PolicyVersion.objects.create(
+            policy=policy.to_dict(),
+            digest=policy.version,
+            premoderate_all=premoderate_all,
+            note=note[:300],
+            is_active=True,
+            created_by=by,
+        )
+        changes = policy_changes(current, policy)
+        if current_version is None or current_version.premoderate_all != premoderate_all:
+            changes["premoderate_all"] = [
+                bool(current_version and current_version.premoderate_all),
+                premoderate_all,
+            ]
+        record(
+            "policy.saved",
+            version,
+            actor=by,
+            before={"digest": current.version},
+            after={"digest": policy.version},
+            data={"changes": changes, "note": note},
+            policy_version=policy.version,
+        )
+    return version
+
+
+def policy_changes(old: Policy, new: Policy) -> dict[str, Any]:
+    """What differs between two policies, key by key (rules per slug)."""
+    old_data, new_data = old.to_dict(), new.to_dict()
+    changes: dict[str, Any] = {}
+    for key in sorted(set(old_data) | set(new_data)):
+        if key == "rules":
+            for slug in sorted(set(old_data["rules"]) | set(new_data["rules"])):
+                if old_data["rules"].get(slug) != new_data["rules"].get(slug):
+                    changes[f"rules.{slug}"] = [
+                        old_data["rules"].get(slug),
+                        new_data["rules"].get(slug),
+                    ]
+        elif old_data.get(key) != new_data.get(key):
+            changes[key] = [old_data.get(key), new_data.get(key)]
+    return changes
+
+
+def update_thread(thread: Thread, *, by: Any, closed: bool, premoderated: bool) -> Thread:
+    with transaction.atomic():
+        before = {"closed": thread.closed, "premoderated": thread.premoderated}
+        thread.closed = closed
+        thread.premoderated = premoderated
+        thread.save(update_fields=["closed", "premoderated"])
+        record(
+            "thread.updated",
+            thread,
+            actor=by,
+            before=before,
+            after={"closed": closed, "premoderated": premoderated},
+        )
+    return thread

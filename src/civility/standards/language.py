@@ -1,12 +1,634 @@
-"""Language identification for the analysis (rule 20 and per-language availability)."""
+"""Language identification for the analysis (rule 20 and per-language availability).
+
+Three steps, cheapest first, so that the usual comment costs microseconds:
+1. *script*: letters are counted by Unicode script. A script that only one candidate
+   language writes (Greek, Tamil, Hangul, Thai...) decides at once.
+2. *function words*: a comment in a site language is recognised by its function words
+   ("the", "and", "of"... for English) when they are frequent and clearly ahead of every
+   other language's. Most comments on a site stop here.
+3. *lingua* (lingua-language-detector), restricted to the candidate languages written in the
+   comment's script: the site languages plus a fixed set of about twenty common ones. All 75
+   languages would cost over 1 GB; this set costs about 100 MB, built once per process.
+
+Short text (fewer than three words or fifteen letters) is not decided: ``language`` stays ""
+(or the caller's declared language, used only as a hint for model availability) and rule 20
+does not fire on it.
+"""
 
 from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 from civility.standards.analysis import Analysis
 from civility.standards.policy import Policy
 
+CACHE_KEY = "language:guess"
+# Languages the learned (embedding) rules were trained and measured on; other languages
+# make those rules "not available" for the engine.
+LEARNED_MODEL_LANGUAGES = frozenset({"en"})
+# Common languages always among the candidates, whatever the site languages are: a comment
+# can only be called foreign if its language can be recognised.
+COMMON_LANGUAGES = (
+    "en", "fr", "de", "es", "it", "pt", "nl", "sv", "da", "nb", "pl", "cs", "ro", "hu", "fi",
+    "tr", "id", "vi", "ru", "uk", "bg", "ar", "fa", "ur", "hi",
+)  # fmt: skip
+MIN_WORDS = 3
+MIN_LETTERS = 15
+LINGUA_MAX_CHARS = 300
+
+# Scripts whose letters name one language outright (among languages we consider).
+_SINGLE_LANGUAGE_SCRIPTS = {
+    "GREEK": "el", "HEBREW": "he", "TAMIL": "ta", "KANNADA": "kn", "MALAYALAM": "ml",
+    "TELUGU": "te", "GUJARATI": "gu", "GURMUKHI": "pa", "BENGALI": "bn", "THAI": "th",
+    "HANGUL": "ko", "HIRAGANA": "ja", "KATAKANA": "ja", "GEORGIAN": "ka", "ARMENIAN": "hy",
+    "DEVANAGARI": "hi", "CJK": "zh", "SINHALA": "si", "KHMER": "km", "ETHIOPIC": "am",
+}  # fmt: skip
+# Candidate languages written in a multi-language script, for lingua.
+_SCRIPT_LANGUAGES = {
+    "LATIN": {"en", "fr", "de", "es", "it", "pt", "nl", "sv", "da", "nb", "pl", "cs", "ro", "hu",
+              "fi", "tr", "id", "vi", "ca", "hr", "sk", "sl", "lt", "lv", "et", "sq", "so", "sw",
+              "tl", "af", "eu", "ga", "cy", "ms", "az", "bs", "eo", "yo", "zu", "la", "nn", "is"},
+    "CYRILLIC": {"ru", "uk", "bg", "sr", "mk", "be", "kk", "mn"},
+    "ARABIC": {"ar", "fa", "ur"},
+}  # fmt: skip
+
+# Frequent function words that mark a language (ASCII-folded, lower case). Used only to
+# confirm a language quickly; anything unclear goes to lingua.
+_FUNCTION_WORDS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        [
+            "the",
+            "and",
+            "of",
+            "to",
+            "is",
+            "in",
+            "that",
+            "it",
+            "was",
+            "for",
+            "on",
+            "are",
+            "with",
+            "as",
+            "this",
+            "be",
+            "have",
+            "not",
+            "you",
+            "they",
+            "but",
+            "what",
+            "from",
+            "by",
+            "at",
+            "or",
+            "an",
+            "will",
+            "would",
+            "my",
+            "we",
+            "he",
+            "she",
+            "his",
+            "her",
+            "has",
+            "i",
+            "there",
+            "their",
+            "which",
+            "about",
+            "been",
+            "if",
+            "can",
+            "just",
+            "so",
+            "do",
+            "all",
+            "were",
+            "more",
+            "your",
+            "our",
+            "than",
+            "them",
+            "who",
+            "its",
+            "had",
+            "these",
+            "those",
+            "should",
+            "could",
+            "does",
+            "did",
+            "when",
+            "how",
+            "why",
+            "because",
+            "into",
+            "over",
+            "also",
+            "only",
+            "very",
+            "yes",
+            "thanks",
+            "thank",
+            "please",
+            "sorry",
+            "good",
+            "great",
+            "nice",
+            "well",
+            "now",
+            "here",
+            "then",
+            "out",
+            "up",
+            "some",
+            "any",
+            "much",
+            "many",
+            "want",
+            "need",
+            "said",
+            "think",
+            "know",
+            "see",
+            "let",
+            "take",
+            "make",
+            "care",
+            "one",
+            "moment",
+            "help",
+            "sure",
+            "go",
+            "get",
+            "really",
+            "right",
+            "like",
+            "just",
+            "something",
+            "nothing",
+            "anything",
+            "everything",
+            "people",
+            "time",
+            "way",
+            "too",
+            "again",
+            "still",
+            "never",
+            "always",
+            "who",
+            "whom",
+        ]
+    ),
+    "fr": frozenset(
+        [
+            "le",
+            "la",
+            "les",
+            "des",
+            "et",
+            "est",
+            "une",
+            "du",
+            "que",
+            "qui",
+            "dans",
+            "pour",
+            "pas",
+            "sur",
+            "au",
+            "avec",
+            "il",
+            "elle",
+            "ce",
+            "je",
+            "nous",
+            "vous",
+            "sont",
+            "mais",
+            "plus",
+            "par",
+            "ne",
+            "se",
+            "son",
+            "sa",
+            "cette",
+            "aux",
+            "ont",
+            "leur",
+            "être",
+            "été",
+            "fait",
+            "comme",
+            "tout",
+        ]
+    ),
+    "de": frozenset(
+        [
+            "der",
+            "die",
+            "das",
+            "und",
+            "ist",
+            "nicht",
+            "ein",
+            "eine",
+            "zu",
+            "den",
+            "von",
+            "mit",
+            "sich",
+            "des",
+            "auf",
+            "fur",
+            "im",
+            "dem",
+            "es",
+            "ich",
+            "du",
+            "wir",
+            "sie",
+            "auch",
+            "als",
+            "wie",
+            "oder",
+            "aber",
+            "noch",
+            "nach",
+            "bei",
+            "war",
+            "hat",
+            "sind",
+            "wird",
+            "werden",
+            "einer",
+            "kann",
+        ]
+    ),
+    "es": frozenset(
+        [
+            "el",
+            "la",
+            "los",
+            "las",
+            "de",
+            "que",
+            "y",
+            "en",
+            "un",
+            "una",
+            "es",
+            "por",
+            "con",
+            "para",
+            "se",
+            "no",
+            "lo",
+            "del",
+            "al",
+            "su",
+            "como",
+            "mas",
+            "pero",
+            "sus",
+            "le",
+            "ya",
+            "este",
+            "esta",
+            "son",
+            "muy",
+            "fue",
+            "ha",
+            "hay",
+            "tambien",
+            "entre",
+        ]
+    ),
+    "it": frozenset(
+        [
+            "il",
+            "lo",
+            "la",
+            "gli",
+            "le",
+            "di",
+            "che",
+            "e",
+            "un",
+            "una",
+            "per",
+            "non",
+            "con",
+            "del",
+            "della",
+            "sono",
+            "da",
+            "si",
+            "al",
+            "come",
+            "piu",
+            "ma",
+            "anche",
+            "questo",
+            "ha",
+            "nel",
+            "delle",
+            "dei",
+            "alla",
+            "essere",
+            "stato",
+        ]
+    ),
+    "pt": frozenset(
+        [
+            "o",
+            "os",
+            "as",
+            "de",
+            "que",
+            "e",
+            "do",
+            "da",
+            "em",
+            "um",
+            "uma",
+            "para",
+            "com",
+            "nao",
+            "por",
+            "no",
+            "na",
+            "se",
+            "mais",
+            "dos",
+            "das",
+            "como",
+            "mas",
+            "foi",
+            "ao",
+            "ele",
+            "ela",
+            "sao",
+            "tem",
+            "muito",
+            "pelo",
+            "pela",
+        ]
+    ),
+    "nl": frozenset(
+        [
+            "de",
+            "het",
+            "een",
+            "en",
+            "van",
+            "is",
+            "dat",
+            "op",
+            "te",
+            "niet",
+            "zijn",
+            "voor",
+            "met",
+            "die",
+            "ook",
+            "als",
+            "maar",
+            "er",
+            "aan",
+            "om",
+            "ik",
+            "je",
+            "wij",
+            "bij",
+            "naar",
+            "dan",
+            "wordt",
+            "werd",
+            "heeft",
+            "deze",
+            "hoe",
+            "ze",
+            "hij",
+            "zij",
+            "was",
+            "over",
+            "wat",
+            "nog",
+            "geen",
+            "mijn",
+        ]
+    ),
+    "ru": frozenset(
+        [
+            "и",
+            "в",
+            "не",
+            "на",
+            "что",
+            "я",
+            "с",
+            "он",
+            "как",
+            "это",
+            "по",
+            "но",
+            "из",
+            "к",
+            "у",
+            "же",
+            "за",
+            "от",
+            "так",
+            "его",
+            "она",
+            "то",
+            "все",
+            "вы",
+            "мы",
+            "для",
+            "был",
+            "бы",
+        ]
+    ),
+}
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageGuess:
+    code: str  # ISO 639-1, or "" when undecided
+    confidence: float  # how sure of ``code``, in [0, 1]
+    method: str  # "script", "function-words", "lingua", "empty"
+    words: int
+    letters: int
+    # Probability that the text is NOT in a site language: rule 20's raw signal.
+    foreign_probability: float = 0.0
+
+    @property
+    def short(self) -> bool:
+        return self.words < MIN_WORDS or self.letters < MIN_LETTERS
+
+
+def _script_of(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    if not name:
+        return ""
+    if name.startswith("CJK") or name.startswith("KANGXI"):
+        return "CJK"
+    return name.split(" ", 1)[0]
+
+
+def _script_counts(text: str) -> tuple[dict[str, int], int]:
+    counts: dict[str, int] = {}
+    letters = 0
+    for ch in text:
+        if not ch.isalpha():
+            continue
+        letters += 1
+        script = "LATIN" if ch.isascii() else _script_of(ch)
+        counts[script] = counts.get(script, 0) + 1
+    return counts, letters
+
+
+def _fold(word: str) -> str:
+    if word.isascii():
+        return word
+    decomposed = unicodedata.normalize("NFD", word)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _function_word_guess(words: list[str], site_languages: Iterable[str]) -> str:
+    """A site language recognised by its function words, or ""."""
+    tallies = {code: 0 for code in _FUNCTION_WORDS}
+    for word in words:
+        folded = _fold(word)
+        for code, vocabulary in _FUNCTION_WORDS.items():
+            if folded in vocabulary:
+                tallies[code] += 1
+    ranked = sorted(tallies.items(), key=lambda item: item[1], reverse=True)
+    best, best_count = ranked[0]
+    runner_up = ranked[1][1]
+    if best not in site_languages:
+        return ""
+    if best_count >= 3 and best_count >= 0.25 * len(words) and best_count >= 2 * runner_up + 1:
+        return best
+    # Short text: every word a function word of the site language, none of another's.
+    if runner_up == 0 and best_count >= max(1, 0.5 * len(words)):
+        return best
+    return ""
+
+
+class _Lingua:
+    """One lingua detector per candidate set, built lazily and shared by the process."""
+
+    _lock = threading.Lock()
+    _detectors: dict[frozenset[str], Any] = {}
+
+    @classmethod
+    def detector(cls, codes: frozenset[str]) -> Any:
+        with cls._lock:
+            found = cls._detectors.get(codes)
+            if found is None:
+                from lingua import IsoCode639_1, LanguageDetectorBuilder
+
+                isos = []
+                for code in sorted(codes):
+                    try:
+                        isos.append(IsoCode639_1.from_str(code))
+                    except ValueError:
+                        continue  # a site language lingua does not know
+                if len(isos) < 2:
+                    return None
+                found = LanguageDetectorBuilder.from_iso_codes_639_1(*isos).build()
+                cls._detectors[codes] = found
+            return found
+
+
+@cache
+def _candidates(site_languages: tuple[str, ...], script: str) -> frozenset[str]:
+    written = _SCRIPT_LANGUAGES.get(script, set())
+    common = {code for code in COMMON_LANGUAGES if code in written}
+    site = {code for code in site_languages if code in written}
+    return frozenset(common | site)
+
+
+def _script_of_language(code: str) -> str:
+    for script, codes in _SCRIPT_LANGUAGES.items():
+        if code in codes:
+            return script
+    for script, single in _SINGLE_LANGUAGE_SCRIPTS.items():
+        if single == code:
+            return script
+    return "LATIN"
+
+
+def identify(text: str, site_languages: tuple[str, ...] = ("en",)) -> LanguageGuess:
+    """Guess the language of ``text`` (see the module docstring for the steps)."""
+    words = _WORD.findall(text.lower())
+    counts, letters = _script_counts(text)
+    if letters == 0:
+        return LanguageGuess("", 0.0, "empty", len(words), 0)
+    script, script_letters = max(counts.items(), key=lambda item: item[1])
+    share = script_letters / letters
+    site_scripts = {_script_of_language(code) for code in site_languages}
+    # Letters in scripts no site language writes are foreign whatever lingua says.
+    foreign_script_share = sum(n for s, n in counts.items() if s not in site_scripts) / letters
+    if script in _SINGLE_LANGUAGE_SCRIPTS and share >= 0.5:
+        code = _SINGLE_LANGUAGE_SCRIPTS[script]
+        if script == "CJK" and ("HIRAGANA" in counts or "KATAKANA" in counts):
+            code = "ja"
+        foreign = 0.0 if code in site_languages else max(foreign_script_share, share)
+        return LanguageGuess(code, share, "script", len(words), letters, foreign)
+    if foreign_script_share < 0.2:
+        quick = _function_word_guess(words, site_languages)
+        if quick:
+            return LanguageGuess(
+                quick, 0.95, "function-words", len(words), letters, foreign_script_share
+            )
+    candidates = _candidates(tuple(site_languages), script)
+    detector = _Lingua.detector(candidates) if len(candidates) >= 2 else None
+    if detector is None:
+        # A script none of our candidates writes (e.g. Syriac on a Latin-script site).
+        return LanguageGuess("", 0.0, "script", len(words), letters, foreign_script_share)
+    # A few hundred characters decide as well as the whole text, at a fraction of the cost.
+    values = detector.compute_language_confidence_values(text[:LINGUA_MAX_CHARS])
+    if not values:
+        return LanguageGuess("", 0.0, "lingua", len(words), letters, foreign_script_share)
+    top = values[0]
+    code = top.language.iso_code_639_1.name.lower()
+    site = sum(v.value for v in values if v.language.iso_code_639_1.name.lower() in site_languages)
+    in_site_script = 1.0 - foreign_script_share
+    foreign = foreign_script_share + in_site_script * (1.0 - float(site))
+    return LanguageGuess(code, float(top.value), "lingua", len(words), letters, min(1.0, foreign))
+
+
+def guess_of(analysis: Analysis) -> LanguageGuess | None:
+    found = analysis.cache.get(CACHE_KEY)
+    return found if isinstance(found, LanguageGuess) else None
+
+
+def learned_models_support(code: str) -> bool:
+    """Whether the learned rules were trained for ``code`` ("" = unknown: assume yes)."""
+    return not code or code in LEARNED_MODEL_LANGUAGES
+
 
 def annotate(analyses: list[Analysis], policy: Policy) -> None:
-    """Set ``analysis.language`` (ISO 639-1, or "" when unknown). Placeholder: declared only."""
+    """Set ``analysis.language`` (ISO 639-1, or "" when unknown) and cache the full guess
+    under ``analysis.cache["language:guess"]`` for rule 20."""
+    site_languages = tuple(policy.languages)
     for analysis in analyses:
-        analysis.language = analysis.comment.language or ""
+        guess = guess_of(analysis)
+        if guess is None:
+            guess = identify(analysis.comment.text, site_languages)
+            analysis.cache[CACHE_KEY] = guess
+        analysis.language = guess.code or (analysis.comment.language or "").lower()

@@ -1,0 +1,66 @@
+"""Rule 20, foreign language: the comment is not in one of the site's languages.
+
+The language guess comes from :mod:`civility.standards.language` (computed once per comment
+by the engine). The score is the probability that the text is foreign, damped for short
+text, where every identifier guesses:
+- one word or fewer than eight letters ("Bravo!", "merci"): at most 0.6, a queue, and
+  only when the identifier is at least 90% sure;
+- under three words or fifteen letters: at most 0.6, when at least 80% sure;
+- longer text: the probability itself once it reaches 0.6 (so a clearly foreign paragraph
+  reaches the reject threshold), below that 0.45 at most (publish).
+Thresholds were chosen on the train part of langid_kaggle17 (CC0).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from civility.standards import language
+from civility.standards.analysis import Analysis
+from civility.standards.detectors import Detector
+from civility.standards.types import Context, Evidence, Finding
+
+SLUG = "foreign_language"
+TINY_MIN_PROBABILITY = 0.9
+SHORT_MIN_PROBABILITY = 0.8
+LONG_MIN_PROBABILITY = 0.6
+SHORT_SCORE = 0.6
+BELOW = 0.45  # the most a score may be when the guess is not sure enough: never fires
+
+
+def foreign_score(guess: language.LanguageGuess) -> float:
+    probability = guess.foreign_probability
+    if guess.words < 2 or guess.letters < 8:
+        return SHORT_SCORE if probability >= TINY_MIN_PROBABILITY else BELOW * probability
+    if guess.short:
+        return SHORT_SCORE if probability >= SHORT_MIN_PROBABILITY else BELOW * probability
+    return probability if probability >= LONG_MIN_PROBABILITY else min(probability, BELOW)
+
+
+class ForeignLanguageDetector(Detector):
+    slugs: ClassVar[tuple[str, ...]] = (SLUG,)
+    uses_embedding: ClassVar[bool] = False
+
+    def detect(self, analysis: Analysis, context: Context) -> dict[str, Finding]:
+        site_languages = tuple(self.policy.languages)
+        guess = language.guess_of(analysis)
+        if guess is None:
+            guess = language.identify(analysis.text, site_languages)
+            analysis.cache[language.CACHE_KEY] = guess
+        score = foreign_score(guess)
+        evidence: list[Evidence] = []
+        if score >= BELOW and guess.code not in site_languages:
+            named = guess.code or "an unrecognised language"
+            evidence.append(
+                Evidence(
+                    slug=SLUG,
+                    explanation=(
+                        f"written in {named} ({guess.foreign_probability:.0%} sure it is not "
+                        f"{'/'.join(site_languages)}; {guess.method})"
+                    ),
+                    start=0,
+                    end=len(analysis.text),
+                    text=analysis.text[:80],
+                )
+            )
+        return {SLUG: Finding(score=score, evidence=evidence)}

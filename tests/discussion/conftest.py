@@ -67,6 +67,19 @@ def _fresh_cache(settings: Any) -> Iterator[None]:
 
 
 @pytest.fixture
+def lenient_policy(db: Any) -> Any:
+    """Every rule switched off: for tests about threads and pages, not about the engine's
+    scores (which other work tunes)."""
+    from civility.moderation.selectors import site_default_policy
+    from civility.moderation.services import save_policy
+    from civility.standards.policy import Policy
+
+    base = site_default_policy()
+    rules = {slug: {"enabled": False} for slug in base.rules}
+    return save_policy(Policy.from_dict({"rules": rules}, base=base), by=None, note="tests")
+
+
+@pytest.fixture
 def reader(db: Any) -> Any:
     return make_user("alice@example.org", name="Alice")
 

@@ -116,6 +116,7 @@ def test_closed_comments_are_403(reader: Any, article: Any) -> None:
     assert "closed" in response.json()["message"]
 
 
+@pytest.mark.usefixtures("lenient_policy")
 def test_same_client_token_never_creates_a_second_comment(reader: Any, article: Any) -> None:
     from civility.discussion.models import Comment
 
@@ -153,6 +154,7 @@ def test_revoked_token_stops_working(reader: Any, article: Any) -> None:
     assert response.status_code == 401
 
 
+@pytest.mark.usefixtures("lenient_policy")
 def test_session_auth_requires_csrf(reader: Any, article: Any) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(reader)
@@ -179,6 +181,7 @@ def test_unverified_user_cannot_post(db: Any, article: Any) -> None:
     assert response.status_code == 403
 
 
+@pytest.mark.usefixtures("lenient_policy")
 def test_report_through_the_api(reader: Any, other_reader: Any, article: Any) -> None:
     client = Client()
     token = token_for(client, reader.email)

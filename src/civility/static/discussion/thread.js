@@ -1,0 +1,138 @@
+/* Comment threads without page reloads. Every form also works without this script. */
+(function () {
+  "use strict";
+
+  function newToken() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return String(Date.now()) + "-" + Math.random().toString(36).slice(2);
+  }
+
+  function fillTokens(root) {
+    root.querySelectorAll("[data-client-token]").forEach(function (input) {
+      if (!input.value) input.value = newToken();
+    });
+  }
+
+  function csrf(form) {
+    var field = form.querySelector("input[name=csrfmiddlewaretoken]");
+    return field ? field.value : "";
+  }
+
+  function say(form, text, kind) {
+    var status = form.querySelector("[data-form-status]");
+    if (!status) return;
+    status.textContent = text;
+    status.className = "comment-form__status" + (kind ? " comment__status comment__status--" + kind : "");
+  }
+
+  function send(form) {
+    return fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { "Accept": "application/json", "X-CSRFToken": csrf(form) },
+      credentials: "same-origin",
+    }).then(function (response) {
+      return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+    });
+  }
+
+  function insertComment(form, html) {
+    var template = document.createElement("template");
+    template.innerHTML = html.trim();
+    var node = template.content.firstElementChild;
+    var parentInput = form.querySelector("input[name=parent_id]");
+    var list;
+    if (parentInput) {
+      var parent = document.getElementById("comment-" + parentInput.value);
+      list = parent && parent.querySelector(":scope > ol.comment-list--replies");
+      if (parent && !list) {
+        list = document.createElement("ol");
+        list.className = "comment-list comment-list--replies";
+        parent.appendChild(list);
+      }
+    } else {
+      list = document.querySelector("[data-comment-list]");
+    }
+    if (!list || !node) return;
+    var empty = list.querySelector("[data-empty]");
+    if (empty) empty.remove();
+    list.appendChild(node);
+    enhance(node);
+    node.scrollIntoView({ block: "nearest" });
+  }
+
+  function onCommentForm(form) {
+    var textarea = form.querySelector("textarea");
+    var counter = form.querySelector("[data-counter]");
+    if (textarea && counter) {
+      var update = function () {
+        var max = parseInt(textarea.getAttribute("maxlength") || "0", 10);
+        counter.textContent = max ? textarea.value.length + " / " + max : "";
+      };
+      textarea.addEventListener("input", update);
+      update();
+    }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = form.querySelector("button[type=submit]");
+      if (button) button.disabled = true;
+      say(form, "Sending…");
+      send(form).then(function (result) {
+        var data = result.data || {};
+        if (!result.ok) {
+          if (data.blocked_url) { window.location.href = data.blocked_url; return; }
+          if (data.login_url) { window.location.href = data.login_url + "?next=" + encodeURIComponent(location.pathname); return; }
+          say(form, data.error || "Something went wrong.", "rejected");
+          return;
+        }
+        say(form, data.message, data.status);
+        if (data.html) insertComment(form, data.html);
+        if (textarea) textarea.value = "";
+        var token = form.querySelector("[data-client-token]");
+        if (token) token.value = newToken();
+        var details = form.closest("details");
+        if (details && data.status === "published") details.open = false;
+      }).catch(function () {
+        say(form, "Network error: your comment was not sent. Try again.", "rejected");
+      }).finally(function () {
+        if (button) button.disabled = false;
+      });
+    });
+  }
+
+  function onDeleteForm(form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!window.confirm("Delete this comment? Replies to it stay in place.")) return;
+      send(form).then(function (result) {
+        if (!result.ok) return;
+        var item = form.closest("[data-comment-id]");
+        var body = item && item.querySelector(".comment__body");
+        if (body) body.innerHTML = '<p class="comment__tombstone">You deleted this comment.</p>';
+      });
+    });
+  }
+
+  function onReportForm(form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      send(form).then(function (result) {
+        var data = result.data || {};
+        say(form, result.ok ? data.message : (data.error || "Could not send the report."), result.ok ? "published" : "rejected");
+      });
+    });
+  }
+
+  function enhance(root) {
+    fillTokens(root);
+    root.querySelectorAll("form[data-comment-form]").forEach(onCommentForm);
+    root.querySelectorAll("form[data-delete-form]").forEach(onDeleteForm);
+    root.querySelectorAll("form[data-report-form]").forEach(onReportForm);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  } else {
+    enhance(document);
+  }
+})();

@@ -1,0 +1,245 @@
+"""The article page's thread through HTTP: post, reply, edit, delete, report, sort, depth."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from civility.discussion.models import Comment, CommentStatus, Report
+from civility.discussion.services import post_comment, thread_for_article
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("lenient_policy")]
+
+CLEAN = "The talks on the peace treaty and the islands seem to be making slow progress."
+
+
+def test_anonymous_sees_the_thread_and_a_sign_in_link(article: Any, reader: Any) -> None:
+    post_comment(author=reader, thread=thread_for_article(article), text=CLEAN)
+    page = Client().get(article.get_absolute_url()).content.decode()
+    assert 'id="comments"' in page
+    assert "slow progress" in page
+    assert "Sign in to comment" in page
+
+
+def test_post_without_javascript_redirects_to_the_comment(
+    reader_client: Client, article: Any
+) -> None:
+    response = reader_client.post(f"/news/{article.slug}/comments/", {"text": CLEAN})
+    assert response.status_code == 302
+    comment = Comment.objects.get()
+    assert response["Location"].endswith(f"#comment-{comment.pk}")
+    page = reader_client.get(response["Location"]).content.decode()
+    assert "Your comment is published." in page
+    assert f'id="comment-{comment.pk}"' in page
+
+
+def test_post_with_javascript_gets_json_and_the_rendered_comment(
+    reader_client: Client, article: Any
+) -> None:
+    response = reader_client.post(
+        f"/news/{article.slug}/comments/", {"text": CLEAN}, HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 201
+    data = response.json()
+    assert data["status"] == "published"
+    assert f'id="comment-{data["id"]}"' in data["html"]
+
+
+def test_empty_comment_form_shows_the_error(reader_client: Client, article: Any) -> None:
+    response = reader_client.post(f"/news/{article.slug}/comments/", {"text": "  "})
+    assert response.status_code == 400
+    assert "The comment is empty." in response.content.decode()
+
+
+def test_anonymous_post_goes_to_login(article: Any) -> None:
+    response = Client().post(f"/news/{article.slug}/comments/", {"text": CLEAN})
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_reply_appears_under_its_parent(reader: Any, other_reader: Any, article: Any) -> None:
+    thread = thread_for_article(article)
+    parent = post_comment(author=reader, thread=thread, text=CLEAN).comment
+    client = Client()
+    client.force_login(other_reader)
+    client.post(
+        f"/news/{article.slug}/comments/",
+        {"text": "I agree, the islands are the key.", "parent_id": parent.pk},
+    )
+    reply = Comment.objects.get(parent=parent)
+    assert reply.depth == 1
+    page = Client().get(article.get_absolute_url()).content.decode()
+    assert page.index(f'id="comment-{parent.pk}"') < page.index(f'id="comment-{reply.pk}"')
+
+
+def test_reply_to_a_comment_of_another_article_is_refused(
+    reader_client: Client, reader: Any, article: Any
+) -> None:
+    from tests.discussion.conftest import make_article
+
+    other = make_article("other-story", headline="Another story")
+    foreign = post_comment(author=reader, thread=thread_for_article(other), text=CLEAN).comment
+    response = reader_client.post(
+        f"/news/{article.slug}/comments/", {"text": CLEAN, "parent_id": foreign.pk}
+    )
+    assert response.status_code == 400
+
+
+def test_author_edits_within_five_minutes_and_the_edit_is_moderated_again(
+    reader_client: Client, reader: Any, article: Any
+) -> None:
+    comment = post_comment(author=reader, thread=thread_for_article(article), text=CLEAN).comment
+    response = reader_client.post(f"/comments/{comment.pk}/edit/", {"text": CLEAN + " Edited."})
+    assert response.status_code == 302
+    comment.refresh_from_db()
+    assert comment.text.endswith("Edited.")
+    assert comment.revisions.count() == 1
+    assert comment.status == CommentStatus.PUBLISHED
+    assert comment.engine_checked_at is not None
+
+
+def test_edit_after_five_minutes_is_refused(
+    reader_client: Client, reader: Any, article: Any
+) -> None:
+    comment = post_comment(author=reader, thread=thread_for_article(article), text=CLEAN).comment
+    Comment.objects.filter(pk=comment.pk).update(created_at=timezone.now() - timedelta(minutes=6))
+    response = reader_client.post(f"/comments/{comment.pk}/edit/", {"text": "changed"})
+    assert response.status_code == 403
+    comment.refresh_from_db()
+    assert comment.text == CLEAN
+
+
+def test_only_the_author_can_edit_or_delete(other_reader: Any, reader: Any, article: Any) -> None:
+    comment = post_comment(author=reader, thread=thread_for_article(article), text=CLEAN).comment
+    client = Client()
+    client.force_login(other_reader)
+    assert client.post(f"/comments/{comment.pk}/edit/", {"text": "x"}).status_code == 404
+    assert client.post(f"/comments/{comment.pk}/delete/").status_code == 404
+
+
+def test_deleted_comment_leaves_a_tombstone_that_keeps_replies(
+    reader: Any, reader_client: Client, other_reader: Any, article: Any
+) -> None:
+    thread = thread_for_article(article)
+    parent = post_comment(author=reader, thread=thread, text=CLEAN).comment
+    reply = post_comment(
+        author=other_reader, thread=thread, text="A reply about the treaty talks.", parent=parent
+    ).comment
+    assert reader_client.post(f"/comments/{parent.pk}/delete/").status_code == 302
+    page = Client().get(article.get_absolute_url()).content.decode()
+    assert "slow progress" not in page
+    assert "deleted by its author" in page
+    assert f'id="comment-{reply.pk}"' in page
+
+
+def test_deleted_comment_without_replies_disappears(
+    reader: Any, reader_client: Client, article: Any
+) -> None:
+    comment = post_comment(author=reader, thread=thread_for_article(article), text=CLEAN).comment
+    reader_client.post(f"/comments/{comment.pk}/delete/")
+    page = Client().get(article.get_absolute_url()).content.decode()
+    assert f'id="comment-{comment.pk}"' not in page
+
+
+def test_reader_reports_a_comment_naming_the_rule(
+    reader: Any, other_reader: Any, article: Any
+) -> None:
+    comment = post_comment(author=reader, thread=thread_for_article(article), text=CLEAN).comment
+    client = Client()
+    client.force_login(other_reader)
+    response = client.post(
+        f"/comments/{comment.pk}/report/", {"rule": "off_topic", "note": "not about it"}
+    )
+    assert response.status_code == 302
+    report = Report.objects.get()
+    assert (report.rule, report.reporter_id) == ("off_topic", other_reader.pk)
+    assert client.post(f"/comments/{comment.pk}/report/", {"rule": "bogus"}).status_code == 400
+
+
+def test_sorting_newest_oldest_and_most_replies(
+    reader: Any, other_reader: Any, article: Any
+) -> None:
+    thread = thread_for_article(article)
+    first = post_comment(
+        author=reader, thread=thread, text="First comment on the peace treaty talks."
+    ).comment
+    second = post_comment(
+        author=reader, thread=thread, text="Second comment on the Kuril islands dispute."
+    ).comment
+    post_comment(
+        author=other_reader, thread=thread, text="A reply on the peace treaty.", parent=first
+    )
+    Comment.objects.filter(pk=second.pk).update(created_at=timezone.now() + timedelta(seconds=5))
+    client = Client()
+
+    def order(sort: str) -> list[int]:
+        page = client.get(f"{article.get_absolute_url()}?sort={sort}").content.decode()
+        return sorted((first.pk, second.pk), key=lambda pk: page.index(f'id="comment-{pk}"'))
+
+    assert order("oldest") == [first.pk, second.pk]
+    assert order("newest") == [second.pk, first.pk]
+    assert order("replies") == [first.pk, second.pk]
+
+
+def test_deep_threads_continue_on_their_own_page(
+    reader: Any, other_reader: Any, article: Any, settings: Any
+) -> None:
+    settings.CIVILITY_THREAD_MAX_DEPTH = 2
+    thread = thread_for_article(article)
+    parent = None
+    chain = []
+    for level in range(5):
+        author = reader if level % 2 == 0 else other_reader
+        parent = post_comment(
+            author=author, thread=thread, text=f"Level {level} on the treaty talks.", parent=parent
+        ).comment
+        chain.append(parent)
+    page = Client().get(article.get_absolute_url()).content.decode()
+    assert "Continue this thread" in page
+    assert f'id="comment-{chain[4].pk}"' not in page
+    deeper = Client().get(f"/comments/{chain[2].pk}/").content.decode()
+    assert f'id="comment-{chain[4].pk}"' in deeper
+
+
+def test_counts_on_article_lists(reader: Any, article: Any) -> None:
+    from django.template import Context, Template
+
+    thread = thread_for_article(article)
+    post_comment(author=reader, thread=thread, text=CLEAN)
+    post_comment(author=reader, thread=thread, text="Another remark about the negotiations.")
+    rendered = Template("{% load discussion_tags %}{% comment_count article %}").render(
+        Context({"article": article})
+    )
+    assert rendered == "2"
+
+
+def test_my_comments_lists_every_status(reader: Any, reader_client: Client, article: Any) -> None:
+    from civility.moderation.services import reject_comment
+    from tests.discussion.conftest import make_user
+
+    thread = thread_for_article(article)
+    kept = post_comment(author=reader, thread=thread, text=CLEAN).comment
+    removed = post_comment(
+        author=reader, thread=thread, text="Another remark about the negotiations."
+    ).comment
+    reject_comment(removed, moderator=make_user("m@example.org", moderator=True), rule="insult")
+    page = reader_client.get("/my/comments/").content.decode()
+    assert "Your comment is published." in page
+    assert "Your comment was removed: rule 5, Insult." in page
+    assert f'data-comment-id="{kept.pk}"' in page
+
+
+def test_links_are_nofollow_ugc_and_markup_is_escaped(reader: Any, article: Any) -> None:
+    post_comment(
+        author=reader,
+        thread=thread_for_article(article),
+        text="Read https://example.org/treaty about the talks <b>bold</b>",
+    )
+    page = Client().get(article.get_absolute_url()).content.decode()
+    assert 'href="https://example.org/treaty"' in page
+    assert 'rel="nofollow ugc noopener"' in page
+    assert "&lt;b&gt;bold&lt;/b&gt;" in page

@@ -21,7 +21,8 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
-ACCOUNT_REAUTHENTICATION_METHODS = ("password",)
+# Social-only accounts have no password: they confirm with a code sent by e-mail.
+ACCOUNT_REAUTHENTICATION_METHODS = ("password", "code")
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Civility] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if env_bool("CIVILITY_PRODUCTION") else "http"
 # allauth counts attempts in the default cache: Redis when CIVILITY_REDIS_URL is set.

@@ -21,11 +21,13 @@ def active_policy() -> Any:
     """The moderation policy in force: the moderation app's, or the shipped default."""
     try:
         selectors = importlib.import_module("civility.moderation.selectors")
-        return selectors.active_policy()
+        policy = selectors.active_policy()
     except (ImportError, AttributeError):
         from civility.standards.policy import default_policy
 
         return default_policy()
+    # The moderation app answers (policy, saved version or None).
+    return policy[0] if isinstance(policy, tuple) else policy
 
 
 def standards_version() -> str:

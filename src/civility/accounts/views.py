@@ -69,7 +69,7 @@ def account_home(request: HttpRequest) -> HttpResponse:
 @reauthentication_required(allow_get=True)
 def delete_account(request: HttpRequest) -> HttpResponse:
     """ "Are you sure?" (GET), then reauthentication, then deletion (POST)."""
-    form = DeleteAccountForm(request.POST or None)
+    form = DeleteAccountForm(request.POST if request.method == "POST" else None)
     reason = request.GET.get("reason", "") or request.POST.get("reason", "")
     if request.method == "POST" and form.is_valid():
         user = request.user
@@ -120,7 +120,7 @@ def privacy_consent(request: HttpRequest) -> HttpResponse:
         return redirect(
             next_url if next_url.startswith("/") and not next_url.startswith("//") else "/"
         )
-    form = PrivacyConsentForm(request.POST or None)
+    form = PrivacyConsentForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if request.POST.get("decision") == "refuse":
             services.refuse_privacy_policy(user, policy)

@@ -1,13 +1,204 @@
-"""Sentence embeddings: a static first stage and the full MiniLM model (ONNX)."""
+"""Sentence embeddings: a static first stage and the full MiniLM model (ONNX).
+
+Two models, both shipped under ``standards/models`` (data card: ``models/README.md``):
+
+- the **full** model: all-MiniLM-L6-v2 exported to ONNX with mean pooling and L2
+  normalisation inside the graph, weights int8 per channel. Run by onnxruntime, with dynamic
+  padding: each batch holds comments of similar length and is padded only to its longest.
+- the **static** model: one 128-dimension vector per WordPiece token, distilled from the full
+  model (each token run through it alone, then PCA). A comment's static vector is the
+  frequency-weighted mean of its tokens' vectors: no network at all, a few microseconds.
+
+Both load lazily, once per process, and are safe to share between threads.
+"""
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
 from civility.standards.analysis import Analysis
+
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+FULL_MODEL_PATH = MODELS_DIR / "minilm-l6-v2-int8.onnx"
+TOKENIZER_PATH = MODELS_DIR / "minilm-tokenizer.json"
+STATIC_MODEL_PATH = MODELS_DIR / "static-minilm-128.npz"
+
+FULL_DIMENSIONS = 384
+MAX_TOKENS = 256
+# A batch holds at most this many rows and this many padded tokens: big enough to amortise the
+# per-call overhead, small enough that one long comment does not pad thirty short ones.
+BATCH_ROWS = 32
+BATCH_TOKENS = 4096
+# The static stage reads more of a long comment than the full model's 256 tokens: it is cheap.
+STATIC_MAX_TOKENS = 512
+
+_lock = threading.Lock()
+_full: _FullModel | None = None
+_static: _StaticModel | None = None
+
+
+def _thread_count() -> int:
+    """ONNX threads: $CIVILITY_ONNX_THREADS, else the cores this process may use (max 4)."""
+    configured = os.environ.get("CIVILITY_ONNX_THREADS", "")
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    try:
+        available = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        available = os.cpu_count() or 1
+    return max(1, min(4, available))
+
+
+class _FullModel:
+    def __init__(self) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = _thread_count()
+        options.inter_op_num_threads = 1
+        options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        self.session = onnxruntime.InferenceSession(
+            str(FULL_MODEL_PATH), options, providers=["CPUExecutionProvider"]
+        )
+        self.tokenizer = Tokenizer.from_file(str(TOKENIZER_PATH))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        result = np.zeros((len(texts), FULL_DIMENSIONS), dtype=np.float32)
+        if not texts:
+            return result
+        encodings = self.tokenizer.encode_batch(list(texts))
+        lengths = np.array([len(e.ids) for e in encodings])
+        order = np.argsort(lengths, kind="stable")
+        start = 0
+        while start < len(order):
+            longest = int(lengths[order[start]])
+            stop = start + 1
+            # Lengths rise along ``order``, so the newest row is the batch's longest.
+            while (
+                stop < len(order)
+                and stop - start < BATCH_ROWS
+                and int(lengths[order[stop]]) * (stop - start + 1) <= BATCH_TOKENS
+            ):
+                longest = int(lengths[order[stop]])
+                stop += 1
+            rows = order[start:stop]
+            input_ids = np.zeros((len(rows), longest), dtype=np.int64)
+            attention_mask = np.zeros((len(rows), longest), dtype=np.int64)
+            for position, row in enumerate(rows):
+                ids = encodings[row].ids
+                input_ids[position, : len(ids)] = ids
+                attention_mask[position, : len(ids)] = 1
+            output = self.session.run(
+                None, {"input_ids": input_ids, "attention_mask": attention_mask}
+            )[0]
+            result[rows] = output
+            start = stop
+        return result
+
+
+class _StaticModel:
+    def __init__(self) -> None:
+        from tokenizers import Tokenizer
+
+        with np.load(STATIC_MODEL_PATH) as data:
+            self.weights = data["weights"].astype(np.float32)
+            # Rows are pre-multiplied by each token's weight: a comment's vector is then a sum.
+            self.table = data["vectors"].astype(np.float32) * self.weights[:, None]
+            self.mean = data["mean"].astype(np.float32)
+        self.dimensions = int(self.table.shape[1])
+        self.tokenizer = Tokenizer.from_file(str(TOKENIZER_PATH))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(STATIC_MAX_TOKENS)
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        encodings = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        return [e.ids for e in encodings]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        result = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        if not texts:
+            return result
+        all_ids = self.token_ids(texts)
+        lengths = np.fromiter((len(ids) for ids in all_ids), dtype=np.int64, count=len(all_ids))
+        flat = np.fromiter(
+            (token for ids in all_ids for token in ids), dtype=np.int64, count=int(lengths.sum())
+        )
+        present = lengths > 0
+        if flat.size:
+            # Each comment's tokens are contiguous in ``flat``: one reduceat sums them all.
+            starts = (np.cumsum(lengths) - lengths)[present]
+            sums = np.add.reduceat(self.table[flat], starts, axis=0)
+            weight_sums = np.add.reduceat(self.weights[flat], starts)
+            result[present] = sums / np.maximum(weight_sums, 1e-9)[:, None]
+        result[present] -= self.mean  # centre: the corpus average carries no signal
+        norms = np.linalg.norm(result, axis=1, keepdims=True)
+        np.divide(result, norms, out=result, where=norms > 1e-9)
+        return result
+
+
+def full_model() -> _FullModel:
+    global _full
+    if _full is None:
+        with _lock:
+            if _full is None:
+                _full = _FullModel()
+    return _full
+
+
+def static_model() -> _StaticModel:
+    global _static
+    if _static is None:
+        with _lock:
+            if _static is None:
+                _static = _StaticModel()
+    return _static
+
+
+def embed(texts: Sequence[str]) -> np.ndarray:
+    """Full sentence embeddings, shape (len(texts), 384), unit length (float32)."""
+    return full_model().embed(texts)
+
+
+def embed_static(texts: Sequence[str]) -> np.ndarray:
+    """Static embeddings, shape (len(texts), 128), unit length or zero for empty text."""
+    return static_model().embed(texts)
 
 
 def annotate_static(analyses: list[Analysis]) -> None:
-    """Set ``analysis.static_vector``. Placeholder until the shipped static model lands."""
+    """Set ``analysis.static_vector`` for every analysis that lacks one, in one batch."""
+    pending = [a for a in analyses if a.static_vector is None]
+    if not pending:
+        return
+    vectors = embed_static([a.comment.text for a in pending])
+    for analysis, vector in zip(pending, vectors, strict=True):
+        analysis.static_vector = vector
 
 
 def annotate_full(analyses: list[Analysis]) -> None:
-    """Set ``analysis.embedding`` in one batch. Placeholder until the ONNX model lands."""
+    """Set ``analysis.embedding`` for every analysis that lacks one, in one batch."""
+    pending = [a for a in analyses if a.embedding is None]
+    if not pending:
+        return
+    vectors = embed([a.comment.text for a in pending])
+    for analysis, vector in zip(pending, vectors, strict=True):
+        analysis.embedding = vector
+
+
+def model_files() -> dict[str, Any]:
+    """The shipped model files and their sizes (for the data card and diagnostics)."""
+    return {
+        path.name: path.stat().st_size
+        for path in (FULL_MODEL_PATH, TOKENIZER_PATH, STATIC_MODEL_PATH)
+        if path.exists()
+    }

@@ -1,0 +1,1 @@
+"""Rebuild the shipped models: ``civility train`` (see cli.py) and export_minilm.py (torch)."""

@@ -1,0 +1,101 @@
+"""The shipped embeddings: fidelity to the original model, dynamic padding, the static stage."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from civility.standards import embedding
+from civility.standards.analysis import analyse
+from civility.standards.types import Comment
+
+
+@pytest.fixture(scope="module")
+def reference() -> tuple[list[str], np.ndarray]:
+    with np.load(embedding.MODELS_DIR / "minilm-reference.npz") as data:
+        return [str(s) for s in data["sentences"]], data["vectors"]
+
+
+def test_int8_model_stays_close_to_the_float_original(
+    reference: tuple[list[str], np.ndarray],
+) -> None:
+    sentences, vectors = reference
+    got = embedding.embed(sentences)
+    cosine = (got * vectors).sum(axis=1)
+    # Reference vectors come from the unquantised torch model at export time.
+    assert cosine.mean() >= 0.98, cosine
+    substantial = [i for i, s in enumerate(sentences) if len(s.split()) >= 4]
+    assert cosine[substantial].min() >= 0.97, cosine
+    # Two-word inputs lose most to int8 activations; they must still point the same way.
+    assert cosine.min() >= 0.95, cosine
+
+
+def test_vectors_are_unit_length_and_deterministic() -> None:
+    texts = ["Short.", "A somewhat longer comment about the council's budget decision."]
+    first, second = embedding.embed(texts), embedding.embed(texts)
+    assert first.shape == (2, embedding.FULL_DIMENSIONS)
+    assert np.allclose(np.linalg.norm(first, axis=1), 1.0, atol=1e-3)
+    assert np.array_equal(first, second)
+
+
+def test_tokenizer_pads_dynamically_and_truncates_at_256() -> None:
+    config = json.loads(embedding.TOKENIZER_PATH.read_text(encoding="utf-8"))
+    assert config["padding"] is None
+    assert config["truncation"]["max_length"] == embedding.MAX_TOKENS
+    tokenizer = embedding.full_model().tokenizer
+    assert len(tokenizer.encode("hello").ids) == 3  # [CLS] hello [SEP], no padding to 128
+    assert len(tokenizer.encode("word " * 1000).ids) == embedding.MAX_TOKENS
+
+
+def test_batching_by_length_keeps_each_comment_close_to_its_solo_vector() -> None:
+    # Dynamic int8 quantisation scales activations per batch, so a vector depends slightly on
+    # its batch mates; it must stay close (same input in the same batch is bit-identical).
+    texts = ["ok", "The minister resigned after the report. " * 20, "Thanks for the article!"]
+    together = embedding.embed(texts)
+    for index, text in enumerate(texts):
+        alone = embedding.embed([text])[0]
+        assert float(alone @ together[index]) >= 0.95
+
+
+def test_very_long_and_odd_text_does_not_crash() -> None:
+    odd = ["", "   ", "😀" * 50, "z\u0301\u0302\u0303" * 200, "\u202eevil\u202c", "x" * 10_000]
+    vectors = embedding.embed(odd)
+    assert vectors.shape == (len(odd), embedding.FULL_DIMENSIONS)
+    assert np.isfinite(vectors).all()
+    static = embedding.embed_static(odd)
+    assert static.shape == (len(odd), embedding.static_model().dimensions)
+    assert np.isfinite(static).all()
+
+
+def test_static_vectors_are_unit_length_or_zero_for_empty_text() -> None:
+    vectors = embedding.embed_static(["", "A clean comment about trains.", "you stupid idiot"])
+    norms = np.linalg.norm(vectors, axis=1)
+    assert norms[0] == 0.0
+    assert np.allclose(norms[1:], 1.0, atol=1e-4)
+
+
+def test_static_stage_keeps_the_full_models_neighbourhoods() -> None:
+    # The static table is distilled from the full model: related comments stay closer than
+    # unrelated ones.
+    texts = [
+        "The football match ended in a draw after extra time.",
+        "The soccer game was tied when the final whistle blew.",
+        "Interest rates rose again, and mortgages will cost more.",
+    ]
+    vectors = embedding.embed_static(texts)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+def test_annotate_sets_both_vectors_once() -> None:
+    analyses = [analyse(Comment(text=t)) for t in ("first comment", "second comment")]
+    embedding.annotate_static(analyses)
+    embedding.annotate_full(analyses)
+    for analysis in analyses:
+        assert analysis.static_vector is not None
+        assert analysis.embedding is not None
+        assert analysis.embedding.shape == (embedding.FULL_DIMENSIONS,)
+    kept = analyses[0].embedding
+    embedding.annotate_full(analyses)  # already set: not recomputed
+    assert analyses[0].embedding is kept

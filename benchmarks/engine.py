@@ -1,0 +1,277 @@
+"""Engine benchmark: throughput, cascade vs full pass vs embedding alone, latency, peak RSS,
+and alt-profanity-check as a reference, all in ONE process on the same 10,000-comment mix.
+
+    .venv/bin/python benchmarks/engine.py [--size 10000] [--batch-size 256] [--latency 1000]
+
+Targets (issue 3, 2 cores): >= 1,000 comments/s in batches with every rule on (cascade on);
+the full pass (cascade off) <= 1.25x the embedding pass alone; one comment p50 <= 10 ms and
+p99 <= 30 ms; peak RSS <= 500 MB. Prints a table and writes JSON to benchmarks/out/.
+
+The figures are wall-clock on a shared machine: run it on an idle one, and compare ratios
+(measured in the same process) rather than absolute numbers across machines. Benchmarks are
+never timed test assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from mix import build_mix
+
+from civility.standards import embedding
+from civility.standards.analysis import analyse
+from civility.standards.engine import Engine, InMemoryContext
+from civility.standards.types import Comment, Context, RecentComment, Verdict
+
+OUT = Path(__file__).resolve().parent / "out"
+TARGETS = {
+    "throughput_cascade_per_s": (">=", 1000.0),
+    "full_over_embedding_ratio": ("<=", 1.25),
+    "latency_p50_ms": ("<=", 10.0),
+    "latency_p99_ms": ("<=", 30.0),
+    "peak_rss_mb": ("<=", 500.0),
+}
+
+
+def peak_rss_mb() -> float:
+    # Linux reports ru_maxrss in KiB.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb() -> float:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def batches(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def run_stream(
+    engine: Engine, comments: list[Comment], batch_size: int
+) -> tuple[float, list[Verdict]]:
+    """Judge the mix as the CLI does: in batches, each comment seeing the stream before it."""
+    context = InMemoryContext()
+    verdicts: list[Verdict] = []
+    started = time.perf_counter()
+    for batch in batches(comments, batch_size):
+        views: list[Context] = []
+        for comment in batch:
+            assert comment.created_at is not None
+            position = context.add(
+                RecentComment(
+                    comment.id, comment.author_id, comment.text, comment.created_at,
+                    comment.article.key if comment.article else "",
+                )
+            )  # fmt: skip
+            views.append(context.before(position))
+        verdicts.extend(engine.check_many(batch, contexts=views))
+    return time.perf_counter() - started, verdicts
+
+
+def time_embedding_alone(comments: list[Comment], batch_size: int) -> float:
+    """The full sentence embedding over the same texts and batches, nothing else."""
+    elapsed = 0.0
+    for batch in batches(comments, batch_size):
+        analyses = [analyse(comment) for comment in batch]
+        started = time.perf_counter()
+        embedding.annotate_full(analyses)
+        elapsed += time.perf_counter() - started
+    return elapsed
+
+
+def latencies_ms(check: Callable[[Any], Any], items: Sequence[Any]) -> list[float]:
+    measured = []
+    for item in items:
+        started = time.perf_counter()
+        check(item)
+        measured.append((time.perf_counter() - started) * 1000)
+    return measured
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[rank]
+
+
+def reference_profanity_check(
+    texts: list[str], batch_size: int, latency_items: list[str]
+) -> dict[str, Any]:
+    try:
+        from profanity_check import predict_prob
+    except ImportError:
+        return {"available": False, "note": "pip install -r requirements/bench.txt"}
+    predict_prob(["warm up"])
+    started = time.perf_counter()
+    for batch in batches(texts, batch_size):
+        predict_prob(list(batch))
+    elapsed = time.perf_counter() - started
+    single = latencies_ms(lambda text: predict_prob([text]), latency_items)
+    return {
+        "available": True,
+        "throughput_per_s": round(len(texts) / elapsed, 1),
+        "latency_p50_ms": round(percentile(single, 50), 2),
+        "latency_p99_ms": round(percentile(single, 99), 2),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=10_000)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--latency", type=int, default=1000, help="single comments timed")
+    parser.add_argument("--skip-reference", action="store_true")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+
+    comments = build_mix(args.size)
+    texts = [c.text for c in comments]
+    rss_baseline = current_rss_mb()
+
+    started = time.perf_counter()
+    cascade_engine = Engine()
+    cascade_engine.check_many(comments[:32])  # loads lazy models, fills caches
+    load_s = time.perf_counter() - started
+    missing = [
+        slug
+        for slug in ("hate", "profanity", "off_topic")
+        if not any(slug in d.slugs for d in cascade_engine.detectors)
+    ]
+
+    gc.collect()
+    cascade_s, cascade_verdicts = run_stream(cascade_engine, comments, args.batch_size)
+    screened = sum(1 for v in cascade_verdicts if v.stage == "screen")
+
+    full_engine = Engine(cascade=False)
+    full_engine.check_many(comments[:32])
+    gc.collect()
+    full_s, full_verdicts = run_stream(full_engine, comments, args.batch_size)
+    embedding_s = time_embedding_alone(comments, args.batch_size)
+
+    # Single comments, one at a time, cascade on: what the web app does per post.
+    step = max(1, len(comments) // args.latency)
+    sample = comments[::step][: args.latency]
+    single = latencies_ms(lambda comment: cascade_engine.check(comment), sample)
+    engine_peak = peak_rss_mb()
+
+    decisions: dict[str, int] = {}
+    for verdict in cascade_verdicts:
+        decisions[verdict.decision.value] = decisions.get(verdict.decision.value, 0) + 1
+    changed = sum(
+        1 for a, b in zip(cascade_verdicts, full_verdicts, strict=True) if a.decision != b.decision
+    )
+
+    reference = {"available": False, "note": "skipped"}
+    if not args.skip_reference:
+        reference = reference_profanity_check(texts, args.batch_size, [c.text for c in sample])
+
+    results: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_average": os.getloadavg(),
+            "platform": platform.platform(),
+        },
+        "engine_version": cascade_engine.version,
+        "policy_version": cascade_engine.policy_version,
+        "detectors": [type(d).__name__ for d in cascade_engine.detectors],
+        "rules_without_detector_sampled": missing,
+        "comments": len(comments),
+        "batch_size": args.batch_size,
+        "load_s": round(load_s, 2),
+        "throughput_cascade_per_s": round(len(comments) / cascade_s, 1),
+        "screened_share": round(screened / len(comments), 3),
+        "throughput_full_per_s": round(len(comments) / full_s, 1),
+        "embedding_alone_per_s": round(len(comments) / embedding_s, 1) if embedding_s > 0 else None,
+        "full_over_embedding_ratio": round(full_s / embedding_s, 3) if embedding_s > 0 else None,
+        "cascade_over_full_speedup": round(full_s / cascade_s, 2),
+        "decisions_cascade": decisions,
+        "decisions_changed_by_cascade": changed,
+        "latency_samples": len(single),
+        "latency_p50_ms": round(percentile(single, 50), 2),
+        "latency_p99_ms": round(percentile(single, 99), 2),
+        "latency_mean_ms": round(statistics.fmean(single), 2),
+        "rss_before_engine_mb": round(rss_baseline, 1),
+        "peak_rss_mb": round(engine_peak, 1),
+        "reference_alt_profanity_check": reference,
+        "peak_rss_with_reference_mb": round(peak_rss_mb(), 1),
+    }
+    if reference.get("available"):
+        results["cascade_over_reference_throughput"] = round(
+            results["throughput_cascade_per_s"] / reference["throughput_per_s"], 3
+        )
+    results["targets"] = {
+        key: {
+            "target": f"{op} {value}",
+            "measured": results.get(key),
+            "met": _met(results.get(key), op, value),
+        }
+        for key, (op, value) in TARGETS.items()
+    }
+    print(render(results))
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    for path in (args.out / f"engine-{stamp}.json", args.out / "engine-latest.json"):
+        path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {args.out / 'engine-latest.json'}")
+    return 0
+
+
+def _met(value: Any, op: str, target: float) -> bool | None:
+    if value is None:
+        return None
+    return value >= target if op == ">=" else value <= target
+
+
+def render(results: dict[str, Any]) -> str:
+    reference = results["reference_alt_profanity_check"]
+    rows = [
+        ("comments in the mix", f"{results['comments']:,} (batches of {results['batch_size']})"),
+        ("engine load + warm-up", f"{results['load_s']} s"),
+        ("throughput, cascade on", f"{results['throughput_cascade_per_s']:,} comments/s "
+         f"({results['screened_share']:.0%} settled by the first stage)"),
+        ("throughput, cascade off (full)", f"{results['throughput_full_per_s']:,} comments/s"),
+        ("embedding pass alone", f"{results['embedding_alone_per_s'] or 'n/a'} comments/s"),
+        ("full pass / embedding alone", f"{results['full_over_embedding_ratio'] or 'n/a'}x"),
+        ("decisions changed by the cascade", f"{results['decisions_changed_by_cascade']}"),
+        ("one comment p50 / p99", f"{results['latency_p50_ms']} ms / {results['latency_p99_ms']} ms"),
+        ("peak RSS (engine)", f"{results['peak_rss_mb']} MB"),
+        ("alt-profanity-check", f"{reference.get('throughput_per_s', 'n/a')} comments/s, p50 "
+         f"{reference.get('latency_p50_ms', 'n/a')} ms" if reference.get("available") else reference.get("note", "")),
+    ]  # fmt: skip
+    width = max(len(label) for label, _ in rows)
+    lines = [f"{label:<{width}}  {value}" for label, value in rows]
+    lines.append("")
+    lines.append("targets:")
+    for key, entry in results["targets"].items():
+        mark = {True: "met", False: "MISSED", None: "n/a"}[entry["met"]]
+        lines.append(f"  {key:<28} {entry['target']:<9} measured {entry['measured']}  {mark}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

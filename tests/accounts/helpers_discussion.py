@@ -7,7 +7,9 @@ from typing import Any
 from civility.discussion.models import Comment, CommentStatus, Thread
 
 
-def published_comment(author: Any, text: str, *, parent: Comment | None = None) -> Comment:
+def published_comment(
+    author: Any, text: str, *, parent: Comment | None = None, ip_address: str = "203.0.113.77"
+) -> Comment:
     thread = Thread.objects.get_or_create(
         canonical_url="https://news.example.org/a/1", defaults={"title": "A story"}
     )[0]
@@ -18,7 +20,7 @@ def published_comment(author: Any, text: str, *, parent: Comment | None = None) 
         depth=(parent.depth + 1) if parent else 0,
         text=text,
         status=CommentStatus.PUBLISHED,
-        ip_address="203.0.113.77",
+        ip_address=ip_address,
     )
 
 

@@ -1,0 +1,108 @@
+"""Rule 19, written-language rules: shouting in capitals, and text never broken into sentences.
+
+Capitals. Only letters that have case count (Chinese, Arabic, Hindi... never trigger), and
+only in words of two or more letters. Acronyms and codes ("NATO", "USA", "COVID-19", "EU")
+are left out when the rest of the comment is in lower case; a comment whose words are all in
+capitals is shouting however short its words are ("STOP THE WAR NOW"). The score rises from
+0 at 60% capital words to 1 at 100%, and is capped at 0.7 (a queue, never a removal) when the
+shouting is short: fewer than four capital words or twenty capital letters.
+
+Run-on text. The longest stretch of words without a sentence break (. ! ? ; : a line break,
+and the CJK/Devanagari/Arabic full stops). Forty words in one sentence are common in news
+prose; eighty is rare; a hundred and fifty is a wall of text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from civility.standards.analysis import Analysis
+from civility.standards.detectors import Detector
+from civility.standards.types import Context, Evidence, Finding
+
+SLUG = "shouting"
+_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
+_SENTENCE_BREAK = re.compile(r"[.!?;:\n\u2026\u3002\uff01\uff1f\u0964\u06d4\u061f]+")
+ACRONYM_MAX_LETTERS = 5
+CAPS_START = 0.6  # share of capital words where the score starts to rise
+SHORT_SHOUT_CAP = 0.7
+RUN_ON_START = 60  # words without a break where the run-on score starts to rise
+RUN_ON_FULL = 160  # ... and where it reaches 1
+
+
+def _cased(word: str) -> tuple[int, int]:
+    upper = lower = 0
+    for ch in word:
+        if ch.isupper():
+            upper += 1
+        elif ch.islower():
+            lower += 1
+    return upper, lower
+
+
+def capitals_score(text: str) -> tuple[float, tuple[int, int] | None, str]:
+    """The shouting score, the span of the shouted words, and an explanation."""
+    cased_words: list[tuple[re.Match[str], int, int]] = []
+    for match in _WORD.finditer(text):
+        upper, lower = _cased(match.group())
+        if upper + lower >= 2:
+            cased_words.append((match, upper, lower))
+    if len(cased_words) < 2:
+        return 0.0, None, ""
+    capital = [(m, u) for m, u, low in cased_words if low == 0]
+    lower_words = len(cased_words) - len(capital)
+    if lower_words and len(capital) / len(cased_words) < 0.5:
+        # Mostly lower case: capital words are acronyms or emphasis unless they are long.
+        capital = [(m, u) for m, u in capital if u > ACRONYM_MAX_LETTERS]
+    share = len(capital) / len(cased_words)
+    if share < CAPS_START or not capital:
+        return 0.0, None, ""
+    score = min(1.0, 0.5 + 0.5 * (share - CAPS_START) / (1.0 - CAPS_START) + 0.1)
+    capital_letters = sum(u for _, u in capital)
+    if len(capital) < 4 or capital_letters < 20:
+        score = min(score, SHORT_SHOUT_CAP)
+    span = (capital[0][0].start(), capital[-1][0].end())
+    return score, span, f"{share:.0%} of the words are in capital letters"
+
+
+def run_on_score(text: str) -> tuple[float, tuple[int, int] | None, str]:
+    longest = 0
+    longest_span: tuple[int, int] | None = None
+    position = 0
+    for piece in _SENTENCE_BREAK.split(text):
+        words = len(piece.split())
+        if words > longest:
+            longest = words
+            start = text.find(piece, position)
+            longest_span = (start, start + len(piece))
+        position += len(piece)
+    if longest < RUN_ON_START:
+        return 0.0, None, ""
+    score = min(1.0, 0.5 + 0.5 * (longest - RUN_ON_START) / (RUN_ON_FULL - RUN_ON_START))
+    return score, longest_span, f"{longest} words without a sentence break"
+
+
+class ShoutingDetector(Detector):
+    slugs: ClassVar[tuple[str, ...]] = (SLUG,)
+    uses_embedding: ClassVar[bool] = False
+
+    def detect(self, analysis: Analysis, context: Context) -> dict[str, Finding]:
+        text = analysis.text
+        evidence: list[Evidence] = []
+        best = 0.0
+        for score, span, explanation in (capitals_score(text), run_on_score(text)):
+            if span is None or score <= 0.0:
+                continue
+            best = max(best, score)
+            start, end = span
+            evidence.append(
+                Evidence(
+                    slug=SLUG,
+                    explanation=explanation,
+                    start=start,
+                    end=end,
+                    text=text[start:end][:200],
+                )
+            )
+        return {SLUG: Finding(score=best, evidence=evidence)}

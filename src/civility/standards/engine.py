@@ -202,10 +202,27 @@ class Engine:
             if not d.slugs or any(self.policy.rule(s).enabled for s in d.slugs)
         ]
         self._needs_embedding = any(d.uses_embedding for d in self._active)
+        self._rule_table = [
+            (rule, self.policy.rule(rule.slug), self._unscored(rule.slug, rule.number))
+            for rule in RULES
+        ]
 
     @property
     def version(self) -> str:
         return ENGINE_VERSION
+
+    def _unscored(self, slug: str, number: int) -> RuleResult:
+        settings = self.policy.rule(slug)
+        return RuleResult(
+            slug=slug,
+            number=number,
+            score=0.0,
+            queue_threshold=settings.queue,
+            reject_threshold=settings.reject,
+            enabled=settings.enabled,
+            fired=settings.enabled and settings.queue <= 0.0,
+            available=True,
+        )
 
     def check(self, comment: Comment, context: Context | None = None) -> Verdict:
         return self.check_many([comment], context)[0]
@@ -351,15 +368,24 @@ class Engine:
         results: dict[str, RuleResult] = {}
         evidence: list[Evidence] = []
         decision = Decision.PUBLISH
-        for rule in RULES:
-            settings = self.policy.rule(rule.slug)
-            finding = findings.get(rule.slug)
-            if finding is None:
-                finding = Finding(score=0.0)
+        for rule, settings, unscored in self._rule_table:
+            slug = rule.slug
+            finding = findings.get(slug)
+            if finding is None or (
+                finding.available and not finding.evidence and finding.score == 0.0
+            ):
+                # Most rules score 0 on most comments: share one immutable result.
+                results[slug] = unscored
+                if unscored.fired:
+                    decision = _at_least(
+                        decision,
+                        Decision.REJECT if unscored.reject_threshold <= 0 else Decision.QUEUE,
+                    )
+                continue
             score = _clamp(finding.score)
             fired = settings.enabled and finding.available and score >= settings.queue
-            results[rule.slug] = RuleResult(
-                slug=rule.slug,
+            results[slug] = RuleResult(
+                slug=slug,
                 number=rule.number,
                 score=score,
                 queue_threshold=settings.queue,
@@ -372,15 +398,13 @@ class Engine:
                 continue
             if not finding.available:
                 # The rule cannot judge this comment: a person must, so hold it.
-                evidence.extend(finding.evidence or [_unavailable_evidence(rule.slug, analysis)])
-                if decision is Decision.PUBLISH:
-                    decision = Decision.QUEUE
+                evidence.extend(finding.evidence or [_unavailable_evidence(slug, analysis)])
+                decision = _at_least(decision, Decision.QUEUE)
             elif fired:
                 evidence.extend(finding.evidence)
-                if score >= settings.reject:
-                    decision = Decision.REJECT
-                elif decision is Decision.PUBLISH:
-                    decision = Decision.QUEUE
+                decision = _at_least(
+                    decision, Decision.REJECT if score >= settings.reject else Decision.QUEUE
+                )
         return Verdict(
             decision=decision,
             results=results,
@@ -390,6 +414,13 @@ class Engine:
             language=analysis.language,
             stage=stage,
         )
+
+
+_SEVERITY = {Decision.PUBLISH: 0, Decision.QUEUE: 1, Decision.REJECT: 2}
+
+
+def _at_least(current: Decision, candidate: Decision) -> Decision:
+    return candidate if _SEVERITY[candidate] > _SEVERITY[current] else current
 
 
 def _clamp(score: object) -> float:

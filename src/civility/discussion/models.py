@@ -92,6 +92,8 @@ class Comment(models.Model):
     rule = models.CharField(max_length=32, blank=True)
     # The engine's last verdict (Verdict.to_dict()), kept so moderators see scores and evidence.
     verdict = models.JSONField(default=dict, blank=True)
+    # The engine's fired rules as ",slug,slug," so queues filter by rule on every database.
+    fired_rules = models.CharField(max_length=400, blank=True)
     engine_version = models.CharField(max_length=64, blank=True)
     policy_version = models.CharField(max_length=64, blank=True)
     engine_checked_at = models.DateTimeField(null=True, blank=True)

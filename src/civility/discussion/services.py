@@ -343,6 +343,7 @@ def apply_engine_verdict(comment_id: int, verdict: Verdict, *, stage: str = "ful
         before = {"status": comment.status, "hold_reason": comment.hold_reason}
         now = timezone.now()
         comment.verdict = {**verdict.to_dict(), "stage": stage}
+        comment.fired_rules = f",{','.join(verdict.fired)}," if verdict.fired else ""
         comment.engine_version = verdict.engine_version
         comment.policy_version = verdict.policy_version
         comment.engine_checked_at = now

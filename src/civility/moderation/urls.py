@@ -1,4 +1,31 @@
-from django.urls import path  # noqa: F401
+"""Moderators' routes. Every view is wrapped by ``moderator_required``: anonymous users go to
+the login page, readers get 403 (tests/moderation/test_permissions.py enumerates them)."""
+
+from django.urls import path
+
+from civility.moderation import views
 
 app_name = "moderation"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("queue/<str:name>/", views.queue_view, name="queue"),
+    path("bulk/", views.bulk, name="bulk"),
+    path("comments/<int:pk>/", views.comment_detail, name="comment"),
+    path("comments/<int:pk>/approve/", views.approve, name="approve"),
+    path("comments/<int:pk>/reject/", views.reject, name="reject"),
+    path("comments/<int:pk>/edit/", views.edit, name="edit"),
+    path("users/<int:pk>/", views.user_detail, name="user"),
+    path("users/<int:pk>/block/", views.block, name="block"),
+    path("users/<int:pk>/restore/", views.restore, name="restore"),
+    path("users/<int:pk>/premoderation/", views.premoderation, name="premoderation"),
+    path("users/<int:pk>/delete/", views.delete_account, name="delete_account"),
+    path("appeals/", views.appeals, name="appeals"),
+    path("appeals/<int:pk>/decide/", views.decide_appeal, name="decide_appeal"),
+    path("messages/", views.contact_messages, name="messages"),
+    path("messages/<int:pk>/handled/", views.message_handled, name="message_handled"),
+    path("policy/", views.policy, name="policy"),
+    path("threads/", views.threads, name="threads"),
+    path("threads/<int:pk>/", views.thread_update, name="thread_update"),
+    path("articles/<str:slug>/settings/", views.article_settings, name="article_settings"),
+    path("audit/", views.audit, name="audit"),
+]

@@ -1,0 +1,88 @@
+"""Figures for the moderation dashboard."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from civility.discussion.models import Comment, CommentStatus
+from civility.moderation.models import Appeal
+from civility.moderation.queues import queue_counts
+from civility.standards.rules import RULES_BY_SLUG
+
+
+def comments_per_day(days: int = 30) -> list[tuple[date, int]]:
+    since = timezone.now() - timedelta(days=days - 1)
+    rows = (
+        Comment.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(total=Count("id"))
+    )
+    by_day = {row["day"]: row["total"] for row in rows}
+    today = timezone.localdate()
+    return [
+        (day, by_day.get(day, 0))
+        for day in (today - timedelta(days=n) for n in range(days - 1, -1, -1))
+    ]
+
+
+def decisions_by_rule(days: int = 30) -> list[tuple[str, int, int]]:
+    """(rule label, removed by the engine, removed by moderators), most frequent first."""
+    since = timezone.now() - timedelta(days=days)
+    rows = (
+        Comment.objects.filter(status=CommentStatus.REJECTED, decided_at__gte=since)
+        .values("rule", "decided_by")
+        .annotate(total=Count("id"))
+    )
+    engine: Counter[str] = Counter()
+    human: Counter[str] = Counter()
+    for row in rows:
+        (engine if row["decided_by"] == "engine" else human)[row["rule"] or "?"] += row["total"]
+    rules = sorted(set(engine) | set(human), key=lambda r: -(engine[r] + human[r]))
+    return [
+        (
+            f"{RULES_BY_SLUG[r].number}. {RULES_BY_SLUG[r].title}" if r in RULES_BY_SLUG else r,
+            engine[r],
+            human[r],
+        )
+        for r in rules
+    ]
+
+
+def median_decision_seconds(days: int = 30) -> dict[str, float | None]:
+    """Median time from posting to the decision, for the engine and for moderators."""
+    since = timezone.now() - timedelta(days=days)
+    out: dict[str, float | None] = {}
+    for who in ("engine", "moderator"):
+        pairs = (
+            Comment.objects.filter(decided_by=who, decided_at__isnull=False, created_at__gte=since)
+            .order_by("-created_at")
+            .values_list("created_at", "decided_at")[:5000]
+        )
+        waits = [max(0.0, (decided - created).total_seconds()) for created, decided in pairs]
+        out[who] = statistics.median(waits) if waits else None
+    return out
+
+
+def appeal_outcomes() -> dict[str, int]:
+    rows = Appeal.objects.values("status").annotate(total=Count("id"))
+    counts = {"open": 0, "restored": 0, "refused": 0}
+    counts.update({row["status"]: row["total"] for row in rows})
+    return counts
+
+
+def dashboard() -> dict[str, Any]:
+    return {
+        "per_day": comments_per_day(),
+        "by_rule": decisions_by_rule(),
+        "queues": queue_counts(),
+        "median": median_decision_seconds(),
+        "appeals": appeal_outcomes(),
+    }

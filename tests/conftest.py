@@ -1,7 +1,73 @@
-"""Suite-wide fixtures. The suite uses SQLite unless CIVILITY_TEST_DATABASE_URL is set."""
+"""Suite-wide fixtures.
+
+The database is SQLite unless CIVILITY_TEST_DATABASE_URL is set (then PostgreSQL), and the
+cache is local memory unless CIVILITY_TEST_REDIS_URL or CIVILITY_REDIS_URL is set (then
+Redis): see config/settings.py. Each run gets a private, temporary data dir.
+"""
+
+from __future__ import annotations
 
 import os
-import tempfile
+from collections.abc import Callable, Iterator
+from typing import Any
 
-os.environ.setdefault("CIVILITY_DATA_DIR", tempfile.mkdtemp(prefix="civility-test-"))
+import pytest
+
 os.environ.setdefault("CIVILITY_EMAIL_URL", "locmem:")
+
+DEFAULT_PASSWORD = "S3cure-pass!"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Start every test with an empty cache: Redis outlives a test, local memory outlives it too."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., Any]:
+    """Create verified accounts through the same code as ``civility createuser``."""
+    from civility.accounts.commands.createuser import create_user
+
+    counter = iter(range(1, 10_000))
+
+    def make(
+        email: str | None = None,
+        password: str = DEFAULT_PASSWORD,
+        *,
+        moderator: bool = False,
+        staff: bool = False,
+        display_name: str = "",
+    ) -> Any:
+        return create_user(
+            email or f"user{next(counter)}@example.org",
+            password,
+            moderator=moderator,
+            staff=staff,
+            display_name=display_name,
+        )
+
+    return make
+
+
+@pytest.fixture
+def reader(make_user: Callable[..., Any]) -> Any:
+    """A verified reader who can sign in with ``DEFAULT_PASSWORD``."""
+    return make_user("reader@example.org", display_name="Reader")
+
+
+@pytest.fixture
+def moderator(make_user: Callable[..., Any]) -> Any:
+    """A verified member of the "moderators" group (not staff)."""
+    return make_user("moderator@example.org", moderator=True, display_name="Moderator")
+
+
+@pytest.fixture
+def article(db: None) -> Any:
+    """One published article with two tags."""
+    from tests.news.factories import ArticleFactory
+
+    return ArticleFactory(tags=["Diplomacy", "Politics"])

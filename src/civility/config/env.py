@@ -10,11 +10,14 @@ import os
 import secrets
 from pathlib import Path
 
+# name -> (default, meaning). The README's configuration table is generated from this
+# (``python -m civility.config.env``) and a test keeps the two, and the code, in sync.
 VARIABLES: dict[str, tuple[str, str]] = {
+    # Core (config/settings.py)
     "CIVILITY_DATA_DIR": ("./var", "SQLite database, generated keys, uploaded media."),
     "CIVILITY_DATABASE_URL": (
         "sqlite:///<data dir>/civility.sqlite3",
-        "Database URL (postgres://... for PostgreSQL).",
+        "Database URL (postgres://user:pass@host:5432/name for PostgreSQL).",
     ),
     "CIVILITY_REDIS_URL": ("(unset)", "Redis URL: cache, sessions and Celery broker when set."),
     "CIVILITY_BROKER_URL": (
@@ -25,16 +28,69 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "CIVILITY_DEBUG": ("false", "Development mode: debug pages, no HTTPS requirements."),
     "CIVILITY_PRODUCTION": (
         "false",
-        "Production mode: HTTPS-only cookies, HSTS, secure proxy header.",
+        "Production mode: HTTPS-only cookies, HSTS, secure proxy header, hashed static files.",
     ),
+    "CIVILITY_SSL_REDIRECT": ("true", "In production mode, redirect plain HTTP to HTTPS."),
     "CIVILITY_ALLOWED_HOSTS": ("127.0.0.1,localhost", "Comma-separated host names served."),
-    "CIVILITY_SITE_LANGUAGES": ("en", "Comma-separated majority languages of the site (rule 20)."),
-    "CIVILITY_EMAIL_URL": ("console:", "smtp://user:pass@host:port, smtp+tls://..., or console:."),
-    "CIVILITY_DEFAULT_FROM_EMAIL": ("Civility <noreply@localhost>", "Sender of outgoing mail."),
     "CIVILITY_SITE_URL": (
         "http://127.0.0.1:8000",
         "Public base URL, used in e-mails and short links.",
     ),
+    "CIVILITY_SITE_LANGUAGES": ("en", "Comma-separated majority languages of the site (rule 20)."),
+    "CIVILITY_EMAIL_URL": (
+        "console:",
+        "smtp://user:pass@host:port, smtp+tls://... (STARTTLS), smtps://... (TLS), or console:.",
+    ),
+    "CIVILITY_DEFAULT_FROM_EMAIL": ("Civility <noreply@localhost>", "Sender of outgoing mail."),
+    # Tests (tests/conftest.py, config/settings.py)
+    "CIVILITY_TESTING": (
+        "false",
+        "Test mode outside pytest: private temporary data dir, inline tasks.",
+    ),
+    "CIVILITY_TEST_DATABASE_URL": (
+        "(unset: SQLite)",
+        "Database the test suite runs on (PostgreSQL in CI).",
+    ),
+    "CIVILITY_TEST_REDIS_URL": ("CIVILITY_REDIS_URL", "Redis the test suite uses as its cache."),
+    # Accounts (accounts/conf.py)
+    "CIVILITY_GOOGLE_CLIENT_ID": ("(unset)", "Google sign-in; with CIVILITY_GOOGLE_SECRET."),
+    "CIVILITY_FACEBOOK_CLIENT_ID": ("(unset)", "Facebook sign-in; with CIVILITY_FACEBOOK_SECRET."),
+    "CIVILITY_VK_CLIENT_ID": ("(unset)", "VK sign-in; with CIVILITY_VK_SECRET."),
+    # Discussion (discussion/conf.py)
+    "CIVILITY_THREAD_MAX_DEPTH": (
+        "4",
+        "How deep replies nest before a 'continue this thread' link.",
+    ),
+    "CIVILITY_COMMENTS_PER_PAGE": ("50", "Top-level comments per page."),
+    "CIVILITY_COMMENT_MAX_LENGTH": ("5000", "Longest comment, in characters."),
+    "CIVILITY_EDIT_WINDOW_SECONDS": ("300", "How long authors may edit their own comment."),
+    "CIVILITY_EMBED_ORIGINS": ("(none)", "Comma-separated origins whose pages may embed threads."),
+    "CIVILITY_API_TOKEN_DAYS": ("90", "API bearer tokens expire after this many days (0: never)."),
+    # Moderation (moderation/conf.py)
+    "CIVILITY_PREMOD_REJECTION_PERCENT": (
+        "50",
+        "Rejected share that puts an author on pre-moderation.",
+    ),
+    "CIVILITY_PREMOD_WINDOW": ("20", "How many recent decided comments that share is taken over."),
+    "CIVILITY_PREMOD_MIN_COMMENTS": ("4", "Fewest decided comments before pre-moderation applies."),
+    "CIVILITY_STALE_PENDING_SECONDS": (
+        "120",
+        "A comment still undecided after this is decided by the sweeper.",
+    ),
+    # Notifications (notifications/conf.py)
+    "CIVILITY_VAPID_PRIVATE_KEY": (
+        "generated into <data dir>",
+        "Web push VAPID key (PEM or base64url).",
+    ),
+    "CIVILITY_VAPID_SUBJECT": ("mailto:webmaster@localhost", "Contact sent to push services."),
+    "CIVILITY_PUSH_ALLOW_HTTP_ENDPOINTS": (
+        "false",
+        "Accept plain-HTTP push endpoints (tests only).",
+    ),
+    # Engine (standards/)
+    "CIVILITY_DATASETS": ("../shared/datasets", "Labelled datasets for training and evaluation."),
+    "CIVILITY_ONNX_THREADS": ("cores available, at most 4", "Threads the embedding model uses."),
+    "CIVILITY_STRICT_DETECTORS": ("false", "Fail when a detector family cannot be loaded."),
 }
 
 
@@ -69,3 +125,16 @@ def secret_key(directory: Path) -> str:
         key_file.write_text(secrets.token_urlsafe(64))
         key_file.chmod(0o600)
     return key_file.read_text().strip()
+
+
+def markdown_table() -> str:
+    """The README's configuration table."""
+    rows = ["| Variable | Default | Meaning |", "| --- | --- | --- |"]
+    rows += [
+        f"| `{name}` | `{default}` | {meaning} |" for name, (default, meaning) in VARIABLES.items()
+    ]
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

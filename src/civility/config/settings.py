@@ -5,7 +5,10 @@ See ``civility.config.env.VARIABLES`` for every variable and its default.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -14,9 +17,15 @@ import dj_database_url
 from civility.config.env import data_dir, env_bool, env_list, env_str, secret_key
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = data_dir()
-
 TESTING = "pytest" in sys.modules or env_bool("CIVILITY_TESTING")
+if TESTING:
+    # pytest-django reads these settings before any conftest runs, so the suite's private
+    # data dir (keys, media, SQLite files) is chosen here; it is removed when the run ends.
+    DATA_DIR = Path(tempfile.mkdtemp(prefix="civility-test-"))
+    atexit.register(shutil.rmtree, DATA_DIR, ignore_errors=True)
+else:
+    DATA_DIR = data_dir()
+
 DEBUG = env_bool("CIVILITY_DEBUG")
 PRODUCTION = env_bool("CIVILITY_PRODUCTION")
 SECRET_KEY = secret_key(DATA_DIR)
@@ -145,28 +154,34 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 # --- E-mail -------------------------------------------------------------------------------
 
 
-def _email_settings(url: str) -> dict[str, object]:
+def mailer_from_url(url: str) -> dict[str, object]:
+    """The MAILERS["default"] entry for CIVILITY_EMAIL_URL (console:, locmem:, smtp[+tls|+ssl]://)."""
     parsed = urlparse(url)
     if parsed.scheme in {"", "console"}:
-        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+        return {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
     if parsed.scheme in {"locmem", "memory"}:
-        return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+        return {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
     if parsed.scheme not in {"smtp", "smtp+tls", "smtp+ssl", "smtps"}:
         raise ValueError(f"CIVILITY_EMAIL_URL: unsupported scheme {parsed.scheme!r}")
     query = parse_qs(parsed.query)
+    use_ssl = parsed.scheme in {"smtp+ssl", "smtps"}
     return {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": parsed.hostname or "localhost",
-        "EMAIL_PORT": parsed.port or (465 if parsed.scheme in {"smtp+ssl", "smtps"} else 25),
-        "EMAIL_HOST_USER": unquote(parsed.username or ""),
-        "EMAIL_HOST_PASSWORD": unquote(parsed.password or ""),
-        "EMAIL_USE_TLS": parsed.scheme == "smtp+tls" or "tls" in query,
-        "EMAIL_USE_SSL": parsed.scheme in {"smtp+ssl", "smtps"},
-        "EMAIL_TIMEOUT": 10,
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": parsed.hostname or "localhost",
+            "port": parsed.port or (465 if use_ssl else 25),
+            "username": unquote(parsed.username or ""),
+            "password": unquote(parsed.password or ""),
+            "use_tls": parsed.scheme == "smtp+tls" or "tls" in query,
+            "use_ssl": use_ssl,
+            "timeout": 10,
+        },
     }
 
 
-globals().update(_email_settings(env_str("CIVILITY_EMAIL_URL", "console:")))
+# Django 6.1's MAILERS replaces the EMAIL_* settings (deprecated, gone in Django 2028):
+# send with django.core.mail as usual; tests get locmem through Django's test set-up.
+MAILERS = {"default": mailer_from_url(env_str("CIVILITY_EMAIL_URL", "console:"))}
 DEFAULT_FROM_EMAIL = env_str("CIVILITY_DEFAULT_FROM_EMAIL", "Civility <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

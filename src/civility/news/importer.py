@@ -235,7 +235,9 @@ def parse_feed(data: bytes) -> list[ArticleRecord]:
         root = ElementTree.fromstring(data)
         lines = _entry_lines(data)
     except ElementTree.ParseError as error:
-        raise ArticleImportError(error.position[0], f"malformed XML ({error.msg})") from None
+        line, column = error.position
+        reason = expat.ErrorString(error.code)
+        raise ArticleImportError(line, f"malformed XML ({reason}, column {column + 1})") from None
     except expat.ExpatError as error:
         raise ArticleImportError(
             error.lineno, f"malformed XML ({expat.errors.messages[error.code]})"

@@ -77,6 +77,10 @@ def run(args: argparse.Namespace) -> int:
         "--forwarded-allow-ips", "127.0.0.1",
         # gunicorn's control socket would live in ~/.gunicorn: state stays under the data dir.
         "--no-control-socket",
+        # Readers paste whole paragraphs into search; the app truncates queries itself. 0 lifts
+        # gunicorn's 4 KB request-line limit to its internal 1 MB cap, so a long query gets
+        # search results rather than "414 URI Too Long".
+        "--limit-request-line", "0",
     ]  # fmt: skip
     sys.stdout.flush()
     # Replace this process, so signals (Ctrl+C, SIGTERM) reach gunicorn directly.

@@ -366,3 +366,23 @@ class TestRegistry:
             registry.detector_factories(strict=False)
         for name in ("h4_broken_family", "h4_classless_family"):
             sys.modules.pop(name, None)
+
+
+def test_cheap_only_engine_drops_the_embedding_families() -> None:
+    engine = engine_with(ScoreByWord, Cascading)
+    cheap = engine.cheap_only()
+    assert [type(d) for d in cheap.detectors] == [ScoreByWord]
+    assert len(engine.detectors) == 2  # the original is untouched
+    Cascading.detected.clear()
+    verdict = cheap.check(Comment("hard text score=0.6"))
+    assert verdict.scores["spam"] == 0.0 and verdict.scores["insult"] == 0.6
+    assert Cascading.detected == []
+    assert verdict.stage == "screen"
+
+
+def test_replacing_detectors_recomputes_what_runs() -> None:
+    engine = engine_with(ScoreByWord, Cascading)
+    engine.detectors = [d for d in engine.detectors if not d.uses_embedding]
+    Cascading.detected.clear()
+    engine.check(Comment("hard text"))
+    assert Cascading.detected == []

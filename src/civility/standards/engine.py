@@ -14,6 +14,7 @@ how ``civility evaluate --no-cascade`` shows what the cascade costs in accuracy.
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from collections import OrderedDict, deque
@@ -195,13 +196,6 @@ class Engine:
         self.batch_size = batch_size
         self.policy_version = self.policy.version  # hashing per verdict would cost a JSON dump
         self.detectors = list(detectors) if detectors is not None else build_detectors(self.policy)
-        # A family whose every rule is switched off is not run at all; its rules score 0.
-        self._active = [
-            d
-            for d in self.detectors
-            if not d.slugs or any(self.policy.rule(s).enabled for s in d.slugs)
-        ]
-        self._needs_embedding = any(d.uses_embedding for d in self._active)
         self._rule_table = [
             (rule, self.policy.rule(rule.slug), self._unscored(rule.slug, rule.number))
             for rule in RULES
@@ -210,6 +204,29 @@ class Engine:
     @property
     def version(self) -> str:
         return ENGINE_VERSION
+
+    @property
+    def detectors(self) -> list[Detector]:
+        return self._detectors
+
+    @detectors.setter
+    def detectors(self, detectors: Sequence[Detector]) -> None:
+        self._detectors = list(detectors)
+        # A family whose every rule is switched off is not run at all; its rules score 0.
+        self._active = [
+            d
+            for d in self._detectors
+            if not d.slugs or any(self.policy.rule(s).enabled for s in d.slugs)
+        ]
+        self._needs_embedding = any(d.uses_embedding for d in self._active)
+
+    def cheap_only(self) -> Engine:
+        """An engine sharing this one's detectors, minus those that need the sentence
+        embedding: what can run inline before a web response while the full engine runs
+        in a worker. Rules of the dropped families score 0 in its verdicts."""
+        clone = copy.copy(self)
+        clone.detectors = [d for d in self._detectors if not d.uses_embedding]
+        return clone
 
     def _unscored(self, slug: str, number: int) -> RuleResult:
         settings = self.policy.rule(slug)

@@ -1,0 +1,130 @@
+"""Every e-mail Civility sends, in HTML and text, through real SMTP to a local aiosmtpd server."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+from collections.abc import Callable, Iterator
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.test import Client
+from django.urls import reverse
+
+from civility.accounts import services as account_services
+from civility.config.settings import mailer_from_url
+from civility.notifications import services
+from tests.accounts.helpers import PASSWORD, make_user, solved_captcha
+
+pytestmark = pytest.mark.django_db
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address in str(m["To"])]
+
+
+@pytest.fixture
+def smtp_inbox(settings: Any) -> Iterator[Inbox]:
+    inbox = Inbox()
+    with socket.socket() as probe:  # a free port (aiosmtpd's start-up check cannot use port 0)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings.MAILERS = {"default": mailer_from_url(f"smtp://127.0.0.1:{port}")}
+        yield inbox
+    finally:
+        controller.stop()
+
+
+def parts(message: EmailMessage) -> tuple[str, str]:
+    text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert text is not None and html is not None, "both a text and an HTML part"
+    return text.get_content(), html.get_content()
+
+
+def test_all_mails_go_through_smtp_in_html_and_text(
+    smtp_inbox: Inbox, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    client = Client()
+    # Verification (sign-up).
+    signup = client.post(
+        "/accounts/signup/",
+        {
+            "email": "mia@example.org",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "accept_standards": "on",
+            "altcha": solved_captcha(client),
+        },
+    )
+    assert signup.status_code == 302
+    (verification,) = smtp_inbox.to("mia@example.org")
+    text, html = parts(verification)
+    assert "/accounts/confirm-email/" in text and "Confirm my e-mail address" in html
+
+    # Password reset.
+    make_user("nina@example.org")
+    client.post(
+        reverse("account_reset_password"),
+        {"email": "nina@example.org", "altcha": solved_captcha(client)},
+    )
+    (reset,) = smtp_inbox.to("nina@example.org")
+    text, html = parts(reset)
+    assert "/accounts/password/reset/key/" in text and "Choose a new password" in html
+
+    # Restore link after deletion (sent on commit).
+    oscar = make_user("oscar@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        account_services.delete_account(oscar)
+    (restore,) = smtp_inbox.to("oscar@example.org")
+    text, html = parts(restore)
+    assert "/account/restore/" in text and "Restore my account" in html
+
+    # Appeal outcome.
+    services.send_appeal_outcome_mail(
+        recipient_email="pia@example.org", restored=True, message="Welcome back."
+    )
+    (appeal,) = smtp_inbox.to("pia@example.org")
+    text, html = parts(appeal)
+    assert "restored your access" in text and "Welcome back." in html
+
+    # Reply notification (opt-in).
+    quentin = make_user("quentin@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert (
+            services.notify_reply(
+                recipient=quentin, replier_name="Ria", article_title="Rain", url="http://x/a/#c1"
+            )
+            == 0
+        )
+        services.update_settings(quentin, email_replies=True)
+        assert (
+            services.notify_reply(
+                recipient=quentin,
+                replier_name="Ria",
+                article_title="Rain",
+                url="http://x/a/#c1",
+                excerpt="Bring an umbrella.",
+            )
+            == 1
+        )
+    (reply,) = smtp_inbox.to("quentin@example.org")
+    text, html = parts(reply)
+    assert "Ria replied to your comment" in str(reply["Subject"])
+    assert "Bring an umbrella." in text and "Read the reply" in html

@@ -30,3 +30,11 @@ CIVILITY_RATE_REPORT = "20/3600"
 CIVILITY_RATE_TOKEN = "10/300"
 # API bearer tokens expire after this many days (0: never).
 CIVILITY_API_TOKEN_DAYS = env_int_or("CIVILITY_API_TOKEN_DAYS", 90)
+
+# With a broker, Celery beat sweeps comments a lost task left undecided (see services.py).
+CELERY_BEAT_SCHEDULE = {
+    "civility-moderate-stale-pending": {
+        "task": "civility.discussion.moderate_stale_pending",
+        "schedule": 60.0,
+    },
+}

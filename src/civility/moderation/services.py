@@ -441,9 +441,11 @@ def delete_account(user: Any, *, moderator: Any) -> None:
     except ImportError:
         accounts_delete_account = None
     if accounts_delete_account is not None:
-        accounts_delete_account(user, by=moderator)
-        with transaction.atomic():
-            record("account.deleted_by_moderator", user, actor=moderator, subject_user=user)
+        try:
+            # It disables the account, hides the comments and writes the audit row itself.
+            accounts_delete_account(user, by=moderator, reason="deleted by a moderator")
+        except ValueError as exc:  # AccountStateError: already deleted
+            raise ModerationError(str(exc)) from exc
         return
     from civility.discussion.services import hide_comments_of
 

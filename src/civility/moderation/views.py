@@ -349,8 +349,13 @@ def premoderation(request: HttpRequest, pk: int) -> HttpResponse:
 def delete_account(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user_or_404(pk)
     if request.method == "POST":
-        services.delete_account(user, moderator=request.user)
-        messages.success(request, f"The account of {user} was deleted; its comments are hidden.")
+        try:
+            services.delete_account(user, moderator=request.user)
+            messages.success(
+                request, f"The account of {user} was deleted; its comments are hidden."
+            )
+        except DiscussionError as exc:
+            messages.error(request, exc.message)
         return redirect("moderation:user", pk=pk)
     context = _base_context(request)
     context["subject"] = user

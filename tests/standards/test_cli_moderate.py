@@ -208,3 +208,36 @@ def test_stream_verdicts_do_not_depend_on_the_batch_size(batch_size: int) -> Non
     result = moderate_bytes(engine, jsonl(*lines), batch_size=batch_size)
     strip = [{k: v for k, v in line.items() if k != "stage"} for line in result]
     assert strip == [{k: v for k, v in line.items() if k != "stage"} for line in reference]
+
+
+def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path: Path) -> None:
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(jsonl(*({"id": i, "text": f"comment {i}"} for i in range(300))))
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run(
+        [sys.executable, "-m", "civility.cli", "moderate", "--input", str(source)],
+        stdout=subprocess.PIPE, stderr=slave, timeout=TIMEOUT, env=env, check=False,
+    )  # fmt: skip
+    os.close(slave)
+    terminal = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        terminal += chunk
+    os.close(master)
+    assert result.returncode == 0
+    assert b"moderating" in terminal and b"100%" in terminal
+    assert len(result.stdout.splitlines()) == 300  # stdout stays pure JSONL
+    piped = civility("moderate", "--input", str(source))
+    assert b"moderating" not in piped.stderr

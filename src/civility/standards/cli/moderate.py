@@ -281,8 +281,8 @@ class Stream:
         """Yield (output objects, bytes consumed) per batch, in input order."""
         batch: list[_Line] = []
         consumed = 0
-        for number, raw in enumerate(_lines(source), 1):
-            consumed += len(raw)
+        for number, (raw, size) in enumerate(_lines(source), 1):
+            consumed += size
             batch.append(self.parse(raw, number))
             if len(batch) >= batch_size:
                 yield self.judge(batch), consumed
@@ -359,10 +359,11 @@ def verdict_line(comment_id: Any, number: int, verdict: Verdict) -> dict[str, An
     }
 
 
-def _lines(source: IO[bytes]) -> Iterator[bytes]:
-    """Lines of ``source`` without their terminator; a final empty line is not a line."""
+def _lines(source: IO[bytes]) -> Iterator[tuple[bytes, int]]:
+    """Lines of ``source`` without their terminator, with their size in bytes; a final empty
+    line is not a line."""
     for raw in source:
-        yield raw.rstrip(b"\r\n") if raw.endswith(b"\n") else raw
+        yield (raw.rstrip(b"\r\n") if raw.endswith(b"\n") else raw), len(raw)
 
 
 def parse_comment(data: dict[str, Any], *, number: int, default_time: datetime) -> Comment:

@@ -146,6 +146,19 @@ def test_cli_no_cascade_and_jsonl_path(dataset: Path, tmp_path: Path) -> None:
     assert json.loads((out / "report.json").read_text())["cascade"] is False
 
 
+def test_cli_compare_cascade_reports_both(dataset: Path, tmp_path: Path) -> None:
+    out = tmp_path / "both"
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run(
+        [sys.executable, "-m", "civility.cli", "evaluate", str(dataset), "--part", "all", "--compare-cascade", "--out", str(out)],
+        capture_output=True, timeout=TIMEOUT, env=env, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr.decode()
+    data = json.loads((out / "report.json").read_text())
+    assert set(data["cascade_comparison"]["rules"]["profanity"]["roc_auc"]) == {"cascade", "full"}
+    assert "Cascade against the full model" in (out / "report.md").read_text()
+
+
 def test_unknown_dataset_is_a_clear_error(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     result = subprocess.run(

@@ -75,8 +75,14 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--policy", metavar="FILE", help="policy whose thresholds are evaluated")
     parser.add_argument(
-        "--no-cascade", dest="cascade", action="store_false",
+        "--no-cascade",
+        dest="cascade",
+        action="store_false",
         help="run the full model on every comment, to compare against the cascade",
+    )
+    parser.add_argument(
+        "--compare-cascade", action="store_true",
+        help="also run without the cascade and report both, rule by rule",
     )  # fmt: skip
 
 
@@ -99,6 +105,12 @@ def run(args: argparse.Namespace) -> int:
         report = evaluate(
             engine, paths, part=args.part, limit=args.limit, progress=sys.stderr.isatty()
         )
+        if args.compare_cascade and args.cascade:
+            full = evaluate(
+                Engine(policy, cascade=False), paths, part=args.part, limit=args.limit,
+                progress=sys.stderr.isatty(),
+            )  # fmt: skip
+            report["cascade_comparison"] = compare(report, full)
     except DatasetError as exc:
         print(f"civility evaluate: error: {exc}", file=sys.stderr)
         return 2
@@ -377,6 +389,28 @@ def _report(
     return report
 
 
+def compare(cascade: dict[str, Any], full: dict[str, Any]) -> dict[str, Any]:
+    """Per rule, the cascade's scores next to the full model's on every comment."""
+    rules = {}
+    for slug, on in cascade["rules"].items():
+        off = full["rules"].get(slug)
+        if off is None:
+            continue
+        rules[slug] = {
+            metric: {"cascade": on[metric], "full": off[metric]}
+            for metric in ("roc_auc", "auprc", "f1")
+        }
+    return {
+        "rules": rules,
+        "comments_per_second": {
+            "cascade": cascade["comments_per_second"],
+            "full": full["comments_per_second"],
+        },
+        "screened": cascade["stages"].get("screen", 0),
+        "comments": cascade["comments"],
+    }
+
+
 # -- output ----------------------------------------------------------------------------------
 
 
@@ -426,6 +460,26 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"**foreign_language accuracy**: {_fmt(report['foreign_language_accuracy'], 4)}",
             "",
         ]
+    if "cascade_comparison" in report:
+        comparison = report["cascade_comparison"]
+        speed = comparison["comments_per_second"]
+        lines += [
+            "## Cascade against the full model on every comment",
+            "",
+            f"{comparison['screened']:,} of {comparison['comments']:,} comments settled by the "
+            f"first stage; {_fmt(speed['cascade'], 1)}/s with the cascade, "
+            f"{_fmt(speed['full'], 1)}/s without.",
+            "",
+            "| rule | ROC-AUC cascade | ROC-AUC full | AUPRC cascade | AUPRC full | F1 cascade | F1 full |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for slug, m in comparison["rules"].items():
+            lines.append(
+                f"| {slug} | {_fmt(m['roc_auc']['cascade'])} | {_fmt(m['roc_auc']['full'])} | "
+                f"{_fmt(m['auprc']['cascade'])} | {_fmt(m['auprc']['full'])} | "
+                f"{_fmt(m['f1']['cascade'])} | {_fmt(m['f1']['full'])} |"
+            )
+        lines.append("")
     lines += ["## Per dataset", ""]
     for name, rules in report["per_dataset"].items():
         info = report["datasets"].get(name, {})
@@ -473,6 +527,12 @@ def render_summary(report: dict[str, Any]) -> str:
         f"{report['comments']} comments, {_fmt(report['comments_per_second'], 1)}/s, cascade "
         + ("on" if report["cascade"] else "off")
     )
+    if "cascade_comparison" in report:
+        lines.append("cascade vs full model (ROC-AUC):")
+        for slug, m in report["cascade_comparison"]["rules"].items():
+            lines.append(
+                f"  {slug:<17} {_fmt(m['roc_auc']['cascade'])} vs {_fmt(m['roc_auc']['full'])}"
+            )
     return "\n".join(lines)
 
 

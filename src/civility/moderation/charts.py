@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
@@ -23,6 +24,8 @@ def bar_chart(
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(values[i] for _, values in series) for i in range(len(labels))] if labels else []
     peak = max([*totals, 1.0]) if stacked else max([1.0, *(v for _, vs in series for v in vs)])
+    # An even whole number, so the three gridlines (0, half, top) are whole numbers too.
+    peak = float(max(2, math.ceil(peak) + math.ceil(peak) % 2))
     step = plot_w / max(1, len(labels))
     bar_w = max(2.0, step * 0.7)
     parts = [

@@ -1,0 +1,273 @@
+"""Rules 16 and 17, the cross-comment rules: flash mobs and floods.
+
+Both read ``context.recent_comments`` and ignore the comment itself (same id) and anything
+created after it, so replaying a stream gives the same answers as living through it.
+
+**flash_mob** -- near-duplicates of this comment from *different* authors within
+``policy.flash_mob_window_minutes``. Each text becomes a set of character 5-gram shingles
+(over the lower-cased, disguise-stripped skeleton with punctuation and spacing removed), then
+a 64-hash MinHash signature, banded 16 x 4 for locality-sensitive hashing (pairs with Jaccard
+similarity around 0.5 and up collide). Candidates are confirmed with the exact Jaccard
+similarity (``policy.extra["flash_mob_similarity"]``, default 0.6). The score rises with the
+number of distinct authors in the cluster: 0.3 for two, 0.6 for three
+(``policy.extra["flash_mob_min_authors"]``, default 3), 0.9 from eight. Short texts ("Thank
+you!", "Great article") are what many readers write independently, so under six words the
+author count needed doubles and the score stops at 0.7, and under 25 letters it never fires.
+
+**flood** -- the author's own comments within ``policy.flood_window_minutes``: how many, and
+how incoherent they are (very short, repeated, or gibberish by character statistics). Many
+long, distinct comments are an active debater, not a flood; many short, repeated or
+gibberish ones are. The score is ``rate * (0.45 + 0.55 * incoherence)`` (+0.1 when four or
+more messages are mostly incoherent), where ``rate`` goes from 0 at two messages to 1 at
+six; fifteen or more messages in the window score at least 0.6 whatever they say.
+
+Signatures are kept per comment id in a bounded memo, so each comment is shingled and hashed
+once however often it appears in other comments' windows.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar
+
+import numpy as np
+
+from civility.standards.analysis import Analysis
+from civility.standards.detectors import Detector
+from civility.standards.policy import Policy
+from civility.standards.text import skeleton
+from civility.standards.types import Context, Evidence, Finding, RecentComment
+
+SHINGLE = 5
+PERMUTATIONS = 64
+BANDS = 16
+ROWS = PERMUTATIONS // BANDS
+_PRIME = (1 << 31) - 1  # Mersenne prime; a, b and the reduced hashes all stay below it
+_generator = np.random.default_rng(20260601)  # fixed seed: signatures identical in every process
+_A = _generator.integers(1, _PRIME, size=PERMUTATIONS, dtype=np.uint64)
+_B = _generator.integers(0, _PRIME, size=PERMUTATIONS, dtype=np.uint64)
+_MEMO_SIZE = 20_000
+# "Thank you!", "Great article", "+1": identical because they are short, not organised.
+_TINY_LETTERS = 25
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_VOWELS = frozenset("aeiouy")
+
+
+def _utc(moment: datetime | None) -> datetime:
+    if moment is None:
+        return datetime.now(UTC)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def compact(text: str) -> str:
+    """Lower case, disguises undone, punctuation and spacing removed."""
+    return _NOT_WORD.sub("", skeleton(text).text)
+
+
+def shingles(text: str) -> frozenset[str]:
+    squeezed = compact(text)
+    if len(squeezed) <= SHINGLE:
+        return frozenset({squeezed}) if squeezed else frozenset()
+    return frozenset(squeezed[i : i + SHINGLE] for i in range(len(squeezed) - SHINGLE + 1))
+
+
+def minhash(shingle_set: frozenset[str]) -> np.ndarray:
+    if not shingle_set:
+        return np.zeros(PERMUTATIONS, dtype=np.uint64)
+    hashes = np.fromiter(
+        (zlib.crc32(s.encode("utf-8")) for s in sorted(shingle_set)), dtype=np.uint64
+    )
+    # (a*h + b) mod p over 32-bit h and 31-bit a stays below 2**64: no overflow.
+    products = (_A[:, None] * hashes[None, :] + _B[:, None]) % np.uint64(_PRIME)
+    signature: np.ndarray = products.min(axis=1)
+    return signature
+
+
+def jaccard(left: frozenset[str], right: frozenset[str]) -> float:
+    if not left or not right:
+        return 0.0
+    return len(left & right) / len(left | right)
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    shingles: frozenset[str]
+    bands: tuple[bytes, ...]
+    words: int
+
+
+def fingerprint(text: str) -> Fingerprint:
+    shingle_set = shingles(text)
+    signature = minhash(shingle_set)
+    bands = tuple(signature[i * ROWS : (i + 1) * ROWS].tobytes() for i in range(BANDS))
+    return Fingerprint(shingles=shingle_set, bands=bands, words=len(text.split()))
+
+
+class _FingerprintMemo:
+    """Fingerprints by comment id (and text, in case an id is reused with new text)."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple[str, str], Fingerprint] = OrderedDict()
+
+    def get(self, comment_id: str, text: str) -> Fingerprint:
+        key = (comment_id, text)
+        found = self._items.get(key)
+        if found is None:
+            found = fingerprint(text)
+            self._items[key] = found
+            if len(self._items) > _MEMO_SIZE:
+                self._items.popitem(last=False)
+        return found
+
+
+def _before(
+    recent: Sequence[RecentComment], comment_id: str, moment: datetime
+) -> list[RecentComment]:
+    return [c for c in recent if c.id != comment_id and _utc(c.created_at) <= moment]
+
+
+class FlashMobDetector(Detector):
+    slugs: ClassVar[tuple[str, ...]] = ("flash_mob",)
+    uses_embedding: ClassVar[bool] = False
+
+    def __init__(self, policy: Policy) -> None:
+        super().__init__(policy)
+        self.similarity = float(policy.extra.get("flash_mob_similarity", 0.6))
+        self.min_authors = int(policy.extra.get("flash_mob_min_authors", 3))
+        self.window = timedelta(minutes=policy.flash_mob_window_minutes)
+        self.memo = _FingerprintMemo()
+
+    def detect(self, analysis: Analysis, context: Context) -> dict[str, Finding]:
+        comment = analysis.comment
+        moment = _utc(comment.created_at)
+        own = self.memo.get(comment.id or f"text:{comment.text}", comment.text)
+        if not own.shingles:
+            return {"flash_mob": Finding(score=0.0)}
+        recent = _before(
+            context.recent_comments(since=moment - self.window, limit=2000), comment.id, moment
+        )
+        own_bands = set(enumerate(own.bands))
+        cluster: list[RecentComment] = []
+        for other in recent:
+            theirs = self.memo.get(other.id, other.text)
+            if own_bands.isdisjoint(enumerate(theirs.bands)):
+                continue
+            if jaccard(own.shingles, theirs.shingles) >= self.similarity:
+                cluster.append(other)
+        authors = {c.author_id or f"anonymous:{c.id}" for c in cluster}
+        authors.add(comment.author_id or "anonymous:self")
+        count = len(authors)
+        short = own.words < 6
+        tiny = len(compact(comment.text)) < _TINY_LETTERS
+        needed = self.min_authors * (2 if short else 1)
+        if count < 2:
+            return {"flash_mob": Finding(score=0.0)}
+        if count < needed or tiny:
+            score = min(0.45, 0.15 * count)
+        else:
+            score = 1.0 - 0.4 * 0.75 ** (count - needed)
+            if short:
+                score = min(score, 0.7)
+        evidence = [
+            Evidence(
+                slug="flash_mob",
+                explanation=(
+                    f"{len(cluster) + 1} near-identical comments from {count} authors within "
+                    f"{self.policy.flash_mob_window_minutes} minutes"
+                ),
+                comment_ids=tuple(sorted(c.id for c in cluster)[:50]),
+            )
+        ]
+        return {"flash_mob": Finding(score=score, evidence=evidence)}
+
+
+def gibberish(text: str) -> float:
+    """How much ``text`` looks like keyboard mashing, in [0, 1] (Latin-script heuristics;
+    other scripts only by repetition)."""
+    letters = [ch for ch in text.lower() if ch.isalpha()]
+    if not letters:
+        return 1.0 if text.strip() else 0.0  # only symbols, digits or emoji
+    score = 0.0
+    if re.search(r"(.)\1{4,}", text):
+        score = max(score, 0.8)  # "aaaaaaa", "!!!!!!!!"
+    latin = [ch for ch in letters if ch.isascii()]
+    if len(latin) >= 6:
+        vowel_share = sum(ch in _VOWELS for ch in latin) / len(latin)
+        if vowel_share < 0.15 or vowel_share > 0.75:
+            score = max(score, 0.9)
+        words = re.findall(r"[a-z]+", text.lower())
+        long_consonant_runs = sum(1 for w in words if re.search(r"[bcdfghjklmnpqrstvwxz]{5,}", w))
+        if words and long_consonant_runs / len(words) >= 0.3:
+            score = max(score, 0.9)
+    if 8 <= len(letters) <= 40 and len(set(letters)) / len(letters) < 0.25:
+        score = max(score, 0.7)  # "hahahahahaha", "asdasdasdasd"
+    return score
+
+
+class FloodDetector(Detector):
+    slugs: ClassVar[tuple[str, ...]] = ("flood",)
+    uses_embedding: ClassVar[bool] = False
+
+    def __init__(self, policy: Policy) -> None:
+        super().__init__(policy)
+        self.window = timedelta(minutes=policy.flood_window_minutes)
+        self.memo = _FingerprintMemo()
+
+    def _incoherence(self, texts: list[tuple[str, str]]) -> list[float]:
+        prints = [self.memo.get(key, text) for key, text in texts]
+        values = []
+        for index, (_, text) in enumerate(texts):
+            value = gibberish(text)
+            if prints[index].words < 4:
+                value = max(value, 0.6)
+            for other_index, other in enumerate(prints):
+                if other_index != index and jaccard(prints[index].shingles, other.shingles) >= 0.7:
+                    value = 1.0  # the same message again
+                    break
+            values.append(value)
+        return values
+
+    def detect(self, analysis: Analysis, context: Context) -> dict[str, Finding]:
+        comment = analysis.comment
+        if not comment.author_id:
+            return {"flood": Finding(score=0.0)}
+        moment = _utc(comment.created_at)
+        recent = _before(
+            context.recent_comments(
+                since=moment - self.window, author_id=comment.author_id, limit=200
+            ),
+            comment.id,
+            moment,
+        )
+        recent = [c for c in recent if c.author_id == comment.author_id]
+        count = len(recent) + 1
+        if count < 3:
+            return {"flood": Finding(score=0.0)}
+        texts = [(comment.id or f"text:{comment.text}", comment.text)] + [
+            (c.id, c.text) for c in recent[:49]
+        ]
+        values = self._incoherence(texts)
+        incoherence = sum(values) / len(values)
+        rate = min(1.0, (count - 2) / 4)
+        score = rate * (0.45 + 0.55 * incoherence)
+        if count >= 4 and incoherence >= 0.5:
+            score += 0.1
+        if count >= 15:
+            score = max(score, 0.6)
+        score = min(1.0, score)
+        evidence = [
+            Evidence(
+                slug="flood",
+                explanation=(
+                    f"{count} comments by this author within {self.policy.flood_window_minutes} minutes; "
+                    f"{sum(v >= 0.6 for v in values)} of them very short, repeated or gibberish"
+                ),
+                comment_ids=tuple(c.id for c in recent[:50]),
+            )
+        ]
+        return {"flood": Finding(score=score, evidence=evidence)}

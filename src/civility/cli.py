@@ -22,6 +22,9 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "moderate": ("civility.standards.cli.moderate", "Run the moderation engine over JSONL or one --text."),
     "evaluate": ("civility.standards.cli.evaluate", "Score the engine on labelled JSONL datasets."),
     "train": ("civility.standards.training.cli", "Rebuild the shipped models from the shared datasets."),
+    "purge-deleted": ("civility.accounts.commands.purge_deleted", "Purge accounts deleted more than 30 days ago."),
+    "worker": ("civility.ops.commands.worker", "Run a Celery worker (loads the engine once per process)."),
+    "beat": ("civility.ops.commands.beat", "Run Celery beat: purges, the pending sweeper, digests."),
     "manage": ("civility.cli", "Run a Django management command (civility manage migrate ...)."),
 }
 

@@ -50,9 +50,11 @@ INSTALLED_APPS = [
     "civility.discussion",
     "civility.moderation",
     "civility.notifications",
+    "civility.ops",
 ]
 
 MIDDLEWARE = [
+    "civility.ops.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -246,3 +248,4 @@ from civility.discussion.conf import *  # noqa: E402, F403
 from civility.moderation.conf import *  # noqa: E402, F403
 from civility.news.conf import *  # noqa: E402, F403
 from civility.notifications.conf import *  # noqa: E402, F403
+from civility.ops.conf import *  # noqa: E402, F403

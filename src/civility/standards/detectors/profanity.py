@@ -40,6 +40,75 @@ _MASKED_FACTOR = 0.8
 _DENY_WEIGHT = 0.9
 _TOKEN = re.compile(r"[^\W\d_]+(?:[*#]+[^\W\d_]*)*|[*#]+(?=[^\W\d_])[^\W\d_]+", re.UNICODE)
 _MASK = re.compile(r"[*#]")
+# What follows a stem in compounds that start with it (fuckwit, shithead); any other ending
+# makes an ordinary word ("shitake").
+_COMPOUND_TAILS = frozenset(
+    [
+        "head",
+        "heads",
+        "headed",
+        "face",
+        "faces",
+        "faced",
+        "hole",
+        "holes",
+        "bag",
+        "bags",
+        "wit",
+        "wits",
+        "tard",
+        "tards",
+        "show",
+        "shows",
+        "storm",
+        "load",
+        "loads",
+        "stain",
+        "wad",
+        "wads",
+        "nut",
+        "nuts",
+        "stick",
+        "sticks",
+        "box",
+        "hat",
+        "hats",
+        "lord",
+        "lords",
+        "tastic",
+        "ty",
+        "ter",
+        "ters",
+        "fest",
+        "post",
+        "poster",
+        "bird",
+        "breath",
+        "brain",
+        "brains",
+        "fuck",
+        "fucker",
+        "fuckers",
+        "fucking",
+        "sucker",
+        "suckers",
+        "licker",
+        "lickers",
+        "kisser",
+        "kissers",
+        "weasel",
+        "monkey",
+        "talk",
+        "talking",
+        "face",
+        "fuk",
+        "less",
+        "ery",
+        "ness",
+        "er",
+        "ers",
+    ]
+)
 _MEMO_SIZE = 50_000
 
 
@@ -86,11 +155,16 @@ def load_lexicon(name: str = "profanity.txt") -> tuple[Entry, ...]:
 
 
 def _counts_fit(entry: Entry, counts: list[int], offset: int) -> bool:
-    """A letter doubled in the lexicon must be doubled in the text (``ass`` vs ``as``);
-    long entries are distinctive enough to forgive a missing double (``ashole``)."""
-    if len(entry.term) >= 6:
-        return True
-    return all(counts[offset + i] >= needed for i, needed in enumerate(entry.counts))
+    """Each letter run must be as long as in the lexicon (``as`` is not ``ass``, ``assess``
+    is not ``asses``), or three or more long (emphasis: ``fuuuck``); long entries are
+    distinctive enough to forgive a missing double (``ashole``)."""
+    forgiving = len(entry.term) >= 6
+    for index, needed in enumerate(entry.counts):
+        written = counts[offset + index]
+        if written == needed or written >= 3 or (forgiving and needed == 2 and written == 1):
+            continue
+        return False
+    return True
 
 
 def _tail(letters: str, counts: list[int], start: int) -> str:
@@ -139,8 +213,9 @@ class Lexicon:
                 entry = self.parts[match.group()]
                 # A compound starts or ends with the stem (fuckwit, bullshitting); a stem in
                 # the middle of a word is a coincidence ("kushite").
-                at_start = match.start() == 0
-                at_end = _tail(letters, counts, match.end()) in _SUFFIXES
+                tail = _tail(letters, counts, match.end())
+                at_start = match.start() == 0 and (tail in _SUFFIXES or tail in _COMPOUND_TAILS)
+                at_end = tail in _SUFFIXES
                 if (at_start or at_end) and _counts_fit(entry, counts, match.start()):
                     found.append((entry, positions[match.start()], positions[match.end()]))
         return found

@@ -1,0 +1,124 @@
+"""Rule 12: the lexicon sees disguised profanity and leaves innocent words alone."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from civility.standards.analysis import analyse
+from civility.standards.detectors.profanity import ProfanityDetector, load_lexicon
+from civility.standards.engine import EMPTY_CONTEXT
+from civility.standards.policy import Policy, default_policy
+from civility.standards.types import Comment
+
+
+def score(text: str, policy: Policy | None = None) -> float:
+    detector = ProfanityDetector(policy or default_policy())
+    return detector.detect(analyse(Comment(text)), EMPTY_CONTEXT)["profanity"].score
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fuck this",
+        "FUCK THIS",
+        "fuuuuuck this",
+        "f.u.c.k this",
+        "f u c k this",
+        "f\u200bu\u200bc\u200bk this",
+        "\uff46\uff55\uff43\uff4b this",
+        "what a b!tch",
+        "sh1t",
+        "you motherfucker",
+        "total bullshit",
+        "what an a$$hole",
+        "f*ck this",
+        "f**k off",
+        "\u0441unt",  # Cyrillic es
+        "n\u0456gger",  # Cyrillic i
+        "fucking hell",
+    ],
+)
+def test_disguised_profanity_is_caught(text: str) -> None:
+    assert score(text) >= 0.5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Scunthorpe United won again",
+        "The class will assess the assassin's motives",
+        "The cockpit of the plane and a cocktail",
+        "Charles Dickens wrote about Middlesex and Essex",
+        "He passed the grass to the bass player",
+        "Analysis of the title and the therapist's shitake recipe",
+        "as I said, the hoe is in the shed",
+        "Kushite kingdoms of ancient Nubia",
+        "",
+        "   ",
+        "\U0001f600\U0001f44d",
+    ],
+)
+def test_innocent_words_are_not_profanity(text: str) -> None:
+    assert score(text) < 0.5
+
+
+def test_scores_are_graded() -> None:
+    mild = score("damn")
+    strong = score("fuck")
+    several = score("fuck this shit, you bitch")
+    assert 0 < mild < 0.5 <= strong < several <= 1
+
+
+def test_evidence_points_at_the_original_span() -> None:
+    text = "well f\u200bu\u200bc\u200bk that"
+    detector = ProfanityDetector(default_policy())
+    finding = detector.detect(analyse(Comment(text)), EMPTY_CONTEXT)["profanity"]
+    (evidence,) = finding.evidence
+    assert evidence.start is not None and evidence.end is not None
+    assert text[evidence.start : evidence.end] == evidence.text == "f\u200bu\u200bc\u200bk"
+    assert "disguised" in evidence.explanation
+
+
+def test_allow_and_deny_words() -> None:
+    base = default_policy()
+    allowing = Policy.from_dict({"allow_words": ["damn", "crap"]}, base=base)
+    denying = Policy.from_dict({"deny_words": ["frak"]}, base=base)
+    assert score("damn it", allowing) == 0
+    assert score("frak you", base) == 0
+    assert score("frak you", denying) >= 0.5
+    assert score("fraaaaak you", denying) >= 0.5
+
+
+def test_learned_probability_is_blended() -> None:
+    detector = ProfanityDetector(default_policy())
+    analysis = analyse(Comment("you absolute walnut"))
+    analysis.cache["learned:profanity"] = 0.8
+    assert detector.detect(analysis, EMPTY_CONTEXT)["profanity"].score == pytest.approx(0.8)
+
+
+def test_lexicon_loads() -> None:
+    terms = {entry.term for entry in load_lexicon()}
+    assert {"fuck", "shit", "cunt"} <= terms
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=400))
+def test_never_crashes_and_is_deterministic(text: str) -> None:
+    first = score(text)
+    assert 0.0 <= first <= 1.0
+    assert first == score(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"]),
+        min_size=3,
+        max_size=3,
+    )
+)
+def test_zero_width_inside_profanity_is_still_caught(invisible: list[str]) -> None:
+    text = "f" + invisible[0] + "u" + invisible[1] + "c" + invisible[2] + "k you"
+    assert score(text) >= 0.5

@@ -51,11 +51,13 @@ INSTALLED_APPS = [
     "civility.moderation",
     "civility.notifications",
     "civility.ops",
+    "civility.security",
 ]
 
 MIDDLEWARE = [
     "civility.ops.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "civility.security.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -249,3 +251,4 @@ from civility.moderation.conf import *  # noqa: E402, F403
 from civility.news.conf import *  # noqa: E402, F403
 from civility.notifications.conf import *  # noqa: E402, F403
 from civility.ops.conf import *  # noqa: E402, F403
+from civility.security.conf import *  # noqa: E402, F403

@@ -12,6 +12,7 @@ urlpatterns = [
     path("moderation/", include("civility.moderation.urls")),
     path("notifications/", include("civility.notifications.urls")),
     path("", include("civility.ops.urls")),
+    path("", include("civility.security.urls")),
     path("", include("civility.discussion.urls")),
     path("", include("civility.news.urls")),
     # Uploaded article photos. Only editors upload, and the files are few, so Django serves

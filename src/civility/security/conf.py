@@ -1,0 +1,1 @@
+"""Settings contributed by the security app (imported at the end of config/settings.py)."""

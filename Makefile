@@ -54,10 +54,13 @@ lint: install-test
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-# Re-resolve the hash-pinned requirement files (needs uv: pip install uv).
+# Re-resolve the hash-pinned requirement files after editing pyproject.toml or requirements/*.in.
+# Versions already pinned are kept; `make lock UV_FLAGS=--upgrade` moves everything forward.
+UV ?= $(shell command -v uv 2>/dev/null || echo /tmp/uvenv/bin/uv)
+UV_FLAGS ?=
 lock:
-	uv pip compile pyproject.toml --python-version 3.12 --generate-hashes --no-header -o requirements/base.txt
-	for f in test bench train; do uv pip compile requirements/$$f.in --python-version 3.12 --generate-hashes --no-header -o requirements/$$f.txt; done
+	$(UV) pip compile pyproject.toml $(UV_FLAGS) --python-version 3.12 --generate-hashes --no-header -o requirements/base.txt
+	for f in test bench train; do $(UV) pip compile requirements/$$f.in $(UV_FLAGS) --python-version 3.12 --generate-hashes --no-header -o requirements/$$f.txt; done
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

@@ -79,7 +79,9 @@ def demo_picture(seed: str, palette_key: str) -> bytes:
     dark, light = PALETTES.get(palette_key, PALETTES["city"])
     digest = hashlib.sha256(seed.encode()).digest()
     width, height = IMAGE_SIZE
-    gradient = Image.linear_gradient("L").rotate(digest[0] % 360, expand=False).resize(IMAGE_SIZE)
+    gradient = Image.linear_gradient("L").resize(IMAGE_SIZE)
+    if digest[0] % 2:
+        gradient = gradient.transpose(Image.Transpose.FLIP_TOP_BOTTOM)
     picture = Image.composite(
         Image.new("RGB", IMAGE_SIZE, light), Image.new("RGB", IMAGE_SIZE, dark), gradient
     )

@@ -7,18 +7,31 @@
     return match ? decodeURIComponent(match[1]) : "";
   }
 
-  // "Copy" next to the short link: shown only where the clipboard API exists.
+  // "Copy" next to the short link. The clipboard API needs a secure context and permission;
+  // the older selection-based copy covers the rest.
+  function copyBySelection(input) {
+    input.focus();
+    input.select();
+    try { return document.execCommand("copy"); } catch (error) { return false; }
+  }
+
   document.querySelectorAll("[data-copy-target]").forEach(function (button) {
-    if (!navigator.clipboard) return;
     const input = document.getElementById(button.dataset.copyTarget);
     if (!input) return;
-    const label = button.textContent;
+    const label = button.textContent.trim();
+    function done() {
+      button.textContent = button.dataset.copiedLabel || label;
+      setTimeout(function () { button.textContent = label; }, 2000);
+    }
     button.hidden = false;
     button.addEventListener("click", function () {
-      navigator.clipboard.writeText(input.value).then(function () {
-        button.textContent = button.dataset.copiedLabel || label;
-        setTimeout(function () { button.textContent = label; }, 2000);
-      });
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(input.value).then(done, function () {
+          if (copyBySelection(input)) done();
+        });
+      } else if (copyBySelection(input)) {
+        done();
+      }
     });
   });
 

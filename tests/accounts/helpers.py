@@ -55,7 +55,7 @@ def solved_captcha(client: Client) -> str:
 
 def links_in_last_mail(pattern: str = r"https?://\S+") -> list[str]:
     assert mail.outbox, "no mail was sent"
-    return re.findall(pattern, mail.outbox[-1].body)
+    return re.findall(pattern, str(mail.outbox[-1].body))
 
 
 def mail_to(address: str) -> list[Any]:

@@ -83,7 +83,7 @@ def test_password_reset_by_link_and_no_enumeration() -> None:
     assert known["Location"] == unknown["Location"] == reverse("account_reset_password_done")
     judy_mail = [m for m in mail.outbox if m.to == ["judy@example.org"]]
     assert len(judy_mail) == 1 and "reset" in judy_mail[0].subject.lower()
-    assert judy_mail[0].alternatives, "the reset mail has an HTML part"
+    assert getattr(judy_mail[0], "alternatives", None), "the reset mail has an HTML part"
     mail.outbox[:] = judy_mail
     (link,) = [url for url in links_in_last_mail() if "/password/reset/key/" in url]
     form_page = client.get(path_of(link), follow=True)

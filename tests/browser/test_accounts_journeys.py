@@ -42,7 +42,7 @@ def watch_errors(page: Page) -> list[str]:
 def last_link_to(address: str, fragment: str) -> str:
     for message in reversed(mail.outbox):
         if address in message.to:
-            for url in re.findall(r"https?://\S+", message.body):
+            for url in re.findall(r"https?://\S+", str(message.body)):
                 if fragment in url:
                     return url
     raise AssertionError(f"no mail to {address} with a link containing {fragment}")

@@ -20,7 +20,7 @@ class CivilityUserAdmin(UserAdmin):
     search_fields = ("email", "display_name", "username")
     ordering = ("-date_joined",)
     fieldsets = (
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         (
             "Civility",
             {

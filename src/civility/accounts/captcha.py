@@ -13,8 +13,10 @@ import binascii
 import datetime
 import hashlib
 import json
+from typing import Literal, cast
 
 import altcha
+from altcha.v1 import PayloadType
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
@@ -30,12 +32,13 @@ def _hmac_key() -> str:
 def new_challenge() -> dict[str, object]:
     """Create a signed challenge as the JSON the widget expects."""
     expires = timezone.now() + datetime.timedelta(seconds=settings.CIVILITY_CAPTCHA_EXPIRES_SECONDS)
-    challenge = altcha.create_challenge_v1(
+    options = altcha.ChallengeOptionsV1(
         algorithm="SHA-256",
         max_number=settings.CIVILITY_CAPTCHA_MAX_NUMBER,
         hmac_key=_hmac_key(),
         expires=expires,
     )
+    challenge = altcha.create_challenge_v1(options)
     return dict(challenge.to_dict())
 
 
@@ -53,7 +56,9 @@ def verify(payload: str) -> None:
         raise CaptchaError("The anti-robot check is invalid. Please try again.") from error
     if not isinstance(decoded, dict):
         raise CaptchaError("The anti-robot check is invalid. Please try again.")
-    ok, reason = altcha.verify_solution_v1(decoded, _hmac_key(), check_expires=True)
+    ok, reason = altcha.verify_solution_v1(
+        cast(PayloadType, decoded), _hmac_key(), check_expires=True
+    )
     if not ok:
         if reason and "expired" in reason:
             raise CaptchaError("The anti-robot check expired. Please solve it again.")
@@ -67,10 +72,12 @@ def verify(payload: str) -> None:
 def solve(challenge: dict[str, object]) -> str:
     """Solve a challenge the way the widget does (for tests and the CLI); return the payload."""
     algorithm = str(challenge["algorithm"])
+    if algorithm not in ("SHA-1", "SHA-256", "SHA-512"):
+        raise CaptchaError("unsupported algorithm")
     solution = altcha.solve_challenge_v1(
         str(challenge["challenge"]),
         str(challenge["salt"]),
-        algorithm,  # type: ignore[arg-type]
+        cast(Literal["SHA-1", "SHA-256", "SHA-512"], algorithm),
         int(str(challenge.get("maxNumber") or 1_000_000)),
     )
     if solution is None:

@@ -46,7 +46,7 @@ SOCIALACCOUNT_LOGIN_ON_GET = False
 def _social_providers() -> dict[str, dict[str, Any]]:
     """Providers with credentials in the environment; the others are not shown."""
     providers: dict[str, dict[str, Any]] = {}
-    specs = {
+    specs: dict[str, tuple[str, dict[str, Any]]] = {
         "google": ("CIVILITY_GOOGLE", {"SCOPE": ["profile", "email"]}),
         "facebook": (
             "CIVILITY_FACEBOOK",

@@ -44,7 +44,8 @@ def user_for_restore_token(token: str) -> User:
         raise InvalidRestoreToken("This restore link has expired.") from error
     except signing.BadSignature as error:
         raise InvalidRestoreToken("This restore link is not valid.") from error
-    user = User.objects.filter(pk=data.get("u")).first() if isinstance(data, dict) else None
+    user_id = data.get("u") if isinstance(data, dict) else None
+    user = User.objects.filter(pk=user_id).first() if isinstance(user_id, int) else None
     if (
         user is None
         or user.deleted_at is None

@@ -250,12 +250,17 @@ def identify(text: str, site_languages: tuple[str, ...] = ("en",)) -> LanguageGu
     values = detector.compute_language_confidence_values(text[:LINGUA_MAX_CHARS])
     if not values:
         return LanguageGuess("", 0.0, "lingua", len(words), letters, foreign_script_share)
-    top = values[0]
-    code = top.language.iso_code_639_1.name.lower()
-    site = sum(v.value for v in values if v.language.iso_code_639_1.name.lower() in site_languages)
+    # lingua's confidences can differ in the last bits from call to call (its sums run in
+    # hash-map order); rounding keeps the engine's output identical for identical input.
+    confidences = sorted(
+        ((v.language.iso_code_639_1.name.lower(), round(float(v.value), 6)) for v in values),
+        key=lambda item: (-item[1], item[0]),
+    )
+    code, top = confidences[0]
+    site = sum(value for name, value in sorted(confidences) if name in site_languages)
     in_site_script = 1.0 - foreign_script_share
-    foreign = foreign_script_share + in_site_script * (1.0 - float(site))
-    return LanguageGuess(code, float(top.value), "lingua", len(words), letters, min(1.0, foreign))
+    foreign = round(foreign_script_share + in_site_script * (1.0 - site), 6)
+    return LanguageGuess(code, top, "lingua", len(words), letters, min(1.0, max(0.0, foreign)))
 
 
 def guess_of(analysis: Analysis) -> LanguageGuess | None:

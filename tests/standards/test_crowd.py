@@ -1,0 +1,145 @@
+"""Rules 16 and 17: flash mobs across authors, floods by one author."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from civility.standards.analysis import analyse
+from civility.standards.detectors.crowd import (
+    FlashMobDetector,
+    FloodDetector,
+    fingerprint,
+    gibberish,
+    jaccard,
+    minhash,
+    shingles,
+)
+from civility.standards.engine import InMemoryContext
+from civility.standards.policy import Policy, default_policy
+from civility.standards.types import Comment, Finding, RecentComment
+
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+CAMPAIGN = "Stop the new tax on small businesses! Call your council member now and demand a vote against it."
+
+
+def recent(index: int, author: str, text: str, minutes_ago: float) -> RecentComment:
+    return RecentComment(
+        id=f"c{index}", author_id=author, text=text, created_at=NOW - timedelta(minutes=minutes_ago)
+    )
+
+
+def flash_mob(text: str, others: list[RecentComment], policy: Policy | None = None) -> Finding:
+    detector = FlashMobDetector(policy or default_policy())
+    judged = Comment(text=text, author_id="me", id="self", created_at=NOW)
+    return detector.detect(analyse(judged), InMemoryContext(others))["flash_mob"]
+
+
+def flood(text: str, others: list[RecentComment]) -> Finding:
+    detector = FloodDetector(default_policy())
+    judged = Comment(text=text, author_id="me", id="self", created_at=NOW)
+    return detector.detect(analyse(judged), InMemoryContext(others))["flood"]
+
+
+def test_minhash_estimates_jaccard() -> None:
+    left = shingles(CAMPAIGN)
+    right = shingles("Please read: " + CAMPAIGN.lower())
+    estimate = float((minhash(left) == minhash(right)).mean())
+    assert abs(estimate - jaccard(left, right)) < 0.2
+    assert fingerprint(CAMPAIGN) == fingerprint(CAMPAIGN)
+
+
+def test_flash_mob_cluster_of_different_authors() -> None:
+    others = [
+        recent(i, f"acct{i}", CAMPAIGN.replace("now", "right now") if i % 2 else CAMPAIGN, i)
+        for i in range(4)
+    ]
+    result = flash_mob(CAMPAIGN.upper(), others)
+    assert result.score >= 0.5
+    (evidence,) = result.evidence
+    assert set(evidence.comment_ids) == {"c0", "c1", "c2", "c3"}
+
+
+def test_flash_mob_ignores_one_author_old_copies_future_copies_and_itself() -> None:
+    same_author = [recent(i, "me", CAMPAIGN, i) for i in range(5)]
+    assert flash_mob(CAMPAIGN, same_author).score < 0.5
+    old = [recent(i, f"acct{i}", CAMPAIGN, 120 + i) for i in range(5)]
+    assert flash_mob(CAMPAIGN, old).score < 0.5
+    future = [recent(i, f"acct{i}", CAMPAIGN, -5 - i) for i in range(5)]
+    assert flash_mob(CAMPAIGN, future).score < 0.5
+    itself = [RecentComment(id="self", author_id="me", text=CAMPAIGN, created_at=NOW)]
+    assert flash_mob(CAMPAIGN, itself).score == 0
+
+
+def test_short_generic_reactions_are_not_a_flash_mob() -> None:
+    others = [recent(i, f"reader{i}", "Thank you!", i) for i in range(10)]
+    assert flash_mob("Thank you!", others).score < 0.5
+
+
+def test_flash_mob_threshold_is_configurable() -> None:
+    others = [recent(i, f"acct{i}", CAMPAIGN, i) for i in range(2)]
+    assert flash_mob(CAMPAIGN, others).score >= 0.5
+    strict = Policy.from_dict({"extra": {"flash_mob_min_authors": 5}}, base=default_policy())
+    assert flash_mob(CAMPAIGN, others, strict).score < 0.5
+
+
+def test_missing_created_at_means_now() -> None:
+    detector = FlashMobDetector(default_policy())
+    now = datetime.now(UTC)
+    others = [
+        RecentComment(
+            id=f"c{i}", author_id=f"a{i}", text=CAMPAIGN, created_at=now - timedelta(minutes=1)
+        )
+        for i in range(4)
+    ]
+    finding = detector.detect(analyse(Comment(CAMPAIGN, author_id="me")), InMemoryContext(others))[
+        "flash_mob"
+    ]
+    assert finding.score >= 0.5
+
+
+def test_flood_of_short_repeated_or_gibberish_messages() -> None:
+    junk = ["lol", "asdfghjkl", "first!!!", "lol", "qwrtzpsdfg", "bump"]
+    result = flood("lol", [recent(i, "me", text, i + 0.5) for i, text in enumerate(junk)])
+    assert result.score >= 0.5
+    assert len(result.evidence[0].comment_ids) == len(junk)
+
+
+def test_debater_and_enthusiastic_reader_are_not_a_flood() -> None:
+    long = [
+        "I have followed this story since the first report, and the council still has not explained the contract.",
+        "To answer the question above: the figures are in the annex of the budget, page 14, and they are clear.",
+        "I disagree with the previous commenter; the survey suggests most residents want the bridge repaired.",
+        "For what it is worth, I worked on a similar project and the delays came from the environmental review.",
+    ]
+    assert (
+        flood(
+            "One more point: the consultation closes on Friday, so comment before then.",
+            [recent(i, "me", t, i + 1) for i, t in enumerate(long)],
+        ).score
+        < 0.5
+    )
+    assert (
+        flood(
+            "And thanks again for the reporting!",
+            [recent(0, "me", "Great reporting, thank you.", 3)],
+        ).score
+        == 0
+    )
+
+
+def test_gibberish_statistics() -> None:
+    assert gibberish("asdfghjkl qwrtzpsdfg") >= 0.6
+    assert gibberish("hahahahahahaha") >= 0.6
+    assert gibberish("The council will vote on the bridge next week.") == 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=200), st.lists(st.text(max_size=100), max_size=8))
+def test_never_crashes_and_is_deterministic(text: str, others: list[str]) -> None:
+    context = [recent(i, f"a{i % 3}" if i % 2 else "me", t, i) for i, t in enumerate(others)]
+    first = (flash_mob(text, context).score, flood(text, context).score)
+    assert all(0 <= value <= 1 for value in first)
+    assert first == (flash_mob(text, context).score, flood(text, context).score)

@@ -1,0 +1,92 @@
+"""Rule 7: personal data is found, with spans, and ordinary numbers are left alone."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from civility.standards.analysis import analyse
+from civility.standards.detectors.privacy import (
+    PrivacyDetector,
+    find_personal_data,
+    iban_valid,
+    luhn_valid,
+)
+from civility.standards.engine import EMPTY_CONTEXT
+from civility.standards.policy import default_policy
+from civility.standards.types import Comment
+
+
+def kinds(text: str) -> list[str]:
+    return [datum.kind for datum in find_personal_data(text)]
+
+
+def score(text: str) -> float:
+    return (
+        PrivacyDetector(default_policy())
+        .detect(analyse(Comment(text)), EMPTY_CONTEXT)["privacy"]
+        .score
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("Write to jane.doe@example.org for the files", "e-mail address", "jane.doe@example.org"),
+        ("His card is 4111 1111 1111 1111, go ahead", "card number", "4111 1111 1111 1111"),
+        ("My IBAN is GB82WEST12345698765432", "IBAN", "GB82WEST12345698765432"),
+        ("Here's his SSN: 123-45-6789", "social security number", "123-45-6789"),
+        ("NI number AB 12 34 56 C on the form", "national insurance number", "AB 12 34 56 C"),
+        ("Call her on +44 20 7946 0958 tonight", "phone number", "+44 20 7946 0958"),
+        ("Phone: (602) 272-9781", "phone number", "(602) 272-9781"),
+        ("He lives at 221 Baker Street, London", "street address", "221 Baker Street, London"),
+        ("The server is at 192.168.10.4", "IP address", "192.168.10.4"),
+    ],
+)
+def test_personal_data_is_found_with_its_span(text: str, kind: str, value: str) -> None:
+    found = find_personal_data(text)
+    assert [(d.kind, d.text) for d in found] == [(kind, value)]
+    assert text[found[0].start : found[0].end] == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The bridge cost 4,500,000 euros and opened in 2019.",
+        "In 2019 the council met 3 times.",
+        "Final score 3-1, attendance 45000.",
+        "Order 1234567890123456 is not a card number (fails Luhn).",
+        "See you on 12/05/2024 at 10:30.",
+        "20 December 2006 was a cold day.",
+        "Chapter 7 of 9 covers the treaty.",
+        "",
+        "\U0001f600",
+    ],
+)
+def test_ordinary_numbers_are_not_personal_data(text: str) -> None:
+    assert kinds(text) == []
+
+
+def test_checksums() -> None:
+    assert luhn_valid("4111111111111111") and not luhn_valid("4111111111111112")
+    assert iban_valid("GB82 WEST 1234 5698 7654 32") and not iban_valid("GB82WEST12345698765433")
+
+
+def test_scores_follow_sensitivity_and_add_up() -> None:
+    assert 0.5 <= score("Call me at +1 415 555 0134") < 0.9
+    assert score("Card 4111 1111 1111 1111") >= 0.9
+    doxx = score(
+        "She lives at 12 Elm Street, Springfield, phone +1 415 555 0134, mail ann@example.com"
+    )
+    assert doxx > score("mail ann@example.com")
+    assert score("No personal data here.") == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_never_crashes_and_spans_are_inside(text: str) -> None:
+    found = find_personal_data(text)
+    assert found == find_personal_data(text)
+    for datum in found:
+        assert text[datum.start : datum.end] == datum.text

@@ -1,0 +1,73 @@
+"""Rule 19: capitals and run-on text; acronyms and caseless scripts never trigger."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from civility.standards.analysis import analyse
+from civility.standards.detectors.style import ShoutingDetector
+from civility.standards.engine import EMPTY_CONTEXT
+from civility.standards.policy import default_policy
+from civility.standards.types import Comment, Finding
+
+
+def finding(text: str) -> Finding:
+    return ShoutingDetector(default_policy()).detect(analyse(Comment(text)), EMPTY_CONTEXT)[
+        "shouting"
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "NATO and the USA met the EU today about COVID-19.",
+        "I think this is REALLY important.",
+        "OK",
+        "USA",
+        "\u4e2d\u56fd\u4eba\u6c11\u5f88\u9ad8\u5174",
+        "Der B\u00fcrgermeister hat die Br\u00fccke nicht erw\u00e4hnt.",
+        "Great Article, Thank You For Writing It",
+        "",
+        "   \n ",
+        "\U0001f600\U0001f600",
+    ],
+)
+def test_not_shouting(text: str) -> None:
+    assert finding(text).score < 0.5
+
+
+def test_capitals_are_shouting_and_long_shouting_scores_more() -> None:
+    short = finding("STOP THE WAR NOW").score
+    long = finding("THIS IS THE WORST ARTICLE I HAVE EVER READ, SHAME ON YOU ALL").score
+    assert 0.5 <= short <= 0.7 < long
+    (evidence,) = finding("THIS IS THE WORST ARTICLE I HAVE EVER READ").evidence
+    assert "capital" in evidence.explanation
+
+
+def test_cyrillic_capitals_are_shouting_too() -> None:
+    assert (
+        finding(
+            "\u042d\u0422\u041e \u041f\u041e\u041b\u041d\u0410\u042f \u0427\u0415\u041f\u0423\u0425\u0410 \u0418 \u0412\u0421\u0415 \u042d\u0422\u041e \u0417\u041d\u0410\u042e\u0422"
+        ).score
+        >= 0.5
+    )
+
+
+def test_run_on_text() -> None:
+    words = ("and then nobody came back to us " * 20).split()
+    assert finding(" ".join(words[:50])).score == 0
+    assert finding(" ".join(words[:100])).score >= 0.5
+    assert finding(". ".join(" ".join(words[i : i + 10]) for i in range(0, 140, 10))).score == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=500))
+def test_never_crashes(text: str) -> None:
+    first = finding(text)
+    assert 0 <= first.score <= 1
+    assert first.score == finding(text).score
+    for evidence in first.evidence:
+        assert evidence.start is not None and evidence.end is not None
+        assert 0 <= evidence.start <= evidence.end <= len(text)

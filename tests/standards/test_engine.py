@@ -386,3 +386,36 @@ def test_replacing_detectors_recomputes_what_runs() -> None:
     Cascading.detected.clear()
     engine.check(Comment("hard text"))
     assert Cascading.detected == []
+
+
+def test_in_memory_context_handles_out_of_order_times() -> None:
+    context = InMemoryContext()
+    minutes = [5, 1, 9, 3, 7]
+    for i, minute in enumerate(minutes):
+        context.add(RecentComment(f"c{i}", "ann", "x", T0 + timedelta(minutes=minute)))
+    assert [c.id for c in context.recent_comments(since=T0)] == ["c2", "c4", "c0", "c3", "c1"]
+    assert [c.id for c in context.recent_comments(since=T0 + timedelta(minutes=4))] == [
+        "c2", "c4", "c0",
+    ]  # fmt: skip
+    assert [c.id for c in context.recent_comments(since=T0, author_id="ann", limit=2)] == [
+        "c2", "c4",
+    ]  # fmt: skip
+
+
+def test_in_memory_context_stays_bounded_over_a_long_stream() -> None:
+    context = InMemoryContext(max_comments=1000)
+    for i in range(12_000):
+        position = context.add(RecentComment(f"c{i}", f"a{i % 7}", "x", T0 + timedelta(seconds=i)))
+    assert position == 11_999
+    assert len(context) == 1000
+    assert len(context._positions) <= 1000 + 4096 * 2  # evicted entries are compacted away
+    assert sum(len(entries) for entries in context._by_author.values()) == 1000
+    latest = context.recent_comments(since=T0, limit=5_000)
+    assert len(latest) == 1000 and latest[0].id == "c11999" and latest[-1].id == "c11000"
+    view = context.before(11_500)
+    assert view.recent_comments(since=T0, limit=1)[0].id == "c11499"
+    assert [c.id for c in view.recent_comments(since=T0, author_id="a0", limit=2)] == [
+        "c11494", "c11487",
+    ]  # fmt: skip
+    window = context.recent_comments(since=T0 + timedelta(seconds=11_990))
+    assert [c.id for c in window] == [f"c{i}" for i in range(11_999, 11_989, -1)]

@@ -14,10 +14,11 @@ how ``civility evaluate --no-cascade`` shows what the cascade costs in accuracy.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import logging
 import re
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -54,10 +55,9 @@ class InMemoryContext:
     """A bounded :class:`Context` held in memory: the CLI's window over its stream, and tests.
 
     It keeps the last ``max_comments`` comments (oldest dropped first), indexed by author so
-    the flood rule's per-author look-ups stay cheap. A look-back walks from the newest entry
-    and stops once it meets entries older than ``since`` (a few in a row, to tolerate streams
-    whose timestamps are only roughly in order), so each query costs the size of the time
-    window, not of the whole history.
+    the flood rule's per-author look-ups stay cheap. While comments arrive in time order (the
+    usual stream) a look-back is two binary searches and a slice; out-of-order timestamps
+    switch it to a backward scan that stops after a run of entries older than ``since``.
 
     ``before(position)`` gives a view that shows only the comments added before the one at
     ``position`` (as returned by :meth:`add`). The CLI adds a whole batch first and then judges
@@ -65,7 +65,7 @@ class InMemoryContext:
     batch size.
     """
 
-    STALE_RUN = 32  # consecutive entries older than `since` that end a look-back
+    STALE_RUN = 32  # out-of-order streams: consecutive entries older than `since` end a scan
 
     def __init__(
         self, comments: Iterable[RecentComment] = (), *, max_comments: int = 20_000
@@ -73,30 +73,54 @@ class InMemoryContext:
         if max_comments <= 0:
             raise ValueError("max_comments must be positive")
         self.max_comments = max_comments
-        self._entries: deque[tuple[int, RecentComment]] = deque()
-        self._by_author: OrderedDict[str, deque[tuple[int, RecentComment]]] = OrderedDict()
+        # Parallel lists from index `_head` on (older entries are dropped in chunks, so
+        # eviction is amortised O(1) and the lists stay sorted by position for bisect).
+        self._positions: list[int] = []
+        self._times: list[float] = []
+        self._comments: list[RecentComment | None] = []
+        self._head = 0
+        self._in_time_order = True
+        self._by_author: dict[str, deque[tuple[int, float, RecentComment]]] = {}
         self._next_position = 0
         for comment in comments:
             self.add(comment)
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._positions) - self._head
 
     def add(self, comment: RecentComment) -> int:
         """Remember ``comment``; return its position in the stream."""
-        if len(self._entries) >= self.max_comments:
-            _, oldest = self._entries.popleft()
-            authored = self._by_author.get(oldest.author_id)
-            if authored:
-                authored.popleft()  # insertion order is shared, so it is the author's oldest too
-                if not authored:
-                    del self._by_author[oldest.author_id]
+        if len(self) >= self.max_comments:
+            self._drop_oldest()
+        moment = _timestamp(comment.created_at)
+        if len(self) and moment < self._times[-1]:
+            self._in_time_order = False
         position = self._next_position
         self._next_position += 1
-        entry = (position, comment)
-        self._entries.append(entry)
-        self._by_author.setdefault(comment.author_id, deque()).append(entry)
+        self._positions.append(position)
+        self._times.append(moment)
+        self._comments.append(comment)
+        self._by_author.setdefault(comment.author_id, deque()).append((position, moment, comment))
         return position
+
+    def _drop_oldest(self) -> None:
+        oldest = self._comments[self._head]
+        assert oldest is not None
+        self._comments[self._head] = None
+        self._head += 1
+        authored = self._by_author.get(oldest.author_id)
+        if authored:
+            authored.popleft()  # insertion order is shared, so it is the author's oldest too
+            if not authored:
+                del self._by_author[oldest.author_id]
+        if self._head >= 4096 and self._head * 2 >= len(self._positions):
+            del self._positions[: self._head]
+            del self._times[: self._head]
+            del self._comments[: self._head]
+            self._head = 0
+            self._in_time_order = all(
+                a <= b for a, b in zip(self._times, self._times[1:], strict=False)
+            )
 
     def recent_comments(
         self, *, since: datetime, author_id: str | None = None, limit: int = 500
@@ -109,26 +133,62 @@ class InMemoryContext:
     def _query(
         self, *, since: datetime, author_id: str | None, limit: int, before: int | None
     ) -> list[RecentComment]:
-        if author_id is None:
-            pool: Iterable[tuple[int, RecentComment]] = self._entries
-        else:
-            pool = self._by_author.get(author_id, ())
-        matches: list[RecentComment] = []
-        stale = 0
-        for position, comment in reversed(pool):  # type: ignore[call-overload]
-            if before is not None and position >= before:
-                continue
-            if _aware(comment.created_at) < _aware(since):
-                stale += 1
-                if stale >= self.STALE_RUN:
-                    break
-                continue
-            stale = 0
-            matches.append(comment)
-            if len(matches) >= limit:
+        if limit <= 0:
+            return []
+        floor = _timestamp(since)
+        if author_id is not None:
+            return self._query_author(author_id, floor, limit, before)
+        end = len(self._positions)
+        if before is not None:
+            end = bisect.bisect_left(self._positions, before, self._head, end)
+        if self._in_time_order:
+            start = bisect.bisect_left(self._times, floor, self._head, end)
+            start = max(start, end - limit)
+            found = self._comments[start:end]
+            found.reverse()
+            return found  # type: ignore[return-value]  # entries from _head on are never None
+        scanned = ((self._times[i], self._comments[i]) for i in range(end - 1, self._head - 1, -1))
+        return _collect(scanned, floor, limit, self.STALE_RUN)
+
+    def _query_author(
+        self, author_id: str, floor: float, limit: int, before: int | None
+    ) -> list[RecentComment]:
+        entries = self._by_author.get(author_id)
+        if not entries:
+            return []
+        scanned = (
+            (moment, comment)
+            for position, moment, comment in reversed(entries)
+            if before is None or position < before
+        )
+        stale_run = 1 if self._in_time_order else self.STALE_RUN
+        return _collect(scanned, floor, limit, stale_run)
+
+
+def _collect(
+    scanned: Iterable[tuple[float, RecentComment | None]], floor: float, limit: int, stale_run: int
+) -> list[RecentComment]:
+    """The newest ``limit`` entries at or after ``floor``, newest first. The walk back ends
+    after ``stale_run`` older entries in a row; in time order (``stale_run == 1``) it also ends
+    at ``limit`` matches, since later ones can only be older."""
+    in_order = stale_run == 1
+    matches: list[tuple[float, RecentComment]] = []
+    stale = 0
+    for moment, comment in scanned:
+        if comment is None:
+            continue
+        if moment < floor:
+            stale += 1
+            if stale >= stale_run:
                 break
-        matches.sort(key=lambda c: _aware(c.created_at), reverse=True)
-        return matches
+            continue
+        stale = 0
+        matches.append((moment, comment))
+        if in_order and len(matches) >= limit:
+            break
+    if not in_order:
+        matches.sort(key=lambda item: item[0], reverse=True)  # stable: ties stay newest-first
+    return [comment for _, comment in matches[:limit]]
 
 
 class _ContextView:
@@ -146,9 +206,9 @@ class _ContextView:
         )
 
 
-def _aware(moment: datetime) -> datetime:
-    """Naive datetimes are taken as UTC, so naive and aware timestamps compare."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+def _timestamp(moment: datetime) -> float:
+    """Seconds since the epoch; naive datetimes are taken as UTC, so both kinds compare."""
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).timestamp()
 
 
 EMPTY_CONTEXT: Context = InMemoryContext(max_comments=1)

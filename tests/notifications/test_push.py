@@ -207,3 +207,47 @@ def test_settings_page_saves_choices() -> None:
         False,
         True,
     )
+
+
+def test_a_published_reply_notifies_the_parent_author(
+    push_service: FakePushService, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    from civility.discussion.models import Comment, CommentStatus
+    from civility.moderation.services import approve_comment
+    from tests.accounts.helpers_discussion import published_comment
+
+    ada, ben = (
+        make_user("ada@example.org", display_name="Ada"),
+        make_user("ben@example.org", display_name="Ben"),
+    )
+    moderator = make_user("moderator@example.org")
+    browser = push_service.new_browser("ada")
+    services.subscribe(
+        user=ada, endpoint=browser.endpoint, p256dh=browser.p256dh, auth=browser.auth
+    )
+    parent = published_comment(ada, "The bridge should be rebuilt in stone.")
+    with django_capture_on_commit_callbacks(execute=True):
+        own_reply = published_comment(ada, "Adding to my own point.", parent=parent)
+    assert push_service.deliveries == [], "no notification for replying to yourself"
+    with django_capture_on_commit_callbacks(execute=True):
+        held = Comment.objects.create(
+            thread=parent.thread,
+            parent=parent,
+            author=ben,
+            depth=1,
+            text="Stone is too costly.",
+            status=CommentStatus.PENDING,
+        )
+    assert push_service.deliveries == [], "a held reply is not news yet"
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_comment(held, moderator=moderator)
+    (delivery,) = push_service.deliveries
+    assert delivery.payload is not None
+    assert delivery.payload["title"] == "Ben replied to your comment"
+    assert delivery.payload["body"] == "Stone is too costly."
+    assert delivery.payload["url"].endswith(held.get_absolute_url())
+    with django_capture_on_commit_callbacks(execute=True):
+        held.refresh_from_db()
+        held.save()
+        own_reply.save()
+    assert len(push_service.deliveries) == 1, "one notification per reply"

@@ -1,0 +1,98 @@
+"""Turn publishing events of other apps into notifications, without those apps calling us.
+
+* A reply becomes published (by the engine or a moderator): its parent's author is told.
+* An article is marked breaking (a boolean ``breaking`` or ``is_breaking`` field turns on):
+  every subscribed browser is told.
+
+Each instance remembers the value it was loaded with (post_init), so only a transition
+notifies; a cache key makes sure a given reply or article notifies once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models.signals import post_init, post_save
+
+NOTIFIED_TTL_SECONDS = 30 * 24 * 3600
+BREAKING_FIELDS = ("breaking", "is_breaking")
+
+
+def _remember_comment_status(sender: Any, instance: Any, **kwargs: Any) -> None:
+    instance._civility_loaded_status = instance.__dict__.get("status")
+
+
+def _reply_published(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    from civility.discussion.models import CommentStatus
+
+    if instance.status != CommentStatus.PUBLISHED or not instance.parent_id:
+        return
+    loaded = getattr(instance, "_civility_loaded_status", None)
+    # Not created here and loaded without its status (deferred), or already published: no news.
+    if not created and loaded in (None, CommentStatus.PUBLISHED):
+        return
+    instance._civility_loaded_status = instance.status
+    parent = type(instance).objects.select_related("author").filter(pk=instance.parent_id).first()
+    if parent is None or parent.author_id == instance.author_id:
+        return
+    if not cache.add(f"civility:notified:reply:{instance.pk}", 1, timeout=NOTIFIED_TTL_SECONDS):
+        return
+    from civility.notifications.services import notify_reply
+
+    notify_reply(
+        recipient=parent.author,
+        replier_name=str(instance.author.public_name()),
+        article_title=str(instance.thread.display_title),
+        url=f"{settings.SITE_URL}{instance.get_absolute_url()}",
+        excerpt=instance.text[:200],
+    )
+
+
+def _breaking_field(model: Any) -> str | None:
+    names = {field.name for field in model._meta.get_fields()}
+    return next((name for name in BREAKING_FIELDS if name in names), None)
+
+
+def _remember_breaking(sender: Any, instance: Any, **kwargs: Any) -> None:
+    field = _breaking_field(sender)
+    if field:
+        instance._civility_loaded_breaking = bool(instance.__dict__.get(field))
+
+
+def _article_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    field = _breaking_field(sender)
+    if not field or not getattr(instance, field):
+        return
+    if getattr(instance, "_civility_loaded_breaking", False) and not created:
+        return
+    instance._civility_loaded_breaking = True
+    if not cache.add(f"civility:notified:breaking:{instance.pk}", 1, timeout=NOTIFIED_TTL_SECONDS):
+        return
+    from civility.notifications.services import notify_breaking_news
+
+    notify_breaking_news(
+        title=str(instance),
+        url=f"{settings.SITE_URL}{instance.get_absolute_url()}",
+        summary=str(getattr(instance, "lead", "") or ""),
+    )
+
+
+def connect() -> None:
+    if apps.is_installed("civility.discussion"):
+        comment = apps.get_model("discussion", "Comment")
+        post_init.connect(
+            _remember_comment_status, sender=comment, dispatch_uid="civility-notify-reply-init"
+        )
+        post_save.connect(_reply_published, sender=comment, dispatch_uid="civility-notify-reply")
+    if apps.is_installed("civility.news"):
+        article = apps.get_model("news", "Article")
+        if _breaking_field(article):
+            post_init.connect(
+                _remember_breaking, sender=article, dispatch_uid="civility-notify-breaking-init"
+            )
+            post_save.connect(
+                _article_saved, sender=article, dispatch_uid="civility-notify-breaking"
+            )

@@ -357,7 +357,7 @@ def decide_unlock_request(appeal: Appeal, *, moderator: Any, restore: bool, mess
     """Restore access or refuse, with a message e-mailed to the user."""
     message = (message or "").strip()
     with transaction.atomic():
-        appeal = Appeal.objects.select_for_update().select_related("user").get(pk=appeal.pk)
+        appeal = Appeal.objects.select_for_update(of=("self",)).select_related("user").get(pk=appeal.pk)
         if appeal.status != AppealStatus.OPEN:
             raise ModerationError("This request was already decided.")
         if restore and appeal.user is not None:

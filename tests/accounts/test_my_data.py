@@ -53,3 +53,15 @@ def test_download_needs_sign_in() -> None:
 
     response = Client().get(reverse("accounts:download_my_data"))
     assert response.status_code == 302
+
+
+def test_a_moderators_export_does_not_carry_the_comments_they_moderated() -> None:
+    from civility.discussion.models import Comment
+
+    moderator = make_user("mod@example.org")
+    author = make_user("author@example.org")
+    comment = published_comment(author, "Words that belong to the author.")
+    Comment.objects.filter(pk=comment.pk).update(moderator=moderator)
+    data = services.export_user_data(moderator)
+    assert "discussion.comment" not in data
+    assert "Words that belong to the author." not in json.dumps(data, default=str)

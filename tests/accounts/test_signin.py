@@ -115,3 +115,13 @@ def test_social_buttons_hidden_when_not_configured(settings: object) -> None:
     settings.SOCIALACCOUNT_PROVIDERS = {}  # type: ignore[attr-defined]
     html = Client().get(reverse("account_login")).content.decode()
     assert "social-login" not in html
+
+
+def test_adding_an_email_address_asks_for_the_password_again() -> None:
+    lara = make_user("lara@example.org")
+    client = signed_in_client(lara)
+    response = client.post(
+        reverse("account_email"), {"email": "lara.new@example.org", "action_add": ""}
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_reauthenticate"))

@@ -21,6 +21,8 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# Changing the e-mail address or password asks for the password again, like deletion does.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
 # Social-only accounts have no password: they confirm with a code sent by e-mail.
 ACCOUNT_REAUTHENTICATION_METHODS = ("password", "code")
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Civility] "

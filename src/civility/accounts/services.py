@@ -39,6 +39,9 @@ PERSONAL_DATA_APPS = (
     "socialaccount",
     "account",
 )
+# Foreign keys that name the staff member who acted on someone else's row: those rows are
+# about the other person, not about the staff member.
+STAFF_ACTION_FIELDS = {"actor", "created_by", "moderator", "lifted_by", "decided_by", "handled_by"}
 
 
 class AccountStateError(ValueError):
@@ -212,6 +215,7 @@ def _rows_about(user: User) -> Iterable[tuple[type[models.Model], models.QuerySe
                 isinstance(field, models.ForeignKey | models.OneToOneField)
                 and field.related_model is User
                 and field.concrete
+                and field.name not in STAFF_ACTION_FIELDS
             ):
                 yield model, model._default_manager.filter(**{field.name: user})
 
@@ -336,7 +340,7 @@ PROFILE_FIELDS = (
     "deleted_at",
 )
 # Secrets are the user's, but a download must never carry credentials in clear.
-SECRET_FIELDS = {"password", "token", "token_secret", "auth", "p256dh"}
+SECRET_FIELDS = {"password", "token", "token_secret", "auth", "p256dh", "key_hash", "secret"}
 
 
 def export_user_data(user: User) -> dict[str, Any]:

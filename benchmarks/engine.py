@@ -167,13 +167,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
 
     gc.collect()
+    cascade_engine.timings = {}
     cascade_s, cascade_verdicts = run_stream(cascade_engine, comments, args.batch_size)
+    cascade_parts, cascade_engine.timings = cascade_engine.timings, None
     screened = sum(1 for v in cascade_verdicts if v.stage == "screen")
 
     full_engine = Engine(cascade=False)
     full_engine.check_many(comments[:32])
     gc.collect()
+    full_engine.timings = {}
     full_s, full_verdicts = run_stream(full_engine, comments, args.batch_size)
+    full_parts = full_engine.timings
     embedding_s = time_embedding_alone(comments, args.batch_size)
 
     # Single comments, one at a time, cascade on: what the web app does per post.
@@ -222,6 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "latency_mean_ms": round(statistics.fmean(single), 2),
         "rss_before_engine_mb": round(rss_baseline, 1),
         "peak_rss_mb": round(engine_peak, 1),
+        "ms_per_comment_by_part_cascade": _per_comment(cascade_parts, len(comments)),
+        "ms_per_comment_by_part_full": _per_comment(full_parts, len(comments)),
         "reference_alt_profanity_check": reference,
         "peak_rss_with_reference_mb": round(peak_rss_mb(), 1),
     }
@@ -244,6 +250,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"\nwrote {args.out / 'engine-latest.json'}")
     return 0
+
+
+def _per_comment(parts: dict[str, float] | None, count: int) -> dict[str, float]:
+    ordered = sorted((parts or {}).items(), key=lambda item: -item[1])
+    return {part: round(seconds * 1000 / count, 3) for part, seconds in ordered}
 
 
 def _met(value: Any, op: str, target: float) -> bool | None:
@@ -270,6 +281,14 @@ def render(results: dict[str, Any]) -> str:
     ]  # fmt: skip
     width = max(len(label) for label, _ in rows)
     lines = [f"{label:<{width}}  {value}" for label, value in rows]
+    lines.append("")
+    lines.append("where the time goes (ms per comment, cascade on | off):")
+    full_parts = results["ms_per_comment_by_part_full"]
+    for part, ms in results["ms_per_comment_by_part_cascade"].items():
+        lines.append(f"  {part:<34} {ms:>8.3f} | {full_parts.get(part, 0.0):>8.3f}")
+    for part, ms in full_parts.items():
+        if part not in results["ms_per_comment_by_part_cascade"]:
+            lines.append(f"  {part:<34} {0.0:>8.3f} | {ms:>8.3f}")
     lines.append("")
     lines.append("targets:")
     for key, entry in results["targets"].items():

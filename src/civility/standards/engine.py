@@ -18,6 +18,7 @@ import bisect
 import copy
 import logging
 import re
+import time
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -255,6 +256,9 @@ class Engine:
         self.strict = strict
         self.batch_size = batch_size
         self.policy_version = self.policy.version  # hashing per verdict would cost a JSON dump
+        # Seconds spent per part (language, embeddings, each detector's stage) when a caller
+        # sets it to {}: the benchmark's breakdown, or a worker's metrics.
+        self.timings: dict[str, float] | None = None
         self.detectors = list(detectors) if detectors is not None else build_detectors(self.policy)
         self._rule_table = [
             (rule, self.policy.rule(rule.slug), self._unscored(rule.slug, rule.number))
@@ -398,6 +402,7 @@ class Engine:
     ) -> list[dict[str, Finding] | None]:
         batch = [analyses[i] for i in indices]
         batch_contexts = [contexts[i] for i in indices]
+        started = time.perf_counter()
         try:
             if stage == "screen":
                 return list(detector.screen_many(batch, batch_contexts))
@@ -415,6 +420,8 @@ class Engine:
                 for slug in detector.slugs
             }
             return [dict(failed) for _ in indices]
+        finally:
+            self._clock(f"{type(detector).__name__}.{stage}", started)
 
     @staticmethod
     def _merge(
@@ -430,16 +437,26 @@ class Engine:
         """Fill the parts of the analysis every detector may read (language, static vector)."""
         from civility.standards import embedding, language
 
+        started = time.perf_counter()
         language.annotate(analyses, self.policy)
+        self._clock("language", started)
         if self._needs_embedding:
+            started = time.perf_counter()
             embedding.annotate_static(analyses)
+            self._clock("embedding.static", started)
 
     def _embed(self, analyses: list[Analysis]) -> None:
         from civility.standards import embedding
 
         missing = [a for a in analyses if a.embedding is None]
         if missing:
+            started = time.perf_counter()
             embedding.annotate_full(missing)
+            self._clock("embedding.full", started)
+
+    def _clock(self, part: str, started: float) -> None:
+        if self.timings is not None:
+            self.timings[part] = self.timings.get(part, 0.0) + time.perf_counter() - started
 
     def _decide(self, analysis: Analysis, findings: dict[str, Finding], *, stage: str) -> Verdict:
         results: dict[str, RuleResult] = {}

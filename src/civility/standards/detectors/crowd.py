@@ -28,6 +28,7 @@ once however often it appears in other comments' windows.
 from __future__ import annotations
 
 import re
+import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -109,20 +110,65 @@ def fingerprint(text: str) -> Fingerprint:
 
 
 class _FingerprintMemo:
-    """Fingerprints by comment id (and text, in case an id is reused with new text)."""
+    """Fingerprints by comment id (and text, in case an id is reused with new text), with
+    an inverted index from LSH bands to comments, so a query touches only its candidates."""
 
-    def __init__(self) -> None:
+    def __init__(self, size: int = _MEMO_SIZE) -> None:
+        self.size = size
         self._items: OrderedDict[tuple[str, str], Fingerprint] = OrderedDict()
+        self._buckets: dict[tuple[int, bytes], set[tuple[str, str]]] = {}
+        self.texts: dict[str, str] = {}  # id -> the text last fingerprinted under it
+        self._lock = threading.Lock()
 
     def get(self, comment_id: str, text: str) -> Fingerprint:
         key = (comment_id, text)
         found = self._items.get(key)
+        if found is not None:
+            return found
+        with self._lock:
+            return self._add(key, comment_id, text)
+
+    def _add(self, key: tuple[str, str], comment_id: str, text: str) -> Fingerprint:
+        found = self._items.get(key)
         if found is None:
             found = fingerprint(text)
             self._items[key] = found
-            if len(self._items) > _MEMO_SIZE:
-                self._items.popitem(last=False)
+            self.texts[comment_id] = text
+            for band in enumerate(found.bands):
+                self._buckets.setdefault(band, set()).add(key)
+            if len(self._items) > self.size:
+                old_key, old = self._items.popitem(last=False)
+                if self.texts.get(old_key[0]) is old_key[1]:
+                    del self.texts[old_key[0]]
+                for band in enumerate(old.bands):
+                    bucket = self._buckets.get(band)
+                    if bucket is not None:
+                        bucket.discard(old_key)
+                        if not bucket:
+                            del self._buckets[band]
         return found
+
+    def candidates(self, found: Fingerprint) -> set[tuple[str, str]]:
+        """Comments sharing at least one band with ``found``."""
+        keys: set[tuple[str, str]] = set()
+        with self._lock:
+            for band in enumerate(found.bands):
+                bucket = self._buckets.get(band)
+                if bucket:
+                    keys |= bucket
+        return keys
+
+
+# One memo for the process: fingerprints depend only on the text, and flash_mob and flood
+# see the same recent comments, so each comment is shingled and hashed once for both.
+SHARED_FINGERPRINTS = _FingerprintMemo()
+
+
+def _is_before(candidate: RecentComment, moment: datetime) -> bool:
+    try:
+        return candidate.created_at <= moment
+    except TypeError:  # a naive timestamp: read as UTC
+        return _utc(candidate.created_at) <= moment
 
 
 def _before(
@@ -140,7 +186,8 @@ class FlashMobDetector(Detector):
         self.similarity = float(policy.extra.get("flash_mob_similarity", 0.6))
         self.min_authors = int(policy.extra.get("flash_mob_min_authors", 3))
         self.window = timedelta(minutes=policy.flash_mob_window_minutes)
-        self.memo = _FingerprintMemo()
+        self.limit = int(policy.extra.get("flash_mob_max_recent", 500))
+        self.memo = SHARED_FINGERPRINTS
 
     def detect(self, analysis: Analysis, context: Context) -> dict[str, Finding]:
         comment = analysis.comment
@@ -148,17 +195,24 @@ class FlashMobDetector(Detector):
         own = self.memo.get(comment.id or f"text:{comment.text}", comment.text)
         if not own.shingles:
             return {"flash_mob": Finding(score=0.0)}
-        recent = _before(
-            context.recent_comments(since=moment - self.window, limit=2000), comment.id, moment
-        )
-        own_bands = set(enumerate(own.bands))
-        cluster: list[RecentComment] = []
+        recent = context.recent_comments(since=moment - self.window, limit=self.limit)
+        present = {other.id: other for other in recent}
+        present.pop(comment.id, None)
+        known = self.memo.texts
         for other in recent:
-            theirs = self.memo.get(other.id, other.text)
-            if own_bands.isdisjoint(enumerate(theirs.bands)):
+            if known.get(other.id) is not other.text:
+                self.memo.get(other.id, other.text)  # fingerprints and indexes it once
+        cluster: list[RecentComment] = []
+        for other_id, other_text in self.memo.candidates(own):
+            other = present.get(other_id)
+            if other is None or other.text != other_text or not _is_before(other, moment):
                 continue
-            if jaccard(own.shingles, theirs.shingles) >= self.similarity:
+            if (
+                jaccard(own.shingles, self.memo.get(other_id, other_text).shingles)
+                >= self.similarity
+            ):
                 cluster.append(other)
+        cluster.sort(key=lambda c: c.id)
         authors = {c.author_id or f"anonymous:{c.id}" for c in cluster}
         authors.add(comment.author_id or "anonymous:self")
         count = len(authors)
@@ -186,23 +240,31 @@ class FlashMobDetector(Detector):
         return {"flash_mob": Finding(score=score, evidence=evidence)}
 
 
+_LETTERS_ONLY = re.compile(r"[\W\d_]+", re.UNICODE)
+_LATIN_WORD = re.compile(r"[a-z]+")
+_CONSONANT_RUN = re.compile(r"[bcdfghjklmnpqrstvwxz]{5,}")
+_REPEATED_CHARACTER = re.compile(r"(.)\1{4,}")
+
+
 def gibberish(text: str) -> float:
     """How much ``text`` looks like keyboard mashing, in [0, 1] (Latin-script heuristics;
     other scripts only by repetition)."""
-    letters = [ch for ch in text.lower() if ch.isalpha()]
+    lowered = text.lower()
+    letters = _LETTERS_ONLY.sub("", lowered)
     if not letters:
         return 1.0 if text.strip() else 0.0  # only symbols, digits or emoji
     score = 0.0
-    if re.search(r"(.)\1{4,}", text):
-        score = max(score, 0.8)  # "aaaaaaa", "!!!!!!!!"
-    latin = [ch for ch in letters if ch.isascii()]
-    if len(latin) >= 6:
-        vowel_share = sum(ch in _VOWELS for ch in latin) / len(latin)
+    if _REPEATED_CHARACTER.search(text):
+        score = 0.8  # "aaaaaaa", "!!!!!!!!"
+    words = _LATIN_WORD.findall(lowered)
+    latin_letters = sum(map(len, words))
+    if latin_letters >= 6:
+        vowels = sum(map(lowered.count, "aeiouy"))
+        vowel_share = vowels / latin_letters
         if vowel_share < 0.15 or vowel_share > 0.75:
             score = max(score, 0.9)
-        words = re.findall(r"[a-z]+", text.lower())
-        long_consonant_runs = sum(1 for w in words if re.search(r"[bcdfghjklmnpqrstvwxz]{5,}", w))
-        if words and long_consonant_runs / len(words) >= 0.3:
+        mashed = sum(1 for word in words if _CONSONANT_RUN.search(word))
+        if mashed / len(words) >= 0.3:
             score = max(score, 0.9)
     if 8 <= len(letters) <= 40 and len(set(letters)) / len(letters) < 0.25:
         score = max(score, 0.7)  # "hahahahahaha", "asdasdasdasd"
@@ -216,19 +278,42 @@ class FloodDetector(Detector):
     def __init__(self, policy: Policy) -> None:
         super().__init__(policy)
         self.window = timedelta(minutes=policy.flood_window_minutes)
-        self.memo = _FingerprintMemo()
+        self.memo = SHARED_FINGERPRINTS
+        self._gibberish: dict[tuple[str, str] | str, float] = {}
 
     def _incoherence(self, texts: list[tuple[str, str]]) -> list[float]:
         prints = [self.memo.get(key, text) for key, text in texts]
+        # Repeats: messages sharing an LSH band are candidates, confirmed by Jaccard.
+        buckets: dict[tuple[int, bytes], list[int]] = {}
+        for index, found in enumerate(prints):
+            for band in enumerate(found.bands):
+                buckets.setdefault(band, []).append(index)
+        repeated: set[int] = set()
+        for members in buckets.values():
+            if len(members) < 2:
+                continue
+            for left in members:
+                if left in repeated:
+                    continue
+                for right in members:
+                    if (
+                        right != left
+                        and jaccard(prints[left].shingles, prints[right].shingles) >= 0.7
+                    ):
+                        repeated.update((left, right))
+                        break
         values = []
-        for index, (_, text) in enumerate(texts):
-            value = gibberish(text)
+        for index, (key, text) in enumerate(texts):
+            value = self._gibberish.get(key)
+            if value is None:
+                value = gibberish(text)
+                if len(self._gibberish) >= _MEMO_SIZE:
+                    self._gibberish.clear()
+                self._gibberish[key] = value
             if prints[index].words < 4:
                 value = max(value, 0.6)
-            for other_index, other in enumerate(prints):
-                if other_index != index and jaccard(prints[index].shingles, other.shingles) >= 0.7:
-                    value = 1.0  # the same message again
-                    break
+            if index in repeated:
+                value = 1.0  # the same message again
             values.append(value)
         return values
 

@@ -199,9 +199,9 @@ class FlashMobDetector(Detector):
         present = {other.id: other for other in recent}
         present.pop(comment.id, None)
         known = self.memo.texts
-        for other in recent:
-            if known.get(other.id) is not other.text:
-                self.memo.get(other.id, other.text)  # fingerprints and indexes it once
+        for item in recent:
+            if known.get(item.id) is not item.text:
+                self.memo.get(item.id, item.text)  # fingerprints and indexes it once
         cluster: list[RecentComment] = []
         for other_id, other_text in self.memo.candidates(own):
             other = present.get(other_id)

@@ -124,3 +124,19 @@ def test_privacy_page_shows_versions() -> None:
     page = client.get(reverse("accounts:privacy"))
     assert page.status_code == 200 and "Second text." in page.content.decode()
     assert client.get(reverse("accounts:privacy") + "?version=9.9").status_code == 404
+
+
+def test_api_calls_with_a_bearer_token_get_the_403_too() -> None:
+    from civility.discussion.services import issue_api_token
+
+    rosa = joined_earlier("rosa@example.org")
+    raw, _token = issue_api_token(rosa, "script")
+    client = Client()
+    before = client.get("/api/v1/comments/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert before.status_code != 403
+    editor_publishes("2.0", "New terms.")
+    after = client.get("/api/v1/comments/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert after.status_code == 403 and after.json()["error"] == "privacy_consent_required"
+    Consent.objects.create(user=rosa, kind=Consent.Kind.PRIVACY, version="2.0")
+    again = client.get("/api/v1/comments/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert again.status_code != 403

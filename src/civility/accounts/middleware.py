@@ -10,6 +10,7 @@ that does not depend on consent), static files and the admin.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -41,6 +42,18 @@ def _open_prefixes() -> tuple[str, ...]:
     )
 
 
+def _bearer_token_user(request: HttpRequest) -> Any:
+    """The user behind an API bearer token (the API authenticates after middleware runs)."""
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    try:
+        from civility.discussion.services import user_for_token
+    except ImportError:
+        return None
+    return user_for_token(header[7:].strip())
+
+
 class ConsentMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -48,6 +61,8 @@ class ConsentMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
+        if (user is None or not user.is_authenticated) and request.path.startswith(API_PREFIXES):
+            user = _bearer_token_user(request)
         if user is None or not user.is_authenticated:
             return self.get_response(request)
         if self._open is None:

@@ -1,0 +1,123 @@
+"""The read cache: anonymous thread reads come from the cache, and a new comment is visible
+within 1 s (the cache keeps an entry for at most CIVILITY_READ_CACHE_SECONDS)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from django.test import Client, override_settings
+
+from civility.discussion.services import post_comment, thread_for_article
+from tests.ops.conftest import DEAD_REDIS_CACHE
+
+CLEAN = "The talks on the peace treaty and the islands seem to be making slow progress."
+MAX_AGE = 0.5
+
+
+@pytest.fixture
+def read_cache_on(settings: Any) -> None:
+    settings.CIVILITY_READ_CACHE_SECONDS = MAX_AGE
+
+
+def texts(response: Any) -> list[str]:
+    return [item["text"] for item in response.json()["items"]]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("lenient_policy", "read_cache_on")
+def test_new_comment_is_visible_within_one_second(reader: Any, article: Any) -> None:
+    url = f"/api/articles/{article.slug}/comments"
+    thread = thread_for_article(article)
+    post_comment(author=reader, thread=thread, text=CLEAN)
+    first = Client().get(url)
+    assert first["X-Civility-Cache"] == "miss" and texts(first) == [CLEAN]
+
+    newer = CLEAN + " A second view."
+    assert post_comment(author=reader, thread=thread, text=newer).status == "published"
+    published_at = time.monotonic()
+    # Served from the cache, the page may lag behind for up to MAX_AGE seconds...
+    soon = Client().get(url)
+    if soon["X-Civility-Cache"] == "hit":
+        assert texts(soon) == [CLEAN]
+    # ...and never longer: the first read after that shows the new comment.
+    time.sleep(max(0.0, MAX_AGE - (time.monotonic() - published_at)) + 0.01)
+    later = Client().get(url)
+    assert newer in texts(later)
+    assert MAX_AGE < 1.0
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("lenient_policy", "read_cache_on")
+def test_repeated_anonymous_reads_are_served_from_the_cache(reader: Any, article: Any) -> None:
+    post_comment(author=reader, thread=thread_for_article(article), text=CLEAN)
+    url = f"/api/articles/{article.slug}/comments"
+    first, second = Client().get(url), Client().get(url)
+    assert (first["X-Civility-Cache"], second["X-Civility-Cache"]) == ("miss", "hit")
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"]
+    # A different page of the same thread is a different entry.
+    assert Client().get(url + "?page=2")["X-Civility-Cache"] == "miss"
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("lenient_policy", "read_cache_on")
+def test_signed_in_readers_always_reach_the_view(reader_client: Any, article: Any) -> None:
+    url = f"/api/articles/{article.slug}/comments"
+    Client().get(url)
+    assert "X-Civility-Cache" not in reader_client.get(url)
+    assert "X-Civility-Cache" not in Client(HTTP_AUTHORIZATION="Bearer x").get(url)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("lenient_policy", "read_cache_on")
+def test_responses_that_set_cookies_or_fail_are_not_stored(article: Any) -> None:
+    missing = "/api/articles/no-such-article/comments"
+    assert Client().get(missing).status_code == 404
+    assert Client().get(missing)["X-Civility-Cache"] == "miss"
+    page = article.get_absolute_url()
+    first = Client().get(page)
+    second = Client().get(page)
+    if first.cookies:  # the article page sets a CSRF cookie: it must not be shared
+        assert second["X-Civility-Cache"] == "miss"
+        assert not any(k.lower() == "set-cookie" for k, _ in second.items()) or second.cookies
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("lenient_policy")
+def test_cache_off_by_default_in_tests_and_when_zero(settings: Any, article: Any) -> None:
+    settings.CIVILITY_READ_CACHE_SECONDS = 0
+    assert "X-Civility-Cache" not in Client().get(f"/api/articles/{article.slug}/comments")
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("lenient_policy", "read_cache_on")
+def test_reads_keep_working_when_the_cache_is_down(reader: Any, article: Any) -> None:
+    post_comment(author=reader, thread=thread_for_article(article), text=CLEAN)
+    with override_settings(CACHES=DEAD_REDIS_CACHE):
+        response = Client().get(f"/api/articles/{article.slug}/comments")
+    assert response.status_code == 200 and texts(response) == [CLEAN]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("lenient_policy", "read_cache_on")
+def test_cache_hits_are_counted_under_the_route(article: Any) -> None:
+    from tests.ops.test_metrics import scrape, value
+
+    url = f"/api/articles/{article.slug}/comments"
+    for _ in range(3):
+        Client().get(url)
+    metrics = scrape()
+    route = "/api/articles/<slug>/comments"
+    assert (
+        value(
+            metrics["civility_read_cache_lookups"],
+            "civility_read_cache_lookups_total",
+            result="hit",
+        )
+        >= 2
+    )
+    assert (
+        value(metrics["civility_http_requests"], "civility_http_requests_total", route=route) >= 3
+    )

@@ -324,7 +324,6 @@ class TestRegistry:
     def test_lists_every_family_cheap_first(self) -> None:
         names = [path.rsplit(".", 1)[1] for path in registry.DETECTOR_PATHS]
         assert names == [
-            "ProfanityDetector",
             "PrivacyDetector",
             "MalwareLinkDetector",
             "ShoutingDetector",
@@ -332,6 +331,7 @@ class TestRegistry:
             "FlashMobDetector",
             "FloodDetector",
             "LearnedDetector",
+            "ProfanityDetector",  # after learned: it reads the learned offensive-language head
             "OffTopicDetector",
         ]
 
@@ -419,3 +419,40 @@ def test_in_memory_context_stays_bounded_over_a_long_stream() -> None:
     ]  # fmt: skip
     window = context.recent_comments(since=T0 + timedelta(seconds=11_990))
     assert [c.id for c in window] == [f"c{i}" for i in range(11_999, 11_989, -1)]
+
+
+class LeavesANote(Detector):
+    """An embedding family that leaves a value for a later cheap family."""
+
+    slugs: ClassVar[tuple[str, ...]] = ("hate",)
+    uses_embedding: ClassVar[bool] = True
+
+    def screen(self, analysis: Analysis, context: Context) -> dict[str, Finding] | None:
+        if "clean" in analysis.tokens:
+            analysis.cache["note"] = 0.1
+            return {"hate": Finding(score=0.0)}
+        return None
+
+    def detect(self, analysis: Analysis, context: Context) -> dict[str, Finding]:
+        analysis.cache["note"] = 0.7
+        return {"hate": Finding(score=0.0)}
+
+
+class ReadsTheNote(Detector):
+    slugs: ClassVar[tuple[str, ...]] = ("profanity",)
+
+    def detect(self, analysis: Analysis, context: Context) -> dict[str, Finding]:
+        return {"profanity": Finding(score=float(analysis.cache.get("note", 0.0)))}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("cascade", [True, False])
+def test_cheap_family_listed_after_an_embedding_family_sees_its_second_stage(
+    cascade: bool,
+) -> None:
+    engine = engine_with(LeavesANote, ReadsTheNote, cascade=cascade)
+    verdicts = engine.check_many([Comment("clean words"), Comment("harder words")])
+    expected = [0.1, 0.7] if cascade else [0.7, 0.7]
+    assert [v.scores["profanity"] for v in verdicts] == expected
+    # Listed first, the cheap family runs before and sees nothing.
+    early = engine_with(ReadsTheNote, LeavesANote, cascade=cascade)
+    assert [v.scores["profanity"] for v in early.check_many([Comment("harder words")])] == [0.0]

@@ -8,6 +8,9 @@ Order of work for a batch (``check_many``):
 5. run the second stage (``detect``) of those detectors;
 6. turn scores into a decision with the policy's thresholds.
 
+Detectors run in registry order. A cheap detector listed after an embedding detector runs
+once that one's second stage is done, so it can read what it left in ``analysis.cache``.
+
 With ``cascade=False`` step 3 skips ``screen``: every comment takes the full model, which is
 how ``civility evaluate --no-cascade`` shows what the cascade costs in accuracy.
 """
@@ -353,34 +356,42 @@ class Engine:
         analyses = [analyse(self._clean(comment)) for comment in comments]
         self._prepare(analyses)
         findings: list[dict[str, Finding]] = [{} for _ in analyses]
-        deferred: dict[int, list[int]] = {}  # detector index -> comment indices
         everyone = list(range(len(analyses)))
-        for number, detector in enumerate(self._active):
+        deferred: list[tuple[Detector, list[int]]] = []  # waiting for the full embedding
+        full_stage: set[int] = set()
+
+        def finish_deferred() -> None:
+            if not deferred:
+                return
+            waiting = sorted({i for _, indices in deferred for i in indices})
+            self._embed([analyses[i] for i in waiting])
+            full_stage.update(waiting)
+            for detector, indices in deferred:
+                found = self._run(detector, "detect", indices, analyses, contexts)
+                self._merge(findings, indices, found)
+            deferred.clear()
+
+        for detector in self._active:
             if not detector.uses_embedding:
-                self._merge(
-                    findings, everyone, self._run(detector, "detect", everyone, analyses, contexts)
-                )
+                # A cheap family listed after an embedding family may read what that one left
+                # in `analysis.cache` (profanity reads the learned offensive-language head), so
+                # the earlier family's second stage must be done first.
+                finish_deferred()
+                found = self._run(detector, "detect", everyone, analyses, contexts)
+                self._merge(findings, everyone, found)
                 continue
             if not self.cascade:
-                deferred[number] = everyone
+                deferred.append((detector, everyone))
                 continue
             screened = self._run(detector, "screen", everyone, analyses, contexts)
-            settled = [i for i, found in zip(everyone, screened, strict=True) if found is not None]
+            settled = [i for i in everyone if screened[i] is not None]
             self._merge(findings, settled, [screened[i] for i in settled])
             unsettled = [i for i in everyone if screened[i] is None]
             if unsettled:
-                deferred[number] = unsettled
-        full_stage = sorted({i for indices in deferred.values() for i in indices})
-        if full_stage:
-            self._embed([analyses[i] for i in full_stage])
-            for number, indices in deferred.items():
-                detector = self._active[number]
-                self._merge(
-                    findings, indices, self._run(detector, "detect", indices, analyses, contexts)
-                )
-        in_full_stage = set(full_stage)
+                deferred.append((detector, unsettled))
+        finish_deferred()
         return [
-            self._decide(analysis, found, stage="full" if i in in_full_stage else "screen")
+            self._decide(analysis, found, stage="full" if i in full_stage else "screen")
             for i, (analysis, found) in enumerate(zip(analyses, findings, strict=True))
         ]
 

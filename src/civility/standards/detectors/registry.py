@@ -1,9 +1,10 @@
 """The detector families the engine runs, in order: cheap ones first.
 
 Each entry is the dotted path of a :class:`~civility.standards.detectors.Detector` subclass.
-The order matters twice: cheap detectors run before the ones that need the full sentence
-embedding, and when two families score the same slug the later one wins (a learned head
-refines a lexicon, never the other way round).
+The order matters three times: cheap detectors run before the ones that need the full
+sentence embedding; a cheap detector listed after an embedding detector runs after that one's
+second stage (so it can read what it left in ``analysis.cache``); and when two families score
+the same slug the later one wins.
 
 While the families are being written, a module that does not exist yet is skipped (and logged
 once) unless the registry is *strict*. Only a missing module is forgiven: a module that exists
@@ -24,10 +25,13 @@ from civility.standards.policy import Policy
 
 logger = logging.getLogger(__name__)
 
-# Cheap first: lexicons and regular expressions, then the cross-comment rules, then the
-# families that read the sentence embedding.
+# Cheap first: regular expressions and lexicons, then the cross-comment rules, then the
+# families that read the sentence embedding. One exception, on purpose: profanity comes right
+# after the learned family, because it combines its lexicon with the learned model's
+# offensive-language head, which the learned family leaves in `analysis.cache`. (The engine
+# runs a cheap family listed after an embedding family once that one's second stage is done;
+# the lexicon match itself is still cheap, and the cascade is unaffected.)
 DETECTOR_PATHS: tuple[str, ...] = (
-    "civility.standards.detectors.profanity.ProfanityDetector",
     "civility.standards.detectors.privacy.PrivacyDetector",
     "civility.standards.detectors.links.MalwareLinkDetector",
     "civility.standards.detectors.style.ShoutingDetector",
@@ -35,6 +39,7 @@ DETECTOR_PATHS: tuple[str, ...] = (
     "civility.standards.detectors.crowd.FlashMobDetector",
     "civility.standards.detectors.crowd.FloodDetector",
     "civility.standards.detectors.learned.LearnedDetector",
+    "civility.standards.detectors.profanity.ProfanityDetector",
     "civility.standards.detectors.topic.OffTopicDetector",
 )
 

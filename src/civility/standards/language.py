@@ -108,6 +108,7 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
     ),
 }
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_NOISE = re.compile(r"(?:https?://|www\.)\S+|[@#]\w+|&#?\w+;", re.UNICODE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,8 +219,21 @@ def _script_of_language(code: str) -> str:
     return "LATIN"
 
 
-def identify(text: str, site_languages: tuple[str, ...] = ("en",)) -> LanguageGuess:
-    """Guess the language of ``text`` (see the module docstring for the steps)."""
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A text the cheap steps could not settle: it waits for lingua."""
+
+    text: str
+    candidates: frozenset[str]
+    words: int
+    letters: int
+    foreign_script_share: float
+
+
+def _cheap_guess(text: str, site_languages: tuple[str, ...]) -> LanguageGuess | _Pending:
+    """Steps 1 and 2 (script, function words); a :class:`_Pending` when lingua must decide."""
+    # Links, @mentions, #hashtags and HTML entities are in no language.
+    text = _NOISE.sub(" ", text)
     words = _WORD.findall(text.lower())
     counts, letters = _script_counts(text)
     if letters == 0:
@@ -242,14 +256,20 @@ def identify(text: str, site_languages: tuple[str, ...] = ("en",)) -> LanguageGu
                 quick, 0.95, "function-words", len(words), letters, foreign_script_share
             )
     candidates = _candidates(tuple(site_languages), script)
-    detector = _Lingua.detector(candidates) if len(candidates) >= 2 else None
-    if detector is None:
+    if len(candidates) < 2:
         # A script none of our candidates writes (e.g. Syriac on a Latin-script site).
         return LanguageGuess("", 0.0, "script", len(words), letters, foreign_script_share)
     # A few hundred characters decide as well as the whole text, at a fraction of the cost.
-    values = detector.compute_language_confidence_values(text[:LINGUA_MAX_CHARS])
+    return _Pending(text[:LINGUA_MAX_CHARS], candidates, len(words), letters, foreign_script_share)
+
+
+def _lingua_guess(
+    pending: _Pending, values: list[Any], site_languages: tuple[str, ...]
+) -> LanguageGuess:
     if not values:
-        return LanguageGuess("", 0.0, "lingua", len(words), letters, foreign_script_share)
+        return LanguageGuess(
+            "", 0.0, "lingua", pending.words, pending.letters, pending.foreign_script_share
+        )
     # lingua's confidences can differ in the last bits from call to call (its sums run in
     # hash-map order); rounding keeps the engine's output identical for identical input.
     confidences = sorted(
@@ -258,9 +278,42 @@ def identify(text: str, site_languages: tuple[str, ...] = ("en",)) -> LanguageGu
     )
     code, top = confidences[0]
     site = sum(value for name, value in sorted(confidences) if name in site_languages)
-    in_site_script = 1.0 - foreign_script_share
-    foreign = round(foreign_script_share + in_site_script * (1.0 - site), 6)
-    return LanguageGuess(code, top, "lingua", len(words), letters, min(1.0, max(0.0, foreign)))
+    in_site_script = 1.0 - pending.foreign_script_share
+    foreign = round(pending.foreign_script_share + in_site_script * (1.0 - site), 6)
+    return LanguageGuess(
+        code, top, "lingua", pending.words, pending.letters, min(1.0, max(0.0, foreign))
+    )
+
+
+def identify_many(
+    texts: list[str], site_languages: tuple[str, ...] = ("en",)
+) -> list[LanguageGuess]:
+    """:func:`identify` for a batch: the texts that need lingua go to it together, and it
+    spreads them over the CPU cores."""
+    results: list[LanguageGuess | _Pending] = [_cheap_guess(text, site_languages) for text in texts]
+    groups: dict[frozenset[str], list[int]] = {}
+    for index, result in enumerate(results):
+        if isinstance(result, _Pending):
+            groups.setdefault(result.candidates, []).append(index)
+    for candidates, indices in groups.items():
+        detector = _Lingua.detector(candidates)
+        pendings = [results[i] for i in indices]
+        batch = [p.text for p in pendings if isinstance(p, _Pending)]
+        if detector is None:
+            all_values: list[list[Any]] = [[] for _ in batch]
+        elif len(batch) == 1:
+            all_values = [detector.compute_language_confidence_values(batch[0])]
+        else:
+            all_values = detector.compute_language_confidence_values_in_parallel(batch)
+        for index, pending, values in zip(indices, pendings, all_values, strict=True):
+            assert isinstance(pending, _Pending)
+            results[index] = _lingua_guess(pending, values, site_languages)
+    return [r for r in results if isinstance(r, LanguageGuess)]
+
+
+def identify(text: str, site_languages: tuple[str, ...] = ("en",)) -> LanguageGuess:
+    """Guess the language of ``text`` (see the module docstring for the steps)."""
+    return identify_many([text], site_languages)[0]
 
 
 def guess_of(analysis: Analysis) -> LanguageGuess | None:
@@ -277,9 +330,12 @@ def annotate(analyses: list[Analysis], policy: Policy) -> None:
     """Set ``analysis.language`` (ISO 639-1, or "" when unknown) and cache the full guess
     under ``analysis.cache["language:guess"]`` for rule 20."""
     site_languages = tuple(policy.languages)
+    todo = [analysis for analysis in analyses if guess_of(analysis) is None]
+    for analysis, guess in zip(
+        todo, identify_many([a.comment.text for a in todo], site_languages), strict=True
+    ):
+        analysis.cache[CACHE_KEY] = guess
     for analysis in analyses:
-        guess = guess_of(analysis)
-        if guess is None:
-            guess = identify(analysis.comment.text, site_languages)
-            analysis.cache[CACHE_KEY] = guess
-        analysis.language = guess.code or (analysis.comment.language or "").lower()
+        found = guess_of(analysis)
+        code = found.code if found is not None else ""
+        analysis.language = code or (analysis.comment.language or "").lower()

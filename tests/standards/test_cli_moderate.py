@@ -241,3 +241,17 @@ def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path: Path) -> None:
     assert len(result.stdout.splitlines()) == 300  # stdout stays pure JSONL
     piped = civility("moderate", "--input", str(source))
     assert b"moderating" not in piped.stderr
+
+
+def test_oversized_line_is_refused_without_stopping_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from civility.standards.cli import moderate
+
+    monkeypatch.setattr(moderate, "MAX_LINE_BYTES", 100)
+    big = json.dumps({"id": "big", "text": "x" * 500}).encode()
+    lines = moderate_bytes(
+        Engine(strict=True), jsonl({"id": 1, "text": "ok"}, big, {"id": 3, "text": "ok"})
+    )
+    assert [line.get("id") for line in lines] == [1, None, 3]
+    assert "line longer than" in lines[1]["error"] and lines[1]["line"] == 2

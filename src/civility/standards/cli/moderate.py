@@ -42,6 +42,9 @@ from civility.standards.types import (
 )
 
 DEFAULT_WINDOW = 20_000  # comments of the stream the cross-comment rules can look back on
+# A line longer than this is refused unread: 10,000 characters of text, JSON-escaped, plus a
+# whole article body fit many times over.
+MAX_LINE_BYTES = 16 * 1024 * 1024
 
 
 class InputError(ValueError):
@@ -290,9 +293,11 @@ class Stream:
         if batch:
             yield self.judge(batch), consumed
 
-    def parse(self, raw: bytes, number: int) -> _Line:
+    def parse(self, raw: bytes | None, number: int) -> _Line:
         line = _Line(number=number, id=None)
         try:
+            if raw is None:
+                raise InputError(f"line longer than {MAX_LINE_BYTES:,} bytes; not read")
             try:
                 decoded = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -359,10 +364,23 @@ def verdict_line(comment_id: Any, number: int, verdict: Verdict) -> dict[str, An
     }
 
 
-def _lines(source: IO[bytes]) -> Iterator[tuple[bytes, int]]:
+def _lines(source: IO[bytes]) -> Iterator[tuple[bytes | None, int]]:
     """Lines of ``source`` without their terminator, with their size in bytes; a final empty
-    line is not a line."""
-    for raw in source:
+    line is not a line. A line over ``MAX_LINE_BYTES`` is skipped without being held in
+    memory and comes back as ``None``."""
+    while True:
+        raw = source.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            size = len(raw)
+            while True:
+                chunk = source.readline(1 << 20)
+                size += len(chunk)
+                if not chunk or chunk.endswith(b"\n"):
+                    break
+            yield None, size
+            continue
         yield (raw.rstrip(b"\r\n") if raw.endswith(b"\n") else raw), len(raw)
 
 

@@ -36,6 +36,8 @@ def site(transactional_db: None, live_server: Any, settings: Any) -> Iterator[st
 def watch_errors(page: Page) -> list[str]:
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # Content-Security-Policy violations show up as console errors ("Refused to ...").
+    page.on("console", lambda message: errors.append(message.text) if "Refused to" in message.text else None)
     return errors
 
 
@@ -89,7 +91,7 @@ def test_sign_up_with_the_captcha_verify_comment_sign_out_and_in(page: Page, sit
         "Thanks for this clear explanation of the council's decision."
     )
     page.get_by_role("button", name="Post comment").click()
-    for _attempt in range(150):  # the engine decides inline; allow it a moment
+    for _attempt in range(450):  # the engine decides inline, loading its models the first time
         if Comment.objects.filter(author=lena).exists():
             break
         page.wait_for_timeout(200)

@@ -76,9 +76,3 @@ CIVILITY_CAPTCHA_MAX_NUMBER = 50_000
 CIVILITY_CAPTCHA_EXPIRES_SECONDS = 20 * 60
 # One JSON export of "my data" per user per this many seconds.
 CIVILITY_DATA_EXPORT_INTERVAL_SECONDS = 60
-
-# Site-wide static files (src/civility/static): the captcha solver and the push prompt live
-# there. config/settings.py should own this line; set here until it does (same value).
-from pathlib import Path as _Path  # noqa: E402
-
-STATICFILES_DIRS = [_Path(__file__).resolve().parent.parent / "static"]

@@ -80,8 +80,10 @@ def test_beat_schedules_the_sweeper_and_the_purge() -> None:
     from civility.config.celery import app
 
     app.loader.import_default_modules()
-    tasks = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert tasks["civility.discussion.moderate_stale_pending"] <= 60
+    tasks: dict[str, Any] = {
+        str(entry["task"]): entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }
+    assert float(tasks["civility.discussion.moderate_stale_pending"]) <= 60
     assert "civility.accounts.purge_deleted_accounts" in tasks
     for name in tasks:
         assert name in app.tasks, f"beat would send {name}, which no worker knows"

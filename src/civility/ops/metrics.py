@@ -27,7 +27,7 @@ try:
     from prometheus_client.core import GaugeMetricFamily, Metric
     from prometheus_client.registry import Collector
 except ImportError:  # metrics are optional: the site works without the package
-    prometheus_client = None
+    prometheus_client = None  # type: ignore[assignment]
 
 AVAILABLE = prometheus_client is not None
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

@@ -75,6 +75,9 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
         "much many want need said think know see let take make care one moment help sure "
         "go get really right like just something nothing anything everything people time "
         "way too again still never always who whom"
+        " wow lol lmao lmfao omg yes yeah yep nope ok okay oh ah wtf cool nice great amazing"
+        " awesome true agreed exactly indeed sad ugh hmm god check out thanks lame stupid"
+        " idiot love hate fuck shit damn hell"
     ),
     "fr": _words(
         "le la les des et est une du que qui dans pour pas sur au avec il elle ce je nous "
@@ -108,6 +111,9 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
     ),
 }
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_ELONGATED = re.compile(r"([^\W\d_])\1{2,}", re.UNICODE)
+_REPETITIVE = re.compile(r"\b([^\W\d_]{1,3})\1+[^\W\d_]{0,2}\b", re.IGNORECASE)
 _NOISE = re.compile(r"(?:https?://|www\.)\S+|[@#]\w+|&#?\w+;", re.UNICODE)
 
 
@@ -234,6 +240,12 @@ def _cheap_guess(text: str, site_languages: tuple[str, ...]) -> LanguageGuess | 
     """Steps 1 and 2 (script, function words); a :class:`_Pending` when lingua must decide."""
     # Links, @mentions, #hashtags and HTML entities are in no language.
     text = _NOISE.sub(" ", text)
+    if not text.isascii():
+        text = _INVISIBLE.sub("", text)  # zero-width characters split words
+        text = unicodedata.normalize("NFKC", text)  # fullwidth and mathematical letters
+    # Laughter and shouted vowels ("hahaha", "Gooooood", "zzzz") are in no language.
+    text = _ELONGATED.sub(r"\1", text)
+    text = _REPETITIVE.sub(" ", text)
     words = _WORD.findall(text.lower())
     counts, letters = _script_counts(text)
     if letters == 0:
@@ -277,9 +289,12 @@ def _lingua_guess(
         key=lambda item: (-item[1], item[0]),
     )
     code, top = confidences[0]
-    site = sum(value for name, value in sorted(confidences) if name in site_languages)
+    site = max((value for name, value in confidences if name in site_languages), default=0.0)
+    # How far the best site language trails the best language overall: with twenty
+    # candidates the probabilities of a short text spread thin, so the ratio is what counts.
+    trailing = 1.0 - site / top if top > 0 else 0.0
     in_site_script = 1.0 - pending.foreign_script_share
-    foreign = round(pending.foreign_script_share + in_site_script * (1.0 - site), 6)
+    foreign = round(pending.foreign_script_share + in_site_script * trailing, 6)
     return LanguageGuess(
         code, top, "lingua", pending.words, pending.letters, min(1.0, max(0.0, foreign))
     )

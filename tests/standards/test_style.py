@@ -41,7 +41,7 @@ def test_not_shouting(text: str) -> None:
 def test_capitals_are_shouting_and_long_shouting_scores_more() -> None:
     short = finding("STOP THE WAR NOW").score
     long = finding("THIS IS THE WORST ARTICLE I HAVE EVER READ, SHAME ON YOU ALL").score
-    assert 0.5 <= short <= 0.7 < long
+    assert 0.5 <= short <= 0.7 < long < 0.9
     (evidence,) = finding("THIS IS THE WORST ARTICLE I HAVE EVER READ").evidence
     assert "capital" in evidence.explanation
 

@@ -324,6 +324,8 @@ def find_personal_data(
             if any(ch.isdigit() for ch in match.group(1)):
                 add("identity document number", *match.span(1))
         for match in _IPV4.finditer(text):
+            if text[max(0, match.start() - 3) : match.start()].endswith(("//", "@")):
+                continue  # the host of a link: rule 15's business, not personal data
             add("IP address", *match.span())
     if text.count(":") >= 5:
         for match in _IPV6.finditer(text):

@@ -4,12 +4,13 @@ Capitals. Only letters that have case count (Chinese, Arabic, Hindi... never tri
 only in words of two or more letters. Acronyms and codes ("NATO", "USA", "COVID-19", "EU")
 are left out when the rest of the comment is in lower case; a comment whose words are all in
 capitals is shouting however short its words are ("STOP THE WAR NOW"). The score rises from
-0 at 60% capital words to 1 at 100%, and is capped at 0.7 (a queue, never a removal) when the
-shouting is short: fewer than four capital words or twenty capital letters.
+0.6 at 60% capital words to 0.85 at 100% (capped at 0.7 when the shouting is short: fewer
+than four capital words or twenty capital letters). Style never scores above 0.85, so under
+the default policy (queue 0.5, reject 0.9) it holds a comment for review but never removes it.
 
 Run-on text. The longest stretch of words without a sentence break (. ! ? ; : a line break,
 and the CJK/Devanagari/Arabic full stops). Forty words in one sentence are common in news
-prose; eighty is rare; a hundred and fifty is a wall of text.
+prose; sixty starts the score at 0.5; a hundred and forty or more scores the maximum.
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ ACRONYM_MAX_LETTERS = 5
 CAPS_START = 0.6  # share of capital words where the score starts to rise
 SHORT_SHOUT_CAP = 0.7
 RUN_ON_START = 60  # words without a break where the run-on score starts to rise
-RUN_ON_FULL = 160  # ... and where it reaches 1
+RUN_ON_FULL = 160  # ... and where it reaches the maximum
+# Style alone never removes a comment under the default policy (reject 0.9): the author can
+# fix it, so the worst case is a queue.
+MAX_SCORE = 0.85
 
 
 def _cased(word: str) -> tuple[int, int]:
@@ -58,7 +62,7 @@ def capitals_score(text: str) -> tuple[float, tuple[int, int] | None, str]:
     share = len(capital) / len(cased_words)
     if share < CAPS_START or not capital:
         return 0.0, None, ""
-    score = min(1.0, 0.5 + 0.5 * (share - CAPS_START) / (1.0 - CAPS_START) + 0.1)
+    score = min(MAX_SCORE, 0.6 + 0.4 * (share - CAPS_START) / (1.0 - CAPS_START))
     capital_letters = sum(u for _, u in capital)
     if len(capital) < 4 or capital_letters < 20:
         score = min(score, SHORT_SHOUT_CAP)
@@ -79,7 +83,7 @@ def run_on_score(text: str) -> tuple[float, tuple[int, int] | None, str]:
         position += len(piece)
     if longest < RUN_ON_START:
         return 0.0, None, ""
-    score = min(1.0, 0.5 + 0.5 * (longest - RUN_ON_START) / (RUN_ON_FULL - RUN_ON_START))
+    score = min(MAX_SCORE, 0.5 + 0.5 * (longest - RUN_ON_START) / (RUN_ON_FULL - RUN_ON_START))
     return score, longest_span, f"{longest} words without a sentence break"
 
 

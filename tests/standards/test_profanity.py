@@ -38,6 +38,9 @@ def score(text: str, policy: Policy | None = None) -> float:
         "\u0441unt",  # Cyrillic es
         "n\u0456gger",  # Cyrillic i
         "fucking hell",
+        "f\u0338u\u0338c\u0338k this",  # zalgo
+        "\u202efuck this",  # right-to-left override
+        "\u0192\u00fcck this",  # Latin lookalikes
     ],
 )
 def test_disguised_profanity_is_caught(text: str) -> None:

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from civility.security import views
 
 app_name = "security"
-urlpatterns: list = []
+urlpatterns = [
+    path(".well-known/security.txt", views.security_txt, name="security_txt"),
+    path(".well-known/csp-report", views.csp_report, name="csp_report"),
+]

@@ -1,0 +1,77 @@
+"""Keep e-mail addresses and secrets out of the logs.
+
+:class:`RedactingFilter` rewrites each record's message (arguments merged in) and its
+formatted traceback. The app installs it on every handler configured at start-up
+(:func:`install`, called from ``SecurityConfig.ready``), so it covers Django's, Celery's and
+our own loggers whatever LOGGING says.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+REDACTED = "[redacted]"
+EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+SECRETS = (
+    # Our API tokens, bearer headers and signed or keyed URL segments.
+    re.compile(r"\bcvt_[A-Za-z0-9_-]{8,}"),
+    re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"(?i)(/confirm-email/)[^/\s?]+"),
+    re.compile(r"(?i)(/password/reset/key/)[^/\s?]+"),
+    re.compile(r"(?i)(/restore/)[^/\s?]+"),
+    re.compile(r"(?i)(/unsubscribe/)[^/\s?]+"),
+    # key=value pairs in query strings, form dumps and messages.
+    re.compile(
+        r"(?i)(\b(?:password|passwd|secret|token|api[_-]?key|access[_-]?token|refresh[_-]?token"
+        r"|sessionid|csrftoken|csrfmiddlewaretoken|signature|key|code|auth)\b[\"']?\s*[=:]\s*[\"']?)"
+        r"[^\s&\"',;]{4,}"
+    ),
+)
+
+
+def redact(text: str) -> str:
+    """``text`` with e-mail addresses and secrets replaced by ``[redacted]``."""
+    text = EMAIL.sub(REDACTED, text)
+    for pattern in SECRETS:
+        text = pattern.sub(
+            lambda m: (m.group(1) if m.groups() else "") + REDACTED,
+            text,
+        )
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: leave it for the handler to report
+            return True
+        record.msg, record.args = redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+def all_handlers() -> list[logging.Handler]:
+    loggers = [logging.getLogger()] + [
+        logger
+        for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    handlers: list[logging.Handler] = []
+    for logger in loggers:
+        handlers += [h for h in logger.handlers if h not in handlers]
+    return handlers
+
+
+def install() -> int:
+    """Add the filter to every configured handler that lacks it; return how many got it."""
+    added = 0
+    for handler in all_handlers():
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
+            added += 1
+    return added

@@ -140,3 +140,20 @@ def test_api_calls_with_a_bearer_token_get_the_403_too() -> None:
     Consent.objects.create(user=rosa, kind=Consent.Kind.PRIVACY, version="2.0")
     again = client.get("/api/v1/comments/", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert again.status_code != 403
+
+
+def test_a_signed_in_request_after_consent_costs_no_consent_queries() -> None:
+    olga = joined_earlier("olga@example.org")
+    client = signed_in_client(olga)
+    editor_publishes("2.0", "New terms.")
+    client.post(reverse("accounts:consent"), {"decision": "agree", "agree": "on"})
+    client.get(reverse("accounts:home"))  # the first request notes the consent in the session
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("accounts:home")).status_code == 200
+    assert not any(
+        "accounts_consent" in q["sql"] or "accounts_privacypolicyversion" in q["sql"]
+        for q in queries.captured_queries
+    )

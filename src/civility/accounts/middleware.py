@@ -69,7 +69,7 @@ class ConsentMiddleware:
             self._open = _open_prefixes()
         if request.path.startswith(self._open):
             return self.get_response(request)
-        policy = needs_privacy_consent(user)
+        policy = needs_privacy_consent(user, getattr(request, "session", None))
         if policy is None:
             return self.get_response(request)
         if request.path.startswith(API_PREFIXES) or request.headers.get("Accept", "").startswith(

@@ -6,6 +6,7 @@ import importlib
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.core.cache import cache
 
 from civility.accounts.models import Consent, PrivacyPolicyVersion
 
@@ -35,12 +36,29 @@ def standards_version() -> str:
     return str(active_policy().version)
 
 
+ACTIVE_PRIVACY_POLICY_CACHE_KEY = "civility:privacy-policy:active"
+ACTIVE_PRIVACY_POLICY_CACHE_SECONDS = 30
+CONSENT_SESSION_KEY = "civility_privacy_consent_version"
+
+
 def active_privacy_policy() -> PrivacyPolicyVersion | None:
-    """The newest published privacy policy, or None before the first is published."""
-    return PrivacyPolicyVersion.objects.published().order_by("-published_at", "-id").first()
+    """The newest published privacy policy, or None before the first is published.
+
+    Every signed-in request asks, so the answer is cached briefly; publishing clears it.
+    """
+    cached = cache.get(ACTIVE_PRIVACY_POLICY_CACHE_KEY)
+    if cached is not None:
+        return cached or None
+    policy = PrivacyPolicyVersion.objects.published().order_by("-published_at", "-id").first()
+    cache.set(ACTIVE_PRIVACY_POLICY_CACHE_KEY, policy or False, ACTIVE_PRIVACY_POLICY_CACHE_SECONDS)
+    return policy
 
 
-def needs_privacy_consent(user: Any) -> PrivacyPolicyVersion | None:
+def forget_active_privacy_policy() -> None:
+    cache.delete(ACTIVE_PRIVACY_POLICY_CACHE_KEY)
+
+
+def needs_privacy_consent(user: Any, session: Any = None) -> PrivacyPolicyVersion | None:
     """The policy a signed-in user must consent to before going on, or None.
 
     A user who agreed to the version in force (or who signed up after it was published, which
@@ -53,6 +71,8 @@ def needs_privacy_consent(user: Any) -> PrivacyPolicyVersion | None:
         return None
     if user.date_joined >= policy.published_at:
         return None
+    if session is not None and session.get(CONSENT_SESSION_KEY) == policy.version:
+        return None
     agreed = Consent.objects.filter(
         user=user,
         kind=Consent.Kind.PRIVACY,
@@ -60,4 +80,6 @@ def needs_privacy_consent(user: Any) -> PrivacyPolicyVersion | None:
         choice=Consent.Choice.AGREED,
         withdrawn_at__isnull=True,
     ).exists()
+    if agreed and session is not None:
+        session[CONSENT_SESSION_KEY] = policy.version
     return None if agreed else policy

@@ -114,6 +114,8 @@ def publish_privacy_policy(policy: PrivacyPolicyVersion, *, by: Any = None) -> P
     policy.published_at = timezone.now()
     policy.save(update_fields=["published_at"])
     record("privacy_policy.publish", policy, actor=by, data={"version": policy.version})
+    selectors.forget_active_privacy_policy()
+    transaction.on_commit(selectors.forget_active_privacy_policy)
     return policy
 
 

@@ -72,7 +72,7 @@ SOCIALACCOUNT_PROVIDERS = _social_providers()
 # Deleted accounts can be restored for this many days, then `civility purge-deleted` erases them.
 CIVILITY_ACCOUNT_RESTORE_DAYS = 30
 # ALTCHA proof of work: the browser tries up to this many numbers (about a second on a phone).
-CIVILITY_CAPTCHA_MAX_NUMBER = 50_000
+CIVILITY_CAPTCHA_MAX_NUMBER = int(env_str("CIVILITY_CAPTCHA_MAX_NUMBER", "50000"))
 CIVILITY_CAPTCHA_EXPIRES_SECONDS = 20 * 60
 # One JSON export of "my data" per user per this many seconds.
 CIVILITY_DATA_EXPORT_INTERVAL_SECONDS = 60

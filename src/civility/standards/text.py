@@ -116,8 +116,11 @@ _LEET_AMBIGUOUS = frozenset("1|!")  # may stand for "i" or "l"
 # ("sh!t" but not "shit!", "@ss" but not "@user" at the start of a word).
 _LEET_NEEDS_LETTER_AFTER = frozenset("!|+")
 _LEET_TRANSLATION = str.maketrans(_LEET)
-# A word that mixes letters with leet characters.
-_LEET_WORD = re.compile(r"[^\W_]*[0-9@$!|+€£][\w@$!|+€£]*", re.UNICODE)
+# Leet characters, and the words (runs of letters, digits and leet characters) around them.
+# Two linear scans: a single pattern that starts with a letter run backtracks
+# quadratically on a long word without any leet character.
+_LEET_CHARACTER = re.compile(r"[0-9@$!|+\u20ac\u00a3]")
+_LEET_WORD = re.compile(r"[\w@$!|+\u20ac\u00a3]+", re.UNICODE)
 # Three or more single letters joined by separators: f.u.c.k, f u c k, f-u-c-k, f_u_c_k, f*u*c*k.
 _SPACED_LETTERS = re.compile(
     r"(?<![^\W\d_])[^\W\d_](?:[ .\-_*~/\\]{1,2}[^\W\d_](?![^\W\d_])){2,}", re.UNICODE
@@ -218,14 +221,14 @@ def _map_homoglyphs(
 
 def _map_leet(text: str) -> tuple[str, frozenset[int]]:
     """Stage 4, length-preserving: leet characters inside words that contain letters."""
-    if not _LEET_WORD.search(text):
+    if not _LEET_CHARACTER.search(text):
         return text, frozenset()
     chars = list(text)
     ambiguous: set[int] = set()
     for match in _LEET_WORD.finditer(text):
         word = match.group()
-        if not any(ch.isalpha() for ch in word):
-            continue  # "2024", "$5", "!!!"
+        if not _LEET_CHARACTER.search(word) or not any(ch.isalpha() for ch in word):
+            continue  # no leet character; or "2024", "$5", "!!!"
         begin = match.start()
         for offset, ch in enumerate(word):
             if ch not in _LEET:

@@ -7,10 +7,16 @@ from typing import Any
 
 import pytest
 
+from tests.browser.conftest import browser_context_args, browser_type_launch_args
 from tests.conftest import DEFAULT_PASSWORD
 from tests.discussion.conftest import lenient_policy
 
-__all__ = ["DEFAULT_PASSWORD", "lenient_policy"]
+__all__ = [
+    "DEFAULT_PASSWORD",
+    "browser_context_args",
+    "browser_type_launch_args",
+    "lenient_policy",
+]
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
 from civility.discussion import services
@@ -133,13 +134,17 @@ def test_management_command_runs_the_sweeper(reader: Any, article: Any) -> None:
 def test_with_a_broker_the_worker_decides(broker: Any, reader: Any, article: Any) -> None:
     from celery.contrib.testing.worker import start_worker
 
+    outcome = post_comment(author=reader, thread=thread_for_article(article), text=CLEAN)
+    assert outcome.status == "pending"  # saved first; the task waits in Redis for a worker
     with start_worker(broker, pool="solo", perform_ping_check=False, shutdown_timeout=5):
-        outcome = post_comment(author=reader, thread=thread_for_article(article), text=CLEAN)
-        assert outcome.status == "pending"  # saved first; the worker decides
         deadline = time.monotonic() + 30
         comment = outcome.comment
         while time.monotonic() < deadline:
-            comment.refresh_from_db()
+            try:
+                comment.refresh_from_db()
+            except OperationalError:  # SQLite's shared in-memory test database: table locked
+                time.sleep(0.2)
+                continue
             if comment.status != CommentStatus.PENDING:
                 break
             time.sleep(0.2)

@@ -35,13 +35,19 @@ def _screen_engine(full: Engine) -> Engine:
     return screen
 
 
-def current_engines() -> EngineSet:
-    """The engines for the active policy (one database read to learn which it is)."""
-    global _current
+def current_policy() -> tuple[Policy, bool]:
+    """The active policy and whether the whole site is pre-moderated (a database read; builds
+    no engine, so it works even while a detector cannot load)."""
     from civility.moderation.selectors import active_policy
 
     policy, version = active_policy()
-    premoderate_all = bool(version and version.premoderate_all)
+    return policy, bool(version and version.premoderate_all)
+
+
+def current_engines() -> EngineSet:
+    """The engines for the active policy (one database read to learn which it is)."""
+    global _current
+    policy, premoderate_all = current_policy()
     engines = _current
     if engines is not None and engines.policy.version == policy.version:
         if engines.premoderate_all != premoderate_all:

@@ -42,20 +42,20 @@ class Thread(models.Model):
         return self.display_title
 
     def get_absolute_url(self) -> str:
-        if self.article_id is not None:
+        if self.article is not None:
             return f"{self.article.get_absolute_url()}#comments"
         return str(self.canonical_url or "")
 
     @property
     def display_title(self) -> str:
-        if self.article_id is not None:
+        if self.article is not None:
             return str(self.article.headline)
         return self.title or str(self.canonical_url or "")
 
     @property
     def key(self) -> str:
         """A stable id for the engine (per-article caches) and the embed."""
-        if self.article_id is not None:
+        if self.article is not None:
             return f"article:{self.article.slug}"
         return f"url:{self.canonical_url}"
 

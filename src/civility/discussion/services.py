@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from civility.discussion.context import DatabaseContext
-from civility.discussion.engine import current_engines
+from civility.discussion.engine import current_engines, current_policy
 from civility.discussion.errors import (
     CommentsClosed,
     EditNotAllowed,
@@ -115,7 +115,7 @@ class PostOutcome:
 
 
 def max_comment_length() -> int:
-    policy = current_engines().policy
+    policy, _ = current_policy()
     return min(int(settings.CIVILITY_COMMENT_MAX_LENGTH), int(policy.max_length))
 
 
@@ -151,7 +151,7 @@ def post_comment(
     author: Any,
     thread: Thread,
     text: Any,
-    parent: Comment | int | None = None,
+    parent: Comment | int | str | None = None,
     client_token: str = "",
     ip: str = "",
 ) -> PostOutcome:
@@ -195,7 +195,7 @@ def post_comment(
     return PostOutcome(comment, created=True, rules=comment_rules(comment))
 
 
-def _resolve_parent(thread: Thread, parent: Comment | int | None) -> Comment | None:
+def _resolve_parent(thread: Thread, parent: Comment | int | str | None) -> Comment | None:
     if parent is None or parent == "":
         return None
     if not isinstance(parent, Comment):
@@ -223,9 +223,8 @@ def decide_new_comment(comment: Comment) -> None:
     if not broker_configured():
         moderate_comment(comment.pk)
         return
-    engines = current_engines()
     try:
-        verdict = engines.screen.check(_engine_comment(comment), DatabaseContext())
+        verdict = current_engines().screen.check(_engine_comment(comment), DatabaseContext())
     except Exception:  # the full engine in the worker will decide
         logger.exception("inline screen of comment %s failed", comment.pk)
         verdict = None
@@ -276,9 +275,9 @@ def moderate_comment(comment_id: int) -> str | None:
     )
     if comment is None or not _awaits_engine(comment):
         return None
-    engines = current_engines()
     try:
-        verdict: Verdict | None = engines.full.check(_engine_comment(comment), DatabaseContext())
+        engine = current_engines().full
+        verdict: Verdict | None = engine.check(_engine_comment(comment), DatabaseContext())
     except Exception as exc:
         # A broken detector must not leave the comment in limbo: a moderator decides.
         logger.exception("engine failed on comment %s", comment_id)
@@ -330,7 +329,7 @@ def apply_engine_verdict(comment_id: int, verdict: Verdict, *, stage: str = "ful
     """Store the verdict and move the comment to published, held or rejected."""
     from civility.moderation.services import add_strike, refresh_auto_premoderation
 
-    engines = current_engines()
+    _, premoderate_all = current_policy()
     with transaction.atomic():
         comment = (
             Comment.objects.select_for_update()
@@ -357,7 +356,7 @@ def apply_engine_verdict(comment_id: int, verdict: Verdict, *, stage: str = "ful
             comment.decided_at = now
         elif verdict.decision is Decision.QUEUE:
             comment.hold_reason = HoldReason.ENGINE
-        elif _premoderated(comment, engines.premoderate_all):
+        elif _premoderated(comment, premoderate_all):
             comment.hold_reason = HoldReason.PREMODERATION
         else:
             comment.status = CommentStatus.PUBLISHED
@@ -666,5 +665,6 @@ def user_for_token(raw: str) -> Any | None:
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    token.user._civility_api_token = token
-    return token.user
+    user = token.user
+    user._civility_api_token = token  # type: ignore[attr-defined]  # for DELETE /api/auth/token
+    return user

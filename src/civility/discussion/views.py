@@ -306,10 +306,11 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     """List and revoke the signed-in user's API tokens."""
     from civility.discussion.models import ApiToken
 
+    mine = ApiToken.objects.filter(user_id=int(request.user.pk or 0))
     if request.method == "POST":
-        token = get_object_or_404(ApiToken, pk=request.POST.get("token"), user=request.user)
+        token = get_object_or_404(mine, pk=request.POST.get("token"))
         services.revoke_api_token(token, by=request.user)
         messages.info(request, "The token was revoked.")
         return redirect("discussion:api_tokens")
-    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
+    tokens = mine.order_by("-created_at")
     return render(request, "discussion/api_tokens.html", {"tokens": tokens})

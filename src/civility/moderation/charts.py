@@ -45,7 +45,7 @@ def bar_chart(
     label_every = max(1, len(labels) // 10)
     for i, label in enumerate(labels):
         x = left + i * step + (step - bar_w) / 2
-        base = top + plot_h
+        base = float(top + plot_h)
         for s, (name, values) in enumerate(series):
             value = values[i]
             h = plot_h * value / peak

@@ -4,6 +4,7 @@ audit row each; e-mail goes out on commit."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -357,7 +358,9 @@ def decide_unlock_request(appeal: Appeal, *, moderator: Any, restore: bool, mess
     """Restore access or refuse, with a message e-mailed to the user."""
     message = (message or "").strip()
     with transaction.atomic():
-        appeal = Appeal.objects.select_for_update(of=("self",)).select_related("user").get(pk=appeal.pk)
+        appeal = (
+            Appeal.objects.select_for_update(of=("self",)).select_related("user").get(pk=appeal.pk)
+        )
         if appeal.status != AppealStatus.OPEN:
             raise ModerationError("This request was already decided.")
         if restore and appeal.user is not None:
@@ -436,10 +439,13 @@ def mark_message_handled(message: ContactMessage, *, moderator: Any) -> None:
 def delete_account(user: Any, *, moderator: Any) -> None:
     """Delete an account as a moderator: through the accounts app when it provides the flow
     (disable, e-mail a restore link, hide comments), else disable and hide comments here."""
+    accounts_delete_account: Callable[..., Any] | None
     try:
-        from civility.accounts.services import delete_account as accounts_delete_account
+        from civility.accounts.services import delete_account as flow
     except ImportError:
         accounts_delete_account = None
+    else:
+        accounts_delete_account = flow
     if accounts_delete_account is not None:
         try:
             # It disables the account, hides the comments and writes the audit row itself.

@@ -66,7 +66,9 @@ def median_decision_seconds(days: int = 30) -> dict[str, float | None]:
             .order_by("-created_at")
             .values_list("created_at", "decided_at")[:5000]
         )
-        waits = [max(0.0, (decided - created).total_seconds()) for created, decided in pairs]
+        waits = [
+            max(0.0, (decided - created).total_seconds()) for created, decided in pairs if decided
+        ]
         out[who] = statistics.median(waits) if waits else None
     return out
 

@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from civility.discussion.errors import DiscussionError
-from civility.discussion.models import Comment, CommentStatus, Thread
+from civility.discussion.models import Comment, Thread
 from civility.discussion.rendering import render_comment_html
 from civility.moderation import charts, queues, services, stats
 from civility.moderation.models import Appeal, AppealStatus, AuditLog, ContactMessage, PolicyVersion
@@ -515,7 +515,3 @@ def audit(request: HttpRequest) -> HttpResponse:
     context = _base_context(request)
     context.update({"page": page, "action": action, "user_filter": user_id})
     return render(request, "moderation/audit.html", context)
-
-
-def comment_status_label(status: str) -> str:
-    return dict(CommentStatus.choices).get(status, status)

@@ -56,6 +56,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "CIVILITY_GOOGLE_CLIENT_ID": ("(unset)", "Google sign-in; with CIVILITY_GOOGLE_SECRET."),
     "CIVILITY_FACEBOOK_CLIENT_ID": ("(unset)", "Facebook sign-in; with CIVILITY_FACEBOOK_SECRET."),
     "CIVILITY_VK_CLIENT_ID": ("(unset)", "VK sign-in; with CIVILITY_VK_SECRET."),
+    "CIVILITY_CAPTCHA_MAX_NUMBER": (
+        "50000",
+        "ALTCHA proof-of-work difficulty (numbers the browser tries).",
+    ),
     # Discussion (discussion/conf.py)
     "CIVILITY_THREAD_MAX_DEPTH": (
         "4",
@@ -87,10 +91,24 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "false",
         "Accept plain-HTTP push endpoints (tests only).",
     ),
+    # Operations (ops/conf.py)
+    "CIVILITY_BROKER_VISIBILITY_SECONDS": (
+        "900",
+        "Broker redelivers an unacknowledged task after this.",
+    ),
+    "CIVILITY_READ_CACHE_SECONDS": ("0.5", "Rendered threads are cached this long (0: off)."),
+    "CIVILITY_METRICS_ALLOWED_IPS": (
+        "(anyone)",
+        "Comma-separated client addresses that may read /metrics.",
+    ),
     # Engine (standards/)
     "CIVILITY_DATASETS": ("../shared/datasets", "Labelled datasets for training and evaluation."),
     "CIVILITY_ONNX_THREADS": ("cores available, at most 4", "Threads the embedding model uses."),
     "CIVILITY_STRICT_DETECTORS": ("false", "Fail when a detector family cannot be loaded."),
+    "CIVILITY_TRAIN_CACHE": (
+        "~/.cache/civility-train",
+        "Cache of `civility train` (embeddings of the datasets).",
+    ),
 }
 
 

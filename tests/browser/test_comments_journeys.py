@@ -280,3 +280,34 @@ def test_journey_3_block_unlock_restore_and_final_block(
     shot(page, "comments-unlock-refused.png")
     mod_context.close()
     reader_context.close()
+
+
+def test_moderator_replays_a_draft_policy_before_saving_it(
+    browser: Browser, site: dict[str, Any]
+) -> None:
+    lenient()
+    base, article, reader = site["url"], site["article"], site["reader"]
+    thread = thread_for_article(article)
+    for n in range(3):
+        post_comment(
+            author=reader,
+            thread=thread,
+            text=f"THIS TREATY IS A DISGRACE AND THE MINISTERS MUST GO NOW {n}",
+        )
+    post_comment(author=reader, thread=thread, text=CLEAN)
+    context, mod = signed_in_page(browser, base, site["moderator"])
+    mod.goto(base + "/moderation/policy/")
+    mod.get_by_label("Written-language rules on").check()
+    mod.get_by_label("Written-language rules hold threshold").fill("0.3")
+    mod.get_by_label("Written-language rules remove threshold").fill("0.35")
+    mod.locator("[data-replay-button]").click()
+    expect(mod.locator("[data-replay-changed]")).to_have_text("3")
+    expect(mod.locator("[data-replay]")).to_contain_text("19. Written-language rules")
+    shot(mod, "moderation-policy-replay.png")
+    from civility.moderation.models import PolicyVersion
+
+    before = PolicyVersion.objects.count()
+    mod.locator("[data-save-button]").click()
+    expect(mod.locator(".messages")).to_contain_text("Policy saved")
+    assert PolicyVersion.objects.count() == before + 1
+    context.close()

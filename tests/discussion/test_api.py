@@ -210,3 +210,65 @@ def test_openapi_schema_lists_the_endpoints() -> None:
     assert "/api/articles/{slug}/comments" in paths
     assert "/api/comments/{comment_id}/report" in paths
     assert "/api/auth/token" in paths
+
+
+@pytest.mark.usefixtures("lenient_policy")
+def test_blocked_user_gets_403_with_a_message(reader: Any, moderator: Any, article: Any) -> None:
+    from civility.moderation.services import block_user
+
+    client = Client()
+    token = token_for(client, reader.email)
+    block_user(reader, moderator=moderator)
+    response = post_json(client, f"/api/articles/{article.slug}/comments", {"text": CLEAN}, token)
+    assert response.status_code == 403
+    assert "blocked" in response.json()["message"]
+
+
+@pytest.mark.usefixtures("lenient_policy")
+def test_reply_through_the_api_and_listing_order(
+    reader: Any, other_reader: Any, article: Any
+) -> None:
+    client = Client()
+    parent = post_json(
+        client,
+        f"/api/articles/{article.slug}/comments",
+        {"text": CLEAN},
+        token_for(client, reader.email),
+    ).json()
+    other = token_for(client, other_reader.email)
+    reply = post_json(
+        client,
+        f"/api/articles/{article.slug}/comments",
+        {"text": "A reply about the islands.", "parent_id": parent["id"]},
+        other,
+    )
+    assert reply.status_code == 201
+    items = client.get(f"/api/articles/{article.slug}/comments").json()["items"]
+    assert [(i["id"], i["parent_id"], i["depth"]) for i in items] == [
+        (parent["id"], None, 0),
+        (reply.json()["id"], parent["id"], 1),
+    ]
+    bad = post_json(
+        client, f"/api/articles/{article.slug}/comments", {"text": CLEAN, "parent_id": 99999}, other
+    )
+    assert bad.status_code == 400
+
+
+def test_author_polls_the_decision_of_their_comment(
+    reader: Any, other_reader: Any, article: Any
+) -> None:
+    client = Client()
+    token = token_for(client, reader.email)
+    posted = post_json(
+        client, f"/api/articles/{article.slug}/comments", {"text": CLEAN}, token
+    ).json()
+    status = client.get(f"/api/comments/{posted['id']}", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert status.status_code == 200
+    assert status.json()["status"] == posted["status"]
+    other = token_for(client, other_reader.email)
+    assert (
+        client.get(
+            f"/api/comments/{posted['id']}", HTTP_AUTHORIZATION=f"Bearer {other}"
+        ).status_code
+        == 404
+    )

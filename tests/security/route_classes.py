@@ -49,6 +49,7 @@ OWN_COMMENT = Access("own comment (author only)", get=OWNER, post=OWNER)
 MODERATION = Access("moderators only", get=MODERATORS, post=MODERATORS)
 MODERATION_ACTION = Access("moderators only (POST only)", get=None, post=MODERATORS)
 ADMIN_SITE = Access("staff only (admin site)", get=STAFF, post=None, allowed_may_refuse=True)
+STAFF_PAGE = Access("staff only", get=STAFF, post=STAFF)
 ADMIN_LOGIN = Access("admin sign-in page", get=EVERYONE, post=None)
 ADMIN_LOGOUT = Access("admin sign-out (POST only)", get=None, post=EVERYONE)
 # Steps of a flow that must have been started (a social sign-in, a signed link): out of one,
@@ -180,6 +181,7 @@ ROUTES: dict[str, Access] = {
     # ops and security
     "security:security_txt": PUBLIC_PAGE,
     "security:csp_report": PUBLIC_ENDPOINT,
+    "security:reveal_personal_data": STAFF_PAGE,
     # ops: health for the load balancer; metrics are open unless CIVILITY_METRICS_ALLOWED_IPS
     # is set (docs/security.md asks operators to set it or to restrict /metrics at the proxy)
     "ops:healthz": PUBLIC_PAGE,

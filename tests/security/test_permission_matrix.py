@@ -185,6 +185,7 @@ def samples(role_users: dict[str, Any], lenient_policy: Any, settings: Any) -> d
         "moderation:restore:pk": str(target.pk),
         "moderation:premoderation:pk": str(target.pk),
         "moderation:delete_account:pk": str(target.pk),
+        "security:reveal_personal_data:pk": str(target.pk),
         "moderation:decide_appeal:pk": str(appeal.pk),
         "moderation:message_handled:pk": str(message.pk),
         "moderation:thread_update:pk": str(thread.pk),

@@ -94,8 +94,8 @@ CIVILITY_WRITE_LIMITS: list[tuple[str, str]] = [
     ("account_signup", "10/3600"),
     ("account_reset_password", "10/3600"),
     ("discussion:api:create_token", "10/300"),
-    ("contact", "5/3600"),
-    ("unlock", "5/3600"),
+    ("discussion:contact", "5/3600"),
+    ("discussion:unlock", "5/3600"),
     ("security:csp_report", "60/60"),
     # Moderators act in bulk and fast: a generous budget that still stops a runaway script.
     ("moderation:*", "600/60"),

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 logger = logging.getLogger("civility.security.csp")
 # Browsers send small reports; anything bigger is not a report.
@@ -65,3 +65,32 @@ def csp_report(request: HttpRequest) -> HttpResponse:
             str(details.get("document-uri") or details.get("documentURL", ""))[:200],
         )
     return HttpResponse(status=204)
+
+
+@require_http_methods(["GET", "POST"])
+def reveal_personal_data(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff only: a user's e-mail and hashed addresses, with a reason that is audit-logged."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.views import redirect_to_login
+    from django.core.exceptions import PermissionDenied
+    from django.shortcuts import get_object_or_404, render
+
+    from civility.security.services import RevealRefused
+    from civility.security.services import reveal_personal_data as reveal
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not request.user.is_staff:
+        raise PermissionDenied("Staff only.")
+    subject = get_object_or_404(get_user_model(), pk=pk)
+    context: dict[str, object] = {"subject": subject, "reason": request.POST.get("reason", "")}
+    status = 200
+    if request.method == "POST":
+        try:
+            context["revealed"] = reveal(subject, by=request.user, reason=str(context["reason"]))
+        except RevealRefused as error:
+            context["error"] = str(error)
+            status = 400
+    response = render(request, "security/reveal.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response

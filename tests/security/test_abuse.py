@@ -1,0 +1,220 @@
+"""Abuse controls: a budget on every write, 429 with Retry-After, brute force on sign-in,
+sign-up throttling, and the captcha on unauthenticated forms."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tests.conftest import DEFAULT_PASSWORD
+from tests.security.route_classes import ROUTES, Access
+
+pytestmark = pytest.mark.django_db
+
+
+def post_until_refused(client: Client, url: str, data: Any, limit: int, **extra: Any) -> Any:
+    """Post ``limit`` times (all must pass the limiter), then once more; return that answer."""
+    for attempt in range(limit):
+        response = client.post(url, data, **extra)
+        assert response.status_code != 429, f"refused too early, at attempt {attempt + 1}"
+    return client.post(url, data, **extra)
+
+
+def assert_retry_after(response: Any, at_most: int) -> None:
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= at_most
+
+
+# --- The write limiter (middleware) --------------------------------------------------------------
+
+
+def test_every_unsafe_request_has_a_budget(settings: Any) -> None:
+    """Every route that takes a POST falls under some write budget (the catch-all included)."""
+    from civility.security.middleware import budget_for
+
+    assert settings.CIVILITY_WRITE_LIMITS_ENABLED
+    for name, access in ROUTES.items():
+        if isinstance(access, Access) and access.post is not None:
+            assert budget_for(name) is not None, name
+    assert budget_for("discussion:api:list_comments") == ("*", "120/60")
+
+
+def test_the_write_limit_counts_per_ip_across_users(settings: Any, make_user: Any) -> None:
+    settings.CIVILITY_WRITE_LIMITS = [("*", "3/60")]
+    users = [make_user() for _ in range(4)]
+    for user in users[:3]:
+        client = Client()
+        client.force_login(user)
+        assert client.post("/notifications/", {}, REMOTE_ADDR="198.51.100.7").status_code != 429
+    client = Client()
+    client.force_login(users[3])
+    assert_retry_after(client.post("/notifications/", {}, REMOTE_ADDR="198.51.100.7"), 60)
+    # Another address still gets through.
+    assert client.post("/notifications/", {}, REMOTE_ADDR="198.51.100.8").status_code != 429
+
+
+def test_the_write_limit_counts_per_user_across_ips(settings: Any, make_user: Any) -> None:
+    settings.CIVILITY_WRITE_LIMITS = [("*", "3/60")]
+    client = Client()
+    client.force_login(make_user())
+    for address in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
+        assert client.post("/notifications/", {}, REMOTE_ADDR=address).status_code != 429
+    assert_retry_after(client.post("/notifications/", {}, REMOTE_ADDR="203.0.113.4"), 60)
+
+
+def test_the_write_limit_counts_per_api_token(settings: Any, make_user: Any) -> None:
+    from civility.discussion.services import issue_api_token
+
+    settings.CIVILITY_WRITE_LIMITS = [("*", "2/60")]
+    raw, _token = issue_api_token(make_user())
+    headers = {"Authorization": f"Bearer {raw}"}
+    for address in ("203.0.113.1", "203.0.113.2"):
+        Client().delete("/api/auth/token", headers=headers, REMOTE_ADDR=address)
+    refused = Client().delete("/api/auth/token", headers=headers, REMOTE_ADDR="203.0.113.3")
+    assert_retry_after(refused, 60)
+    assert refused.json()["detail"].startswith("Too many requests")
+
+
+def test_reads_are_never_limited(settings: Any) -> None:
+    settings.CIVILITY_WRITE_LIMITS = [("*", "1/60")]
+    for _ in range(5):
+        assert Client().get("/").status_code == 200
+
+
+# --- The discussion app's own limits get a Retry-After ----------------------------------------
+
+
+def test_posting_too_fast_is_refused_with_retry_after(
+    settings: Any, make_user: Any, article: Any, lenient_policy: Any
+) -> None:
+    settings.CIVILITY_RATE_POST = "2/60"
+    client = Client()
+    client.force_login(make_user())
+    url = f"/news/{article.slug}/comments/"
+    json_accept = {"HTTP_ACCEPT": "application/json"}
+    data = {"text": "A calm remark about the council's plan."}
+    for n in range(2):
+        response = client.post(url, {"text": f"{data['text']} {n}"}, **json_accept)
+        assert response.status_code == 201, response.content
+    refused = client.post(url, {"text": "A third remark."}, **json_accept)
+    assert_retry_after(refused, 60)
+    assert refused.json()["ok"] is False
+
+
+def test_the_api_refuses_comment_floods_with_retry_after(
+    settings: Any, make_user: Any, article: Any, lenient_policy: Any
+) -> None:
+    from civility.discussion.services import issue_api_token
+
+    settings.CIVILITY_RATE_POST = "1/60"
+    raw, _ = issue_api_token(make_user())
+    url = f"/api/articles/{article.slug}/comments"
+    headers = {"Authorization": f"Bearer {raw}"}
+    first = Client().post(url, {"text": "A first remark."}, "application/json", headers=headers)
+    assert first.status_code == 201
+    second = Client().post(url, {"text": "A second remark."}, "application/json", headers=headers)
+    assert_retry_after(second, 60)
+
+
+def test_reports_contact_and_unlock_are_limited(settings: Any, make_user: Any) -> None:
+    settings.CIVILITY_RATE_CONTACT = "2/3600"
+    data = {"subject": "Hello", "body": "A question for the moderators.", "email": "a@b.example"}
+    refused = post_until_refused(Client(), "/contact/", data, 2)
+    assert_retry_after(refused, 3600)
+
+
+# --- Brute force on sign-in ------------------------------------------------------------------
+
+
+def test_password_guessing_locks_the_address_out_even_with_the_right_password(
+    make_user: Any,
+) -> None:
+    make_user("victim@example.org")
+    client = Client()
+    for guess in range(5):
+        response = client.post(
+            "/accounts/login/", {"login": "victim@example.org", "password": f"guess-{guess}"}
+        )
+        assert response.status_code == 200  # the form again, with an error
+    locked = client.post(
+        "/accounts/login/", {"login": "victim@example.org", "password": DEFAULT_PASSWORD}
+    )
+    assert "_auth_user_id" not in client.session
+    assert locked.status_code in (200, 429)
+    assert b"Too many failed login attempts" in locked.content or locked.status_code == 429
+
+
+def test_api_token_guessing_is_limited_per_address(make_user: Any) -> None:
+    make_user("victim@example.org")
+    body = {"email": "victim@example.org", "password": "wrong"}
+    for _ in range(10):
+        response = Client().post("/api/auth/token", body, "application/json")
+        assert response.status_code == 401
+    assert_retry_after(Client().post("/api/auth/token", body, "application/json"), 300)
+
+
+def test_sign_in_attempts_have_a_budget_per_address(settings: Any) -> None:
+    settings.ACCOUNT_RATE_LIMITS = False  # the middleware's budget alone
+    data = {"login": "nobody@example.org", "password": "wrong"}
+    refused = post_until_refused(Client(), "/accounts/login/", data, 30)
+    assert_retry_after(refused, 300)
+
+
+# --- Sign-up ----------------------------------------------------------------------------------
+
+
+def test_sign_up_is_throttled_per_address() -> None:
+    data = {"email": "new@example.org", "password1": "x", "password2": "x"}
+    refused = post_until_refused(Client(), "/accounts/signup/", data, 10)
+    assert_retry_after(refused, 3600)
+    # Another address may still sign up.
+    assert Client().post("/accounts/signup/", data, REMOTE_ADDR="192.0.2.99").status_code != 429
+
+
+def test_sign_up_without_a_solved_captcha_creates_no_account() -> None:
+    from django.contrib.auth import get_user_model
+
+    data = {
+        "email": "bot@example.org",
+        "password1": "Long-enough-passw0rd",
+        "password2": "Long-enough-passw0rd",
+        "accept_standards": "on",
+        "captcha": "",
+    }
+    response = Client().post("/accounts/signup/", data)
+    assert response.status_code == 200
+    assert not get_user_model().objects.filter(email="bot@example.org").exists()
+
+
+# --- The captcha on every form an anonymous visitor can send --------------------------------
+
+CAPTCHA_WIDGET = re.compile(rb"data-altcha\b")
+FORM = re.compile(rb"<form\b[^>]*method=[\"']?post[\"']?[^>]*>.*?</form>", re.S | re.I)
+ANONYMOUS_FORMS = {
+    "/accounts/signup/": "sign-up",
+    "/accounts/password/reset/": "password reset",
+    "/accounts/login/": "sign-in",
+    "/contact/": "contact the moderators",
+    "/unlock/": "unlock request",
+}
+# Open (issue 7): these forms have no captcha yet. Sign-in is covered by the per-address
+# budget and allauth's per-account lockout instead; contact and unlock only by rate limits.
+# The lead wires the ALTCHA field into them (docs/security.md, "Open").
+KNOWN_WITHOUT_CAPTCHA = {"/accounts/login/", "/contact/", "/unlock/"}
+
+
+def test_every_form_an_anonymous_visitor_can_send_has_the_captcha() -> None:
+    lacking = set()
+    for path in ANONYMOUS_FORMS:
+        response = Client().get(path)
+        assert response.status_code == 200, path
+        forms = FORM.findall(response.content)
+        assert forms, f"{path}: no POST form found"
+        if not any(CAPTCHA_WIDGET.search(form) for form in forms):
+            lacking.add(path)
+    assert lacking == KNOWN_WITHOUT_CAPTCHA, (
+        f"forms without a captcha: {sorted(lacking)} (known: {sorted(KNOWN_WITHOUT_CAPTCHA)})"
+    )

@@ -238,6 +238,7 @@ WEIGHTS = {
     "double_slash_path": 0.8,
     "tilde_path": 0.9,
     "trusted_suffix": -3.0,
+    "popular_domain": -2.5,
     "article_slug": -1.4,
 }
 EXPLANATIONS = {
@@ -315,6 +316,11 @@ def url_features(url: str) -> dict[str, float]:
         features["punycode"] = 1
     decoded_path = unquote(path).lower()
     last_segment = decoded_path.rsplit("/", 1)[-1]
+    slug_segment = last_segment or decoded_path.rstrip("/").rsplit("/", 1)[-1]
+    is_article = bool(_ARTICLE_SLUG.search(slug_segment))
+    # Words in a readable article slug ("google-updates-its-page-layout") are the headline,
+    # not a lure: brand and credential words are looked for in the rest of the URL.
+    lure_path = decoded_path.replace(slug_segment, " ") if is_article else decoded_path
     extension = last_segment.rsplit(".", 1)[-1] if "." in last_segment else ""
     if extension in EXECUTABLE_EXTENSIONS:
         features["executable"] = 1
@@ -333,7 +339,7 @@ def url_features(url: str) -> dict[str, float]:
         features["free_hosting"] = 1
     domain_label = domain.split(".")[0]
     # Brands in the query string are mostly tracking parameters (utm_source=google).
-    outside = (host[: -len(domain)] if host.endswith(domain) else host) + " " + decoded_path
+    outside = (host[: -len(domain)] if host.endswith(domain) else host) + " " + lure_path
     compact_domain = domain_label.replace("-", "")
     for brand in BRANDS:
         if brand in outside and compact_domain != brand:
@@ -346,7 +352,7 @@ def url_features(url: str) -> dict[str, float]:
             brand in domain_label and brand != compact_domain for brand in BRANDS if len(brand) >= 5
         ):
             features["brand_outside_domain"] = 1  # paypal-secure-login.com
-    text = f"{host} {decoded_path} {query.lower()}"
+    text = f"{host} {lure_path} {query.lower()}"
     credential_hits = sum(1 for word in CREDENTIAL_WORDS if word in text)
     if credential_hits:
         features["credential_words"] = min(3, credential_hits)
@@ -376,12 +382,24 @@ def url_features(url: str) -> dict[str, float]:
         features["hash_segment"] = 1  # phishing kits put each victim batch under a random id
     if host.endswith(TRUSTED_SUFFIXES):
         features["trusted_suffix"] = 1
-    if (
-        _ARTICLE_SLUG.search(last_segment or decoded_path.rstrip("/").rsplit("/", 1)[-1])
-        and not credential_hits
-    ):
+    hosted = "free_hosting" in features  # sites.google.com hosts anyone's page
+    if not is_ip and not hosted and (domain in popular_domains() or host in popular_domains()):
+        features["popular_domain"] = 1
+    if is_article and not credential_hits:
         features["article_slug"] = 1
     return features
+
+
+@cache
+def popular_domains() -> frozenset[str]:
+    """Well-known sites (``lexicons/popular_domains.txt``)."""
+    text = (
+        resources.files("civility.standards.lexicons")
+        .joinpath("popular_domains.txt")
+        .read_text("utf-8")
+    )
+    lines = (line.split("#", 1)[0] for line in text.splitlines())
+    return frozenset(word.lower() for line in lines for word in line.split())
 
 
 def url_model_score(features: dict[str, float]) -> float:

@@ -21,10 +21,10 @@ SECRETS = (
     re.compile(r"(?i)(/password/reset/key/)[^/\s?]+"),
     re.compile(r"(?i)(/restore/)[^/\s?]+"),
     re.compile(r"(?i)(/unsubscribe/)[^/\s?]+"),
-    # key=value pairs in query strings, form dumps and messages.
+    # key=value pairs in query strings, form dumps and messages (secret_key=, x-api-token:).
     re.compile(
-        r"(?i)(\b(?:password|passwd|secret|token|api[_-]?key|access[_-]?token|refresh[_-]?token"
-        r"|sessionid|csrftoken|csrfmiddlewaretoken|signature|key|code|auth)\b[\"']?\s*[=:]\s*[\"']?)"
+        r"(?i)(\b[\w-]*(?:password|passwd|secret|token|api[_-]?key|sessionid|csrftoken"
+        r"|csrfmiddlewaretoken|signature|key|code|auth)[\w-]*[\"']?\s*[=:]\s*[\"']?)"
         r"[^\s&\"',;]{4,}"
     ),
 )

@@ -75,6 +75,8 @@ FREE_HOSTING = (
     "square.site", "mystrikingly.com", "jimdosite.com", "yolasite.com", "tripod.com", "ucoz.com",
     "webs.com", "ontrapages.com", "1drv.ms", "onedrive.live.com", "drive.google.com",
     "storage.googleapis.com", "myftp.org", "hopto.org", "zapto.org", "bitbucket.io", "surge.sh",
+    "codesandbox.io", "myfreesites.net", "byethost.com", "dropbox.com", "dropboxusercontent.com",
+    "mediafire.com", "wetransfer.com", "we.tl", "mega.nz", "anonfiles.com", "sendspace.com",
 )  # fmt: skip
 SUSPICIOUS_TLDS = frozenset(
     [
@@ -124,6 +126,8 @@ BRANDS = (
     "whatsapp", "dhl", "fedex", "usps", "ups", "linkedin", "yahoo", "aol", "steam", "binance",
     "coinbase", "metamask", "blockchain", "americanexpress", "amex", "visa", "mastercard",
     "itau", "bradesco", "caixa", "wetransfer", "onedrive", "sharepoint", "irs", "hmrc",
+    "centurylink", "telekom", "vodafone", "verizon", "xfinity", "comcast", "sbcglobal", "att",
+    "bellsouth", "huawei", "docusign", "dhl", "royalmail", "correos", "poste", "swisscom",
 )  # fmt: skip
 CREDENTIAL_WORDS = (
     "login", "log-in", "signin", "sign-in", "logon", "verify", "verification", "account", "update",
@@ -209,6 +213,28 @@ _TWO_LEVEL_SUFFIXES = frozenset(
         "co.th",
     ]
 )
+_ASSET_FOLDER = re.compile(r"/(?:img|images|js|css|assets|fonts|uploads)/")
+ASSET_EXTENSIONS = frozenset(
+    [
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "svg",
+        "webp",
+        "ico",
+        "css",
+        "js",
+        "woff",
+        "woff2",
+        "ttf",
+        "eot",
+        "mp4",
+        "mp3",
+        "pdf",
+    ]
+)
+_URL_IN_QUERY = re.compile(r"=(?:https?(?::|%3a)|www\.)", re.IGNORECASE)
 _ARTICLE_SLUG = re.compile(r"[a-z]+(?:-[a-z0-9]+){3,}", re.IGNORECASE)
 
 # --- weights (log-odds); the bias puts a plain link at about 0.05 ----------------------------
@@ -239,6 +265,7 @@ WEIGHTS = {
     "tilde_path": 0.9,
     "trusted_suffix": -3.0,
     "popular_domain": -2.5,
+    "redirect": 1.2,
     "article_slug": -1.4,
 }
 EXPLANATIONS = {
@@ -258,6 +285,7 @@ EXPLANATIONS = {
     "many_subdomains": "many subdomains",
     "nonstandard_port": "an unusual port",
     "scheme_in_host_or_path": "'http' written inside the address",
+    "redirect": "it forwards to another address",
 }
 
 
@@ -335,7 +363,9 @@ def url_features(url: str) -> dict[str, float]:
     domain = registered_domain(host) if not is_ip else host
     if host in SHORTENERS or domain in SHORTENERS:
         features["shortener"] = 1
-    if any(host == hosting or host.endswith("." + hosting) for hosting in FREE_HOSTING):
+    if any(host == hosting or host.endswith("." + hosting) for hosting in FREE_HOSTING) or re.match(
+        r"(?:byethost|freehost|000webhost)\d*\.", domain
+    ):
         features["free_hosting"] = 1
     domain_label = domain.split(".")[0]
     # Brands in the query string are mostly tracking parameters (utm_source=google).
@@ -358,6 +388,8 @@ def url_features(url: str) -> dict[str, float]:
         features["credential_words"] = min(3, credential_hits)
     if any(marker in decoded_path for marker in CMS_INTERNALS):
         features["cms_internals"] = 1
+    elif _ASSET_FOLDER.search(decoded_path) and extension not in ASSET_EXTENSIONS:
+        features["cms_internals"] = 1  # a page hidden in a site's image or script folder
     tld = host.rsplit(".", 1)[-1]
     if not is_ip and tld in SUSPICIOUS_TLDS:
         features["suspicious_tld"] = 1
@@ -376,6 +408,8 @@ def url_features(url: str) -> dict[str, float]:
         features["scheme_in_host_or_path"] = 1
     if "//" in path:
         features["double_slash_path"] = 1
+    if _URL_IN_QUERY.search(query):
+        features["redirect"] = 1  # a link that forwards to another address
     if "~" in path:
         features["tilde_path"] = 1
     if _HASH_SEGMENT.search(path):

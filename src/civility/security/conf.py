@@ -110,6 +110,8 @@ CIVILITY_WRITE_LIMITS_ENABLED = True
 CIVILITY_IP_RETENTION_DAYS = 30
 # Store a keyed hash (an IPv6 address in fd0c:1::/32) instead of the address itself.
 CIVILITY_IP_PSEUDONYMISE = False
+# Normalise User.display_name on save (civility.security.validators.normalise_display_name).
+CIVILITY_NORMALISE_DISPLAY_NAMES = True
 # Redact e-mail addresses and tokens from every log record (civility.security.logging).
 CIVILITY_LOG_REDACTION = True
 

@@ -1,0 +1,73 @@
+"""/embed.js and the framed thread through HTTP (the browser test is tests/browser/test_embed.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from civility.discussion.models import Thread
+
+pytestmark = pytest.mark.django_db
+
+
+def test_embed_script_is_javascript_pointing_at_this_site() -> None:
+    response = Client().get("/embed.js")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/javascript")
+    assert (
+        "http://testserver/embed/thread?url=" not in response.content.decode()
+    )  # built at runtime
+    assert '"http://testserver"' in response.content.decode()
+
+
+def test_thread_is_created_on_first_view_for_an_allowed_origin(settings: Any) -> None:
+    settings.CIVILITY_EMBED_ORIGINS = ["https://www.publisher.example"]
+    url = "https://www.publisher.example/2026/bridge#comments"
+    response = Client().get("/embed/thread", {"url": url, "title": "Bridge reopens"})
+    assert response.status_code == 200
+    assert (
+        "frame-ancestors 'self' https://www.publisher.example"
+        in response["Content-Security-Policy"]
+    )
+    assert "X-Frame-Options" not in response
+    thread = Thread.objects.get()
+    assert thread.canonical_url == "https://www.publisher.example/2026/bridge"
+    assert thread.title == "Bridge reopens"
+    Client().get("/embed/thread", {"url": url})
+    assert Thread.objects.count() == 1
+
+
+def test_other_origins_and_bad_urls_are_refused(settings: Any) -> None:
+    settings.CIVILITY_EMBED_ORIGINS = ["https://www.publisher.example"]
+    assert Client().get("/embed/thread", {"url": "https://evil.example/page"}).status_code == 403
+    assert Client().get("/embed/thread", {"url": "javascript:alert(1)"}).status_code == 400
+    assert Client().get("/embed/thread").status_code == 400
+    assert not Thread.objects.exists()
+
+
+@pytest.mark.usefixtures("lenient_policy")
+def test_posting_in_the_embed_needs_a_session_and_csrf(reader: Any, settings: Any) -> None:
+    settings.CIVILITY_EMBED_ORIGINS = ["https://www.publisher.example"]
+    url = "https://www.publisher.example/story"
+    Client().get("/embed/thread", {"url": url})
+    thread = Thread.objects.get()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(reader)
+    assert (
+        client.post(f"/embed/thread/{thread.pk}/post?url={url}", {"text": "Hello"}).status_code
+        == 403
+    )
+    page = client.get("/embed/thread", {"url": url})
+    token = (
+        page.cookies["csrftoken"].value
+        if "csrftoken" in page.cookies
+        else client.cookies["csrftoken"].value
+    )
+    response = client.post(
+        f"/embed/thread/{thread.pk}/post?url={url}",
+        {"text": "Good to see the bridge open again.", "csrfmiddlewaretoken": token},
+    )
+    assert response.status_code == 302
+    assert thread.comments.get().text == "Good to see the bridge open again."

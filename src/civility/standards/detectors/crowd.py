@@ -5,9 +5,9 @@ created after it, so replaying a stream gives the same answers as living through
 
 **flash_mob** -- near-duplicates of this comment from *different* authors within
 ``policy.flash_mob_window_minutes``. Each text becomes a set of character 5-gram shingles
-(over the lower-cased, disguise-stripped skeleton with punctuation and spacing removed), then
-a 64-hash MinHash signature, banded 16 x 4 for locality-sensitive hashing (pairs with Jaccard
-similarity around 0.5 and up collide). Candidates are confirmed with the exact Jaccard
+(over the case-folded, NFKC-folded text with punctuation and spacing removed), then
+a 24-hash MinHash signature, banded 8 x 3 for locality-sensitive hashing (pairs with Jaccard
+similarity around 0.5 and up collide: 0.6 is found with probability 0.87, 0.8 with 0.9999). Candidates are confirmed with the exact Jaccard
 similarity (``policy.extra["flash_mob_similarity"]``, default 0.6). The score rises with the
 number of distinct authors in the cluster: 0.3 for two, 0.6 for three
 (``policy.extra["flash_mob_min_authors"]``, default 3), 0.9 from eight. Short texts ("Thank
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 import threading
-import zlib
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,14 +41,14 @@ import numpy as np
 from civility.standards.analysis import Analysis
 from civility.standards.detectors import Detector
 from civility.standards.policy import Policy
-from civility.standards.text import skeleton
 from civility.standards.types import Context, Evidence, Finding, RecentComment
 
 SHINGLE = 5
-PERMUTATIONS = 64
-BANDS = 16
+PERMUTATIONS = 24
+BANDS = 8
 ROWS = PERMUTATIONS // BANDS
-_PRIME = (1 << 31) - 1  # Mersenne prime; a, b and the reduced hashes all stay below it
+_PRIME = (1 << 31) - 1
+_BASE = 1_000_003  # Mersenne prime; a, b and the reduced hashes all stay below it
 _generator = np.random.default_rng(20260601)  # fixed seed: signatures identical in every process
 _A = _generator.integers(1, _PRIME, size=PERMUTATIONS, dtype=np.uint64)
 _B = _generator.integers(0, _PRIME, size=PERMUTATIONS, dtype=np.uint64)
@@ -66,38 +66,48 @@ def _utc(moment: datetime | None) -> datetime:
 
 
 def compact(text: str) -> str:
-    """Lower case, disguises undone, punctuation and spacing removed."""
-    return _NOT_WORD.sub("", skeleton(text).text)
+    """Case-folded, NFKC-folded (fullwidth and styled letters), punctuation and spacing
+    removed. (Cheaper than the full skeleton: every recent comment goes through it.)"""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return _NOT_WORD.sub("", text.casefold())
 
 
-def shingles(text: str) -> frozenset[str]:
+def shingles(text: str) -> np.ndarray:
+    """Sorted, distinct hashes of the character 5-grams of :func:`compact` (vectorised
+    polynomial hashing; deterministic in every process)."""
     squeezed = compact(text)
-    if len(squeezed) <= SHINGLE:
-        return frozenset({squeezed}) if squeezed else frozenset()
-    return frozenset(squeezed[i : i + SHINGLE] for i in range(len(squeezed) - SHINGLE + 1))
+    if not squeezed:
+        return np.zeros(0, dtype=np.uint64)
+    codes = np.frombuffer(squeezed.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    width = min(SHINGLE, len(codes))
+    count = len(codes) - width + 1
+    hashes = np.zeros(count, dtype=np.uint64)
+    for offset in range(width):
+        hashes = (hashes * np.uint64(_BASE) + codes[offset : offset + count]) % np.uint64(_PRIME)
+    unique: np.ndarray = np.unique(hashes)
+    return unique
 
 
-def minhash(shingle_set: frozenset[str]) -> np.ndarray:
-    if not shingle_set:
+def minhash(shingle_hashes: np.ndarray) -> np.ndarray:
+    if shingle_hashes.size == 0:
         return np.zeros(PERMUTATIONS, dtype=np.uint64)
-    hashes = np.fromiter(
-        (zlib.crc32(s.encode("utf-8")) for s in sorted(shingle_set)), dtype=np.uint64
-    )
-    # (a*h + b) mod p over 32-bit h and 31-bit a stays below 2**64: no overflow.
-    products = (_A[:, None] * hashes[None, :] + _B[:, None]) % np.uint64(_PRIME)
+    # Universal hashing (a*h + b) mod p with a, b, h < p = 2**31 - 1: products stay below 2**62.
+    products = (_A[:, None] * shingle_hashes[None, :] + _B[:, None]) % np.uint64(_PRIME)
     signature: np.ndarray = products.min(axis=1)
     return signature
 
 
-def jaccard(left: frozenset[str], right: frozenset[str]) -> float:
-    if not left or not right:
+def jaccard(left: np.ndarray, right: np.ndarray) -> float:
+    if left.size == 0 or right.size == 0:
         return 0.0
-    return len(left & right) / len(left | right)
+    common = np.intersect1d(left, right, assume_unique=True).size
+    return common / (left.size + right.size - common)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Fingerprint:
-    shingles: frozenset[str]
+    shingles: np.ndarray  # sorted distinct shingle hashes
     bands: tuple[bytes, ...]
     words: int
 
@@ -193,15 +203,14 @@ class FlashMobDetector(Detector):
         comment = analysis.comment
         moment = _utc(comment.created_at)
         own = self.memo.get(comment.id or f"text:{comment.text}", comment.text)
-        if not own.shingles:
+        if own.shingles.size == 0:
             return {"flash_mob": Finding(score=0.0)}
         recent = context.recent_comments(since=moment - self.window, limit=self.limit)
         present = {other.id: other for other in recent}
         present.pop(comment.id, None)
         known = self.memo.texts
-        for item in recent:
-            if known.get(item.id) is not item.text:
-                self.memo.get(item.id, item.text)  # fingerprints and indexes it once
+        for item in [c for c in recent if known.get(c.id) is not c.text]:
+            self.memo.get(item.id, item.text)  # fingerprints and indexes it once
         cluster: list[RecentComment] = []
         for other_id, other_text in self.memo.candidates(own):
             other = present.get(other_id)

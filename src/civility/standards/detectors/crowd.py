@@ -208,9 +208,12 @@ class FlashMobDetector(Detector):
         recent = context.recent_comments(since=moment - self.window, limit=self.limit)
         present = {other.id: other for other in recent}
         present.pop(comment.id, None)
+        # In a stream every comment was fingerprinted when it was judged, so this is
+        # usually empty; after a restart, or for an edited comment, it fingerprints what is new.
         known = self.memo.texts
-        for item in [c for c in recent if known.get(c.id) is not c.text]:
-            self.memo.get(item.id, item.text)  # fingerprints and indexes it once
+        for missing in [other for other in recent if known.get(other.id) is not other.text]:
+            if missing.id != comment.id:
+                self.memo.get(missing.id, missing.text)
         cluster: list[RecentComment] = []
         for other_id, other_text in self.memo.candidates(own):
             other = present.get(other_id)

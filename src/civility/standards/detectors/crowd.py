@@ -211,7 +211,7 @@ class FlashMobDetector(Detector):
         # In a stream every comment was fingerprinted when it was judged, so this is
         # usually empty; after a restart, or for an edited comment, it fingerprints what is new.
         known = self.memo.texts
-        for missing in [other for other in recent if known.get(other.id) is not other.text]:
+        for missing in [other for other in recent if known.get(other.id) != other.text]:
             if missing.id != comment.id:
                 self.memo.get(missing.id, missing.text)
         cluster: list[RecentComment] = []

@@ -148,7 +148,7 @@ class _FingerprintMemo:
                 self._buckets.setdefault(band, set()).add(key)
             if len(self._items) > self.size:
                 old_key, old = self._items.popitem(last=False)
-                if self.texts.get(old_key[0]) is old_key[1]:
+                if self.texts.get(old_key[0]) == old_key[1]:
                     del self.texts[old_key[0]]
                 for band in enumerate(old.bands):
                     bucket = self._buckets.get(band)

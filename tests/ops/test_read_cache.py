@@ -14,6 +14,8 @@ from tests.ops.conftest import DEAD_REDIS_CACHE
 
 CLEAN = "The talks on the peace treaty and the islands seem to be making slow progress."
 MAX_AGE = 0.5
+# For tests about hits: long enough that a slow machine's rendering never ages an entry out.
+LONG_AGE = 60.0
 
 
 @pytest.fixture
@@ -50,7 +52,10 @@ def test_new_comment_is_visible_within_one_second(reader: Any, article: Any) -> 
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("lenient_policy", "read_cache_on")
-def test_repeated_anonymous_reads_are_served_from_the_cache(reader: Any, article: Any) -> None:
+def test_repeated_anonymous_reads_are_served_from_the_cache(
+    reader: Any, article: Any, settings: Any
+) -> None:
+    settings.CIVILITY_READ_CACHE_SECONDS = LONG_AGE
     post_comment(author=reader, thread=thread_for_article(article), text=CLEAN)
     url = f"/api/articles/{article.slug}/comments"
     first, second = Client().get(url), Client().get(url)
@@ -102,7 +107,8 @@ def test_reads_keep_working_when_the_cache_is_down(reader: Any, article: Any) ->
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("lenient_policy", "read_cache_on")
-def test_cache_hits_are_counted_under_the_route(article: Any) -> None:
+def test_cache_hits_are_counted_under_the_route(article: Any, settings: Any) -> None:
+    settings.CIVILITY_READ_CACHE_SECONDS = LONG_AGE
     from tests.ops.test_metrics import scrape, value
 
     url = f"/api/articles/{article.slug}/comments"
@@ -121,3 +127,47 @@ def test_cache_hits_are_counted_under_the_route(article: Any) -> None:
     assert (
         value(metrics["civility_http_requests"], "civility_http_requests_total", route=route) >= 3
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("lenient_policy", "read_cache_on")
+def test_one_request_refreshes_an_ageing_entry_while_the_others_serve_it(article: Any) -> None:
+    from django.core.cache import cache
+    from django.test import RequestFactory
+
+    from civility.ops.readcache import cache_key
+
+    url = f"/api/articles/{article.slug}/comments"
+    Client().get(url)
+    key = cache_key(RequestFactory().get(url))
+    stamp, *rest = cache.get(key)
+    # In the second half of its life: one request takes the lock and renders a fresh copy...
+    cache.set(key, (time.time() - MAX_AGE * 0.75, *rest))
+    cache.add(key + ":lock", 1)
+    assert Client().get(url)["X-Civility-Cache"] == "hit"  # ...the others keep serving it
+    cache.delete(key + ":lock")
+    assert Client().get(url)["X-Civility-Cache"] == "miss"
+    assert time.time() - cache.get(key)[0] < MAX_AGE / 2
+    assert stamp > 0
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("lenient_policy", "read_cache_on")
+def test_expired_entries_are_never_served(article: Any) -> None:
+    from django.core.cache import cache
+    from django.test import RequestFactory
+
+    from civility.ops.readcache import cache_key
+
+    url = f"/api/articles/{article.slug}/comments"
+    Client().get(url)
+    key = cache_key(RequestFactory().get(url))
+    _stamp, *rest = cache.get(key)
+    cache.set(key, (time.time() - MAX_AGE - 0.01, *rest))
+    # Another process holds the lock but never stores: the request renders for itself.
+    cache.add(key + ":lock", 1)
+    started = time.monotonic()
+    response = Client().get(url)
+    assert response["X-Civility-Cache"] == "miss"
+    assert time.monotonic() - started >= 0  # it waited for the renderer, then rendered
+    cache.delete(key + ":lock")

@@ -8,6 +8,10 @@ class OpsConfig(AppConfig):
     verbose_name = "Operations"
 
     def ready(self) -> None:
+        # The tasks are @shared_task: they publish through the *current* Celery app. Unless
+        # civility.config.celery is imported, a web process has none, and Celery's fallback
+        # app sends every task to amqp://localhost instead of the configured broker.
+        import civility.config.celery  # noqa: F401
         from civility.ops import instrumentation
 
         instrumentation.install()

@@ -37,6 +37,10 @@ def multiprocess_dir() -> str:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
 
 
+if AVAILABLE and multiprocess_dir():
+    # prometheus_client writes one file per process there and fails if it is missing.
+    os.makedirs(multiprocess_dir(), exist_ok=True)
+
 if AVAILABLE:
     # Web requests. ``route`` is the URL pattern (api/articles/<slug>/comments), never the raw
     # path, so the number of series stays small.

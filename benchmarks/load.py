@@ -1,0 +1,760 @@
+"""Load benchmark: Civility in production mode (PostgreSQL, Redis, gunicorn, one Celery worker)
+under readers and posters, side by side with Isso driven by the same load generator.
+
+    python benchmarks/load.py                         # Civility, 60 s at 64 connections
+    python benchmarks/load.py --target isso           # Isso 0.14 (own venv under benchmarks/out)
+    python benchmarks/load.py --target both           # both, then the ratios
+    python benchmarks/load.py --duration 10 --users 8 # a short run while developing
+
+Needs PostgreSQL and Redis (--database-url, --redis-url; the database is dropped and
+re-created). Readers fetch a 200-comment thread; posters post comments to ten other threads.
+After the run the worker drains its queue and the script checks that every accepted comment
+has a decision, and that none was decided twice. Results: benchmarks/out/load/<label>.json and
+a summary table on stdout (benchmarks/LOAD.md keeps the figures).
+
+Internal subcommands (run in a subprocess with Django configured): ``seed`` and ``count``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "benchmarks"
+OUT = BENCH / "out" / "load"
+BIN = Path(sys.executable).parent
+ISSO_VERSION = "0.14.0"
+THREAD_SLUG = "load-thread-200"
+POST_SLUGS = [f"load-post-{n}" for n in range(10)]
+ISSO_READ_URI = "/news/load-thread-200/"
+
+
+# --- The shared thread -------------------------------------------------------------------------
+
+WORDS = [
+    "the",
+    "minister",
+    "said",
+    "talks",
+    "on",
+    "the",
+    "treaty",
+    "would",
+    "resume",
+    "after",
+    "the",
+    "summit",
+    "while",
+    "critics",
+    "pointed",
+    "to",
+    "the",
+    "budget",
+    "gap",
+    "and",
+    "the",
+    "delays",
+    "in",
+    "the",
+    "rail",
+    "project",
+    "council",
+    "members",
+    "asked",
+    "for",
+    "a",
+    "review",
+    "of",
+    "the",
+    "flood",
+    "defences",
+    "schools",
+    "and",
+    "hospitals",
+    "in",
+    "the",
+    "region",
+    "need",
+    "funding",
+    "voters",
+    "will",
+    "decide",
+    "in",
+    "spring",
+    "according",
+    "to",
+    "the",
+    "latest",
+    "polls",
+    "and",
+    "local",
+    "reports",
+]
+
+
+def thread_comments(count: int) -> list[tuple[str, int | None, str]]:
+    """The same thread for both systems: (text, index of the parent or None, author name).
+
+    Four in five comments are top-level, the others reply to an earlier top-level comment.
+    """
+    rng = random.Random(200)
+    comments: list[tuple[str, int | None, str]] = []
+    top_level: list[int] = []
+    for index in range(count):
+        sentences = [
+            " ".join(rng.choices(WORDS, k=rng.randint(10, 22))).capitalize() + "."
+            for _ in range(rng.randint(2, 5))
+        ]
+        text = " ".join(sentences)
+        if rng.random() < 0.1:
+            text += "\n\nSee *the report* for details."
+        parent = rng.choice(top_level) if top_level and rng.random() < 0.2 else None
+        if parent is None:
+            top_level.append(index)
+        comments.append((text, parent, f"Reader {index % 40 + 1}"))
+    return comments
+
+
+# --- Subcommands that run with Django configured ------------------------------------------------
+
+
+def seed(args: argparse.Namespace) -> int:
+    """Create the articles, the 200-comment thread and the posters with their API tokens."""
+    import django
+
+    django.setup()
+    from django.utils import timezone
+
+    from civility.accounts.commands.createuser import create_user
+    from civility.discussion.models import Comment, CommentStatus
+    from civility.discussion.services import issue_api_token, thread_for_article
+    from civility.news.models import Article
+
+    def article(slug: str, headline: str) -> Any:
+        return Article.objects.create(
+            slug=slug,
+            headline=headline,
+            lead="Ministers met on Monday to resume talks on the treaty and the budget.",
+            body="<p>The ministers met on Monday to resume talks on the treaty. Critics pointed "
+            "to the budget gap and the delays in the rail project.</p>",
+        )
+
+    thread = thread_for_article(article(THREAD_SLUG, "Talks on the treaty resume after summit"))
+    for slug in POST_SLUGS:
+        thread_for_article(article(slug, f"Council debates the budget ({slug})"))
+    commenters = [
+        create_user(f"reader{n}@load.example", "load-test-password", display_name=f"Reader {n}")
+        for n in range(1, 41)
+    ]
+    created: list[Comment] = []
+    now = timezone.now()
+    for index, (text, parent, _author) in enumerate(thread_comments(args.comments)):
+        parent_comment = created[parent] if parent is not None else None
+        comment = Comment.objects.create(
+            thread=thread,
+            parent=parent_comment,
+            author=commenters[index % len(commenters)],
+            text=text,
+            depth=1 if parent_comment else 0,
+            status=CommentStatus.PUBLISHED,
+            decided_by="engine",
+            decided_at=now,
+            created_at=now - datetime.timedelta(seconds=args.comments - index),
+        )
+        created.append(comment)
+    tokens = []
+    for n in range(args.posters):
+        poster = create_user(f"poster{n}@load.example", "load-test-password")
+        raw, _token = issue_api_token(poster, name="load")
+        tokens.append(raw)
+    Path(args.tokens_file).write_text("\n".join(tokens) + "\n", encoding="utf-8")
+    last = Comment.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    print(json.dumps({"last_seeded_comment_id": last, "thread_comments": len(created)}))
+    return 0
+
+
+def count(args: argparse.Namespace) -> int:
+    """Comments posted during the run: accepted, decided, undecided, decided twice."""
+    import django
+
+    django.setup()
+    from django.db.models import Count
+
+    from civility.discussion.models import Comment, CommentStatus, HoldReason
+    from civility.moderation.models import AuditLog
+
+    posted = Comment.objects.filter(pk__gt=args.after)
+    undecided = posted.filter(
+        status=CommentStatus.PENDING,
+        hold_reason__in=[HoldReason.AWAITING_ENGINE, HoldReason.EDITED],
+    ).count()
+    accepted = posted.count()
+    posted_ids = [str(pk) for pk in posted.values_list("pk", flat=True)]
+    twice = (
+        AuditLog.objects.filter(action="comment.engine_decision", target_id__in=posted_ids)
+        .values("target_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
+    )
+    statuses = dict(
+        posted.values("status").annotate(n=Count("id")).order_by().values_list("status", "n")
+    )
+    print(
+        json.dumps(
+            {
+                "accepted": accepted,
+                "decided": accepted - undecided,
+                "undecided": undecided,
+                "decided_twice": twice,
+                "statuses": statuses,
+            }
+        )
+    )
+    return 0
+
+
+# --- Processes ------------------------------------------------------------------------------------
+
+
+def run_quiet(command: list[str], env: dict[str, str], log: Path) -> str:
+    result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
+    log.write_text(result.stdout + result.stderr, encoding="utf-8")
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command[:4])}... failed; see {log}\n{result.stderr[-2000:]}")
+    return result.stdout
+
+
+def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    handle = log.open("wb")
+    return subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+def wait_http(url: str, seconds: float, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited; see {log}\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"{url} did not answer within {seconds:.0f} s; see {log}")
+
+
+def recreate_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def flush_redis(url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+
+
+def locust(
+    args: argparse.Namespace,
+    label: str,
+    host: str,
+    env: dict[str, str],
+) -> dict[str, dict[str, float]]:
+    prefix = OUT / label
+    command = [
+        str(BIN / "locust"),
+        "-f",
+        str(BENCH / "locustfile.py"),
+        "--headless",
+        "--users",
+        str(args.users),
+        "--spawn-rate",
+        str(args.users),
+        "--run-time",
+        f"{args.duration}s",
+        "--host",
+        host,
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "--stop-timeout",
+        "10",
+        "--loglevel",
+        "WARNING",
+    ]
+    run_env = {
+        **env,
+        "LOAD_READER_WEIGHT": str(args.users - args.posters),
+        "LOAD_POSTER_WEIGHT": str(args.posters),
+        "LOAD_POSTS_PER_USER": str(args.posts_per_user),
+    }
+    log = OUT / f"{label}-locust.log"
+    with log.open("wb") as handle:
+        subprocess.run(command, env=run_env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT)
+    stats: dict[str, dict[str, float]] = {}
+    with (OUT / f"{label}_stats.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            name = {"read thread": "read", "post comment": "post", "Aggregated": "all"}.get(
+                row["Name"]
+            )
+            if name is None:
+                continue
+            stats[name] = {
+                "requests": float(row["Request Count"]),
+                "failures": float(row["Failure Count"]),
+                "req_per_s": round(float(row["Requests/s"]), 1),
+                "p50_ms": float(row["50%"]),
+                "p95_ms": float(row["95%"]),
+                "p99_ms": float(row["99%"]),
+                "mean_ms": round(float(row["Average Response Time"]), 1),
+            }
+    failures = OUT / f"{label}_failures.csv"
+    if failures.exists():
+        stats.setdefault("all", {})["failure_kinds"] = len(failures.read_text().splitlines()) - 1
+    return stats
+
+
+def base_environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CIVILITY_", "DJANGO_"))}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+# --- Civility -------------------------------------------------------------------------------------
+
+
+def run_civility(args: argparse.Namespace) -> dict[str, Any]:
+    label = args.label or f"civility-cache{args.read_cache:g}"
+    data_dir = OUT / "civility-data"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+    metrics_dir = OUT / "civility-prometheus"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    env = {
+        **base_environment(),
+        "CIVILITY_DATABASE_URL": args.database_url,
+        "CIVILITY_REDIS_URL": args.redis_url,
+        "CIVILITY_DATA_DIR": str(data_dir),
+        "CIVILITY_READ_CACHE_SECONDS": str(args.read_cache),
+        "CIVILITY_ONNX_THREADS": "1",
+        "DJANGO_SETTINGS_MODULE": "load_settings",
+        "PYTHONPATH": os.pathsep.join([str(BENCH), str(ROOT / "src")]),
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        "GUNICORN_ACCESS_LOG": "",
+    }
+    print(f"[{label}] database {args.database_url}, Redis {args.redis_url}", flush=True)
+    recreate_database(args.database_url)
+    flush_redis(args.redis_url)
+    run_quiet([str(BIN / "civility"), "manage", "migrate", "--no-input"], env, OUT / "migrate.log")
+    tokens_file = OUT / "civility-tokens.txt"
+    seeded = json.loads(
+        run_quiet(
+            [
+                sys.executable,
+                str(Path(__file__)),
+                "seed",
+                "--comments",
+                str(args.comments),
+                "--posters",
+                str(args.posters),
+                "--tokens-file",
+                str(tokens_file),
+            ],
+            env,
+            OUT / "seed.log",
+        ).splitlines()[-1]
+    )
+    worker_log = OUT / f"{label}-worker.log"
+    worker = start(
+        [
+            str(BIN / "civility"),
+            "worker",
+            "--concurrency",
+            str(args.worker_concurrency),
+            "--loglevel",
+            "WARNING",
+        ],
+        env,
+        worker_log,
+    )
+    web_log = OUT / f"{label}-gunicorn.log"
+    web = start(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(ROOT / "deploy" / "gunicorn.conf.py"),
+            "--workers",
+            str(args.web_workers),
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "civility.config.wsgi:application",
+        ],
+        env,
+        web_log,
+    )
+    host = f"http://127.0.0.1:{args.port}"
+    try:
+        wait_http(f"{host}/healthz", 180, web, web_log)
+        read_paths = [
+            f"/api/articles/{THREAD_SLUG}/comments?page_size=100&page=1",
+            f"/api/articles/{THREAD_SLUG}/comments?page_size=100&page=2",
+        ]
+        for path in read_paths:  # the whole thread is there before the clock starts
+            with urllib.request.urlopen(host + path, timeout=30) as response:
+                assert response.status == 200
+        time.sleep(3)  # let the worker finish loading its engine
+        load_env = {
+            **base_environment(),
+            "LOAD_TARGET": "civility",
+            "LOAD_READ_PATHS": ",".join(read_paths),
+            "LOAD_POST_PATHS": ",".join(f"/api/articles/{s}/comments" for s in POST_SLUGS),
+            "LOAD_TOKENS_FILE": str(tokens_file),
+        }
+        print(f"[{label}] {args.duration} s at {args.users} connections...", flush=True)
+        stats = locust(args, label, host, load_env)
+        # Every accepted comment must get its decision: wait for the worker to drain the queue.
+        drain_started = time.monotonic()
+        counts: dict[str, Any] = {}
+        while time.monotonic() - drain_started < args.drain_timeout:
+            counts = json.loads(
+                run_quiet(
+                    [
+                        sys.executable,
+                        str(Path(__file__)),
+                        "count",
+                        "--after",
+                        str(seeded["last_seeded_comment_id"]),
+                    ],
+                    env,
+                    OUT / "count.log",
+                ).splitlines()[-1]
+            )
+            if counts["undecided"] == 0:
+                break
+            time.sleep(2)
+        counts["drain_seconds"] = round(time.monotonic() - drain_started, 1)
+        with urllib.request.urlopen(f"{host}/metrics", timeout=30) as response:
+            (OUT / f"{label}-metrics.txt").write_bytes(response.read())
+    finally:
+        stop(web)
+        stop(worker, timeout=120)
+    result = {
+        "label": label,
+        "target": "civility",
+        "settings": {
+            "duration_s": args.duration,
+            "users": args.users,
+            "posters": args.posters,
+            "posts_per_poster_per_s": args.posts_per_user,
+            "gunicorn_sync_workers": args.web_workers,
+            "celery_worker_concurrency": args.worker_concurrency,
+            "read_cache_s": args.read_cache,
+            "thread_comments": args.comments,
+            "read": "GET /api/articles/<slug>/comments?page_size=100&page=1|2",
+        },
+        "stats": stats,
+        "comments": counts,
+        "engine": engine_summary(OUT / f"{label}-metrics.txt"),
+    }
+    (OUT / f"{label}.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return result
+
+
+def engine_summary(metrics_file: Path) -> dict[str, float]:
+    """Mean engine check time per stage, and the post-to-decision lag, from /metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    sums: dict[str, float] = {}
+    for family in text_string_to_metric_families(metrics_file.read_text()):
+        for sample in family.samples:
+            if sample.name in (
+                "civility_engine_check_seconds_sum",
+                "civility_engine_check_seconds_count",
+            ):
+                key = f"{sample.labels.get('stage')}_{sample.name.rsplit('_', 1)[1]}"
+                sums[key] = sums.get(key, 0.0) + sample.value
+            if sample.name.startswith("civility_moderation_decision_lag_seconds_"):
+                key = "lag_" + sample.name.rsplit("_", 1)[1]
+                if key in ("lag_sum", "lag_count"):
+                    sums[key] = sums.get(key, 0.0) + sample.value
+    summary: dict[str, float] = {}
+    for stage in ("screen", "full"):
+        if sums.get(f"{stage}_count"):
+            summary[f"{stage}_check_mean_ms"] = round(
+                1000 * sums[f"{stage}_sum"] / sums[f"{stage}_count"], 2
+            )
+            summary[f"{stage}_checks"] = sums[f"{stage}_count"]
+    if sums.get("lag_count"):
+        summary["decision_lag_mean_s"] = round(sums["lag_sum"] / sums["lag_count"], 2)
+    return summary
+
+
+# --- Isso -----------------------------------------------------------------------------------------
+
+
+def isso_python() -> str:
+    for candidate in (
+        "/root/.pyenv/versions/3.12.1/bin/python",
+        "/root/.pyenv/versions/3.11.7/bin/python",
+    ):
+        if Path(candidate).exists():
+            return candidate
+    return shutil.which("python3.12") or shutil.which("python3.11") or "python3"
+
+
+def isso_venv() -> Path:
+    """Isso from PyPI in its own virtual environment, with gunicorn to serve it."""
+    venv = OUT.parent / "isso-venv"
+    marker = venv / f".isso-{ISSO_VERSION}"
+    if not marker.exists():
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([isso_python(), "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "--quiet", f"isso=={ISSO_VERSION}", "gunicorn"],
+            check=True,
+        )
+        marker.touch()
+    return venv
+
+
+def isso_post(host: str, uri: str, body: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(
+        f"{host}/new?uri={urllib.request.quote(uri)}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Origin": host, "Referer": host + uri},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return dict(json.loads(response.read()))
+
+
+def run_isso(args: argparse.Namespace) -> dict[str, Any]:
+    label = args.label or "isso"
+    venv = isso_venv()
+    data_dir = OUT / "isso-data"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+    host = f"http://127.0.0.1:{args.isso_port}"
+    config = data_dir / "isso.cfg"
+    config.write_text(
+        "\n".join(
+            [
+                "[general]",
+                f"dbpath = {data_dir / 'comments.db'}",
+                f"host = {host}/",
+                "[server]",
+                f"listen = {host}/",
+                "[moderation]",
+                "enabled = false",
+                "[guard]",
+                "enabled = false",
+                "",
+            ]
+        ),
+        encoding="utf-8",
+    )
+    env = {**base_environment(), "ISSO_SETTINGS": str(config)}
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
+    web_log = OUT / f"{label}-gunicorn.log"
+    web = start(
+        [
+            str(venv / "bin" / "gunicorn"),
+            "--workers",
+            str(args.web_workers),
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{args.isso_port}",
+            "--preload",
+            "--no-control-socket",
+            "isso.run",
+        ],
+        env,
+        web_log,
+    )
+    try:
+        wait_http(f"{host}/info", 120, web, web_log)
+        ids: list[int] = []
+        for text, parent, author in thread_comments(args.comments):
+            body: dict[str, Any] = {"text": text, "author": author, "title": "Talks resume"}
+            if parent is not None:
+                body["parent"] = ids[parent]
+            ids.append(int(isso_post(host, ISSO_READ_URI, body)["id"]))
+        post_uris = [f"/news/{slug}/" for slug in POST_SLUGS]
+        for uri in post_uris:  # threads exist before the run, as Civility's articles do
+            isso_post(host, uri, {"text": "First comment on the budget debate.", "title": uri})
+        with urllib.request.urlopen(f"{host}/?uri={ISSO_READ_URI}", timeout=60) as response:
+            total = json.loads(response.read())["total_replies"]
+        load_env = {
+            **base_environment(),
+            "LOAD_TARGET": "isso",
+            "LOAD_READ_PATHS": f"/?uri={ISSO_READ_URI}",
+            "LOAD_POST_PATHS": ",".join(f"/new?uri={uri}" for uri in post_uris),
+        }
+        print(f"[{label}] {args.duration} s at {args.users} connections...", flush=True)
+        stats = locust(args, label, host, load_env)
+    finally:
+        stop(web)
+    result = {
+        "label": label,
+        "target": "isso",
+        "settings": {
+            "isso": ISSO_VERSION,
+            "duration_s": args.duration,
+            "users": args.users,
+            "posters": args.posters,
+            "posts_per_poster_per_s": args.posts_per_user,
+            "gunicorn_sync_workers": args.web_workers,
+            "thread_comments": args.comments,
+            "top_level_replies_served": total,
+            "read": "GET /?uri=<thread> (the whole thread)",
+        },
+        "stats": stats,
+    }
+    (OUT / f"{label}.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return result
+
+
+# --- Report ---------------------------------------------------------------------------------------
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    lines = [
+        "| run | kind | requests | req/s | p50 ms | p95 ms | p99 ms | failures |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for result in results:
+        for kind in ("read", "post"):
+            s = result["stats"].get(kind)
+            if s:
+                lines.append(
+                    f"| {result['label']} | {kind} | {s['requests']:.0f} | {s['req_per_s']} | "
+                    f"{s['p50_ms']:.0f} | {s['p95_ms']:.0f} | {s['p99_ms']:.0f} | "
+                    f"{s['failures']:.0f} |"
+                )
+    return "\n".join(lines)
+
+
+def ratios(civility: dict[str, Any], isso: dict[str, Any]) -> dict[str, float]:
+    # A Civility read returns half the thread (page_size is at most 100): two reads make one
+    # whole-thread read, which is what an Isso read returns.
+    civ_read, isso_read = civility["stats"]["read"], isso["stats"]["read"]
+    civ_post, isso_post_stats = civility["stats"]["post"], isso["stats"]["post"]
+    return {
+        "whole_thread_reads_per_s_ratio": round(
+            (civ_read["req_per_s"] / 2) / max(isso_read["req_per_s"], 1e-9), 1
+        ),
+        "read_requests_per_s_ratio": round(
+            civ_read["req_per_s"] / max(isso_read["req_per_s"], 1e-9), 1
+        ),
+        "post_p50_ratio_isso_over_civility": round(
+            isso_post_stats["p50_ms"] / max(civ_post["p50_ms"], 1), 2
+        ),
+        "post_p99_ratio_isso_over_civility": round(
+            isso_post_stats["p99_ms"] / max(civ_post["p99_ms"], 1), 2
+        ),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command")
+    seed_parser = sub.add_parser("seed")
+    seed_parser.add_argument("--comments", type=int, default=200)
+    seed_parser.add_argument("--posters", type=int, default=8)
+    seed_parser.add_argument("--tokens-file", required=True)
+    count_parser = sub.add_parser("count")
+    count_parser.add_argument("--after", type=int, required=True)
+    parser.add_argument("--target", choices=["civility", "isso", "both"], default="civility")
+    parser.add_argument("--duration", type=int, default=60, help="seconds (default 60)")
+    parser.add_argument("--users", type=int, default=64, help="connections (default 64)")
+    parser.add_argument("--posters", type=int, default=8, help="of which posting (default 8)")
+    parser.add_argument(
+        "--posts-per-user", type=float, default=2.0, help="posts/s per poster (0: flat out)"
+    )
+    parser.add_argument("--comments", type=int, default=200, help="comments in the read thread")
+    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--worker-concurrency", type=int, default=1, help="Celery processes")
+    parser.add_argument(
+        "--read-cache", type=float, default=1.0, help="CIVILITY_READ_CACHE_SECONDS (0: off)"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "CIVILITY_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/civility_load"
+        ),
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("CIVILITY_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
+    )
+    parser.add_argument("--port", type=int, default=8031)
+    parser.add_argument("--isso-port", type=int, default=8032)
+    parser.add_argument("--drain-timeout", type=float, default=600)
+    parser.add_argument("--label", default="")
+    args = parser.parse_args(argv)
+    if args.command == "seed":
+        return seed(args)
+    if args.command == "count":
+        return count(args)
+    OUT.mkdir(parents=True, exist_ok=True)
+    results = []
+    if args.target in ("civility", "both"):
+        results.append(run_civility(args))
+    if args.target in ("isso", "both"):
+        results.append(run_isso(args))
+    print(table(results))
+    for result in results:
+        if "comments" in result:
+            print(f"{result['label']}: comments {json.dumps(result['comments'])}")
+            print(f"{result['label']}: engine {json.dumps(result['engine'])}")
+    if len(results) == 2:
+        comparison = ratios(results[0], results[1])
+        print("ratios:", json.dumps(comparison))
+        (OUT / "comparison.json").write_text(json.dumps(comparison, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""gunicorn settings for Civility's web processes (sync workers).
+
+    gunicorn -c deploy/gunicorn.conf.py civility.config.wsgi:application
+
+Sync workers: a request holds one process from start to end, so a slow client cannot starve
+the others only if a reverse proxy (nginx, Caddy) buffers requests and responses in front.
+Size with WEB_CONCURRENCY (default 2 x cores + 1). Each worker keeps one PostgreSQL
+connection (CONN_MAX_AGE) and builds its own moderation engine, once, right after it starts.
+
+Prometheus: the workers share PROMETHEUS_MULTIPROC_DIR (emptied at start) and /metrics adds
+them up. Any options given on the command line override these.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import tempfile
+from typing import Any
+
+# Must be set before prometheus_client is first imported, i.e. before the app loads.
+os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), "civility-prometheus")
+)
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "sync"
+# Behind a buffering proxy requests are short; a stuck worker is killed and replaced.
+timeout = 30
+graceful_timeout = 30
+keepalive = 5
+# Replace workers now and then, so a slow leak never grows unbounded.
+max_requests = 5000
+max_requests_jitter = 500
+# The proxy on this host sets X-Forwarded-For / -Proto; REMOTE_ADDR then is the reader's
+# address, which the rate limits count on (discussion/ratelimit.py).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# GUNICORN_ACCESS_LOG="" turns the access log off (the load benchmark does).
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+errorlog = "-"
+# gunicorn's control socket would otherwise live in ~/.gunicorn.
+control_socket_disable = True
+
+
+def on_starting(server: Any) -> None:
+    """Start every run with an empty metrics directory (files of dead processes would count)."""
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory, exist_ok=True)
+
+
+def post_worker_init(worker: Any) -> None:
+    """Build the engine before the first request, so the first post does not pay for it."""
+    try:
+        from civility.ops.worker_hooks import warm_engine
+
+        worker.log.info("engine ready in %.1f s", warm_engine())
+    except Exception:  # the first post builds it instead
+        worker.log.exception("could not build the engine at start")
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

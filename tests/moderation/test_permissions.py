@@ -59,8 +59,12 @@ def test_the_enumeration_finds_the_moderation_routes() -> None:
     assert "/moderation/policy/" in paths
 
 
-def test_every_moderation_view_is_wrapped() -> None:
-    for path, callback in moderation_routes():
+def test_every_moderation_app_view_is_wrapped() -> None:
+    # Other apps may mount stricter pages under /moderation/ (staff-only); the behaviour tests
+    # below cover those. The moderation app's own views all use the one decorator.
+    own = [(p, c) for p, c in moderation_routes() if c.__module__ == "civility.moderation.views"]
+    assert len(own) >= 20
+    for path, callback in own:
         assert getattr(callback, "moderator_only", False), (
             f"{path} is not wrapped by moderator_required"
         )

@@ -1,0 +1,246 @@
+"""Learned rules: logistic heads on the shared sentence embedding, plus lexicons.
+
+One detector scores fourteen rules (``LearnedDetector.slugs``). Each rule has two heads,
+trained by ``civility train`` (standards/training/heads.py; data card in models/README.md):
+
+- a *static* head on ``analysis.static_vector`` (the cascade's first stage, microseconds);
+- a *full* head on ``analysis.embedding`` (MiniLM, the second stage).
+
+Scores are calibrated so that the default policy means the same for every rule: 0.5 is the
+head's best-F1 point in cross-validation (queue), 0.9 the point where 95% of what it flags is
+a true violation (reject).
+
+``screen`` settles a comment without the full model when every rule's static score sits
+below that rule's screen bound (a bound that at most 2% of the training positives fall
+under) and no lexicon phrase matched. Everything else goes to ``detect``.
+
+Lexicons (standards/lexicons/<rule>.txt) hold phrases that are violations on their own
+("kill yourself", "DM me for coke"): they raise the score to their weight and give the span
+as evidence. They are deliberately narrow: topics alone (drugs, suicide, terrorism in the
+news) are not violations, and the heads were trained with such hard negatives.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import ClassVar
+
+import numpy as np
+
+from civility.standards.analysis import Analysis
+from civility.standards.detectors import Detector
+from civility.standards.embedding import MODELS_DIR
+from civility.standards.policy import Policy
+from civility.standards.rules import RULES_BY_SLUG
+from civility.standards.types import Context, Evidence, Finding
+
+HEADS_PATH = MODELS_DIR / "learned-heads.npz"
+LEARNED_SLUGS: tuple[str, ...] = (
+    "hate", "insult", "threat", "violence", "self_harm", "minors", "extremism", "narcotics",
+    "animal_cruelty", "trolling", "disrespect_site", "advertising", "promotion", "spam",
+)  # fmt: skip
+PROFANITY_CACHE_KEY = "learned:profanity"
+# Languages the heads were trained on; other languages make the rules "not available".
+MODEL_LANGUAGES = frozenset({"en"})
+# A comment settled by the screen is judged clean: its scores stay under the queue point.
+SCREEN_SCORE_CEILING = 0.45
+
+
+@dataclass(frozen=True, slots=True)
+class Heads:
+    slugs: tuple[str, ...]
+    full_weights: np.ndarray  # (heads, 384)
+    full_bias: np.ndarray
+    full_knots: np.ndarray  # (heads, 2): raw queue and reject points
+    static_weights: np.ndarray  # (heads, 128)
+    static_bias: np.ndarray
+    static_knots: np.ndarray
+    screen_bound: np.ndarray  # raw static score under which a rule is settled clean
+
+    def index(self, slug: str) -> int:
+        return self.slugs.index(slug)
+
+
+_heads_lock = threading.Lock()
+_heads: Heads | None = None
+
+
+def load_heads() -> Heads:
+    global _heads
+    if _heads is None:
+        with _heads_lock:
+            if _heads is None:
+                with np.load(HEADS_PATH) as data:
+                    _heads = Heads(
+                        slugs=tuple(str(s) for s in data["slugs"]),
+                        full_weights=data["full_weights"].astype(np.float32),
+                        full_bias=data["full_bias"].astype(np.float32),
+                        full_knots=data["full_knots"].astype(np.float64),
+                        static_weights=data["static_weights"].astype(np.float32),
+                        static_bias=data["static_bias"].astype(np.float32),
+                        static_knots=data["static_knots"].astype(np.float64),
+                        screen_bound=data["screen_bound"].astype(np.float32),
+                    )
+    return _heads
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0))), dtype=np.float64)
+
+
+def calibrate(raw: np.ndarray, knots: np.ndarray) -> np.ndarray:
+    """Piecewise-linear map: raw queue point -> 0.5, raw reject point -> 0.9 (per head)."""
+    out = np.empty_like(raw)
+    for i, value in enumerate(raw):
+        queue, reject = float(knots[i, 0]), float(knots[i, 1])
+        out[i] = np.interp(value, [0.0, queue, reject, 1.0], [0.0, 0.5, 0.9, 1.0])
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class LexiconEntry:
+    pattern: re.Pattern[str]
+    weight: float
+    source: str
+
+
+@cache
+def lexicon(slug: str) -> tuple[LexiconEntry, ...]:
+    """Entries of lexicons/<slug>.txt: ``weight<TAB>regex`` lines; '#' starts a comment."""
+    try:
+        text = (
+            resources.files("civility.standards")
+            .joinpath(f"lexicons/{slug}.txt")
+            .read_text("utf-8")
+        )
+    except FileNotFoundError:
+        return ()
+    entries: list[LexiconEntry] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        weight_text, _, expression = line.partition("\t")
+        entries.append(
+            LexiconEntry(
+                pattern=re.compile(expression.strip(), re.IGNORECASE),
+                weight=float(weight_text),
+                source=expression.strip(),
+            )
+        )
+    return tuple(entries)
+
+
+def lexicon_hits(slug: str, text: str) -> list[tuple[int, int, float]]:
+    hits: list[tuple[int, int, float]] = []
+    for entry in lexicon(slug):
+        for match in entry.pattern.finditer(text):
+            if match.end() > match.start():
+                hits.append((match.start(), match.end(), entry.weight))
+    return hits
+
+
+def _learned_available(analysis: Analysis) -> bool:
+    return not analysis.language or analysis.language in MODEL_LANGUAGES
+
+
+class LearnedDetector(Detector):
+    slugs: ClassVar[tuple[str, ...]] = LEARNED_SLUGS
+    uses_embedding: ClassVar[bool] = True
+
+    def __init__(self, policy: Policy) -> None:
+        super().__init__(policy)
+        self.heads = load_heads()
+        self._rows = np.array([self.heads.index(slug) for slug in LEARNED_SLUGS])
+        self._profanity_row = (
+            self.heads.index("profanity") if "profanity" in self.heads.slugs else None
+        )
+        # Lexicons read once; rules without a lexicon file have none.
+        self._lexicon_slugs = tuple(slug for slug in LEARNED_SLUGS if lexicon(slug))
+        # One alternation over every phrase: the screen asks only "any hit at all?".
+        sources = [f"(?:{e.source})" for slug in self._lexicon_slugs for e in lexicon(slug)]
+        self._any_phrase = re.compile("|".join(sources), re.IGNORECASE) if sources else None
+
+    # -- first stage -------------------------------------------------------------------------
+    def screen(self, analysis: Analysis, context: Context) -> dict[str, Finding] | None:
+        if not _learned_available(analysis):
+            return self._unavailable()
+        vector = analysis.static_vector
+        if vector is None:
+            return None
+        if not np.any(vector):
+            # No word the model knows (empty, emoji or symbols only): nothing to judge.
+            return {slug: Finding(score=0.0) for slug in LEARNED_SLUGS}
+        heads = self.heads
+        raw = _sigmoid(heads.static_weights @ vector + heads.static_bias)
+        if np.any(raw >= heads.screen_bound):
+            return None
+        if self._any_lexicon_hit(analysis.comment.text):
+            return None
+        scores = np.minimum(calibrate(raw, heads.static_knots), SCREEN_SCORE_CEILING)
+        if self._profanity_row is not None:
+            analysis.cache[PROFANITY_CACHE_KEY] = float(scores[self._profanity_row])
+        return {
+            slug: Finding(score=float(scores[row]))
+            for slug, row in zip(LEARNED_SLUGS, self._rows, strict=True)
+        }
+
+    # -- second stage ------------------------------------------------------------------------
+    def detect(self, analysis: Analysis, context: Context) -> dict[str, Finding]:
+        if not _learned_available(analysis):
+            return self._unavailable()
+        vector = analysis.embedding
+        if vector is None:
+            from civility.standards import embedding
+
+            embedding.annotate_full([analysis])
+            vector = analysis.embedding
+        assert vector is not None
+        heads = self.heads
+        scores = calibrate(
+            _sigmoid(heads.full_weights @ vector + heads.full_bias), heads.full_knots
+        )
+        if self._profanity_row is not None:
+            analysis.cache[PROFANITY_CACHE_KEY] = float(scores[self._profanity_row])
+        text = analysis.comment.text
+        findings: dict[str, Finding] = {}
+        for slug, row in zip(LEARNED_SLUGS, self._rows, strict=True):
+            score = float(scores[row])
+            evidence: list[Evidence] = []
+            hits = lexicon_hits(slug, text) if slug in self._lexicon_slugs else []
+            if hits:
+                score = max(score, max(weight for _, _, weight in hits))
+                evidence.extend(
+                    Evidence(
+                        slug=slug,
+                        explanation=f"phrase typical of {RULES_BY_SLUG[slug].title.lower()}",
+                        start=start,
+                        end=end,
+                        text=text[start:end],
+                    )
+                    for start, end, _ in hits[:5]
+                )
+            if score >= 0.5:
+                evidence.insert(
+                    0,
+                    Evidence(
+                        slug=slug,
+                        explanation=(
+                            f"the sentence model rates this as {RULES_BY_SLUG[slug].title.lower()}"
+                            f" ({score:.2f}): it resembles the violations it was trained on"
+                        ),
+                    ),
+                )
+            findings[slug] = Finding(score=score, evidence=evidence)
+        return findings
+
+    def _any_lexicon_hit(self, text: str) -> bool:
+        return self._any_phrase is not None and self._any_phrase.search(text) is not None
+
+    @staticmethod
+    def _unavailable() -> dict[str, Finding]:
+        return {slug: Finding(score=0.0, available=False) for slug in LEARNED_SLUGS}

@@ -1,0 +1,71 @@
+"""``civility train``: rebuild the shipped models from the shared datasets.
+
+    civility train                      # every model below, in order
+    civility train --only heads         # one of: static, heads, off_topic, evaluate
+    civility train --datasets DIR       # datasets somewhere else than ../shared/datasets
+
+Steps (each writes under standards/models/, see models/README.md):
+- ``static``: the static first-stage table, distilled from the ONNX MiniLM model;
+- ``heads``: the learned heads (14 rules + the auxiliary profanity head);
+- ``off_topic``: the off-topic model;
+- ``evaluate``: ROC-AUC / AUPRC of the heads on the held-out test parts (a report only).
+
+The ONNX model itself is exported by ``training/export_minilm.py``, which needs torch and
+therefore runs in its own Python 3.11 environment (see that file's docstring).
+Only datasets whose licence allows shipping a model (``datasets.SHIPPABLE``) are trained on;
+the test part of every set is kept out of training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+STEPS = ("static", "heads", "off_topic", "evaluate")
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--datasets", type=Path, default=None,
+        help="folder of the shared datasets (default: $CIVILITY_DATASETS or ../shared/datasets)",
+    )  # fmt: skip
+    parser.add_argument("--only", choices=STEPS, default=None, help="rebuild one model only")
+
+
+def run(args: argparse.Namespace) -> int:
+    from civility.standards import datasets
+
+    root: Path | None = args.datasets
+    if root is not None:
+        if not (root.is_dir()):
+            print(f"error: --datasets {root}: not a folder")
+            return 2
+        os.environ["CIVILITY_DATASETS"] = str(root.resolve())
+    steps = (args.only,) if args.only else STEPS
+    from civility.standards.training import heads
+    from civility.standards.training.data import seed_examples
+
+    cache = heads.EmbeddingCache()
+    if "static" in steps:
+        from civility.standards.training import static
+
+        texts = [
+            row["text"] for name in heads.TRAIN_SETS for row in datasets.rows(name, part="train")
+        ]
+        path = static.build(texts)
+        print(f"static: wrote {path}")
+    if "heads" in steps:
+        corpus = heads.load_corpus("train")
+        heads.add_seeds(corpus, seed_examples("all"))
+        heads.train_heads(corpus, cache)
+        print(f"heads: wrote {heads.HEADS_PATH}")
+    if "off_topic" in steps:
+        from civility.standards.training import topic
+
+        topic.train(cache=cache)
+    if "evaluate" in steps:
+        from civility.standards.training import evaluation
+
+        evaluation.run(cache=cache)
+    return 0

@@ -1,0 +1,150 @@
+"""Train the off_topic model (detectors/topic.py) from comments paired with articles.
+
+Pairs come from the shippable sets that carry the article a comment was posted under:
+- fox_news_comments_hate (news comments; title + description): a comment with its own
+  article is on topic; the same comment with another article is off topic;
+- youtube_spam (comments under music videos): non-spam comments with their own video are on
+  topic; spam comments ("check out my channel") and comments moved to a news article are off;
+- tweets and forum sentences from davidson and stormfront, put under a news article, are off.
+Only the train part of each set is used. The model is a logistic regression over the
+similarity features of ``detectors.topic.features``, calibrated like the learned heads.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from civility.standards import embedding
+from civility.standards.detectors import topic
+from civility.standards.training.data import shared_rows
+from civility.standards.training.heads import (
+    SCREEN_MISS_RATE,
+    EmbeddingCache,
+    calibration_knots,
+    cross_validated_scores,
+    fit_logistic,
+)
+from civility.standards.types import Article
+
+Pair = tuple[str, Article, int]  # comment text, article, 1 = off topic
+
+
+def build_pairs(root: Path | None = None, seed: int = 11) -> list[Pair]:
+    rng = random.Random(seed)
+    pairs: list[Pair] = []
+    fox = list(shared_rows("fox_news_comments_hate", "train", root))
+    fox_articles = {
+        row["article"]: Article(title=row["article"], lead=row.get("article_description", ""))
+        for row in fox
+    }
+    titles = sorted(fox_articles)
+    for row in fox:
+        own = fox_articles[row["article"]]
+        pairs.append((row["text"], own, 0))
+        other = rng.choice([t for t in titles if t != row["article"]])
+        pairs.append((row["text"], fox_articles[other], 1))
+    youtube = list(shared_rows("youtube_spam", "train", root))
+    for row in youtube:
+        video = Article(title=row.get("article", ""))
+        if not video.title:
+            continue
+        label = 1 if row["labels"].get("spam") else 0
+        pairs.append((row["text"], video, label))
+        if not label and rng.random() < 0.5:
+            pairs.append((row["text"], fox_articles[rng.choice(titles)], 1))
+    strangers = [
+        r["text"]
+        for r in shared_rows("davidson_hate_offensive", "train", root)
+        if not r["labels"].get("hate") and not r["labels"].get("profanity")
+    ]
+    strangers += [
+        r["text"]
+        for r in shared_rows("stormfront_hate_sentences", "train", root)
+        if not r["labels"].get("hate") and len(r["text"].split()) >= 4
+    ]
+    rng.shuffle(strangers)
+    for text in strangers[:800]:
+        pairs.append((text, fox_articles[rng.choice(titles)], 1))
+    # Generic reactions ("Interesting read.") fit under any article: on topic everywhere.
+    videos = sorted({r.get("article", "") for r in youtube if r.get("article")})
+    for text in generic_reactions():
+        for title in rng.sample(titles, 3):
+            pairs.append((text, fox_articles[title], 0))
+        pairs.append((text, Article(title=rng.choice(videos)), 0))
+    return pairs
+
+
+def generic_reactions() -> list[str]:
+    path = Path(__file__).resolve().parent / "generic_reactions.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def pair_features(pairs: list[Pair], cache: EmbeddingCache, stage: str) -> np.ndarray:
+    texts = [text for text, _, _ in pairs]
+    if stage == "full":
+        comment_vectors = cache.full(texts, desc="off_topic: comments")
+    else:
+        comment_vectors = embedding.embed_static(texts)
+    articles: dict[str, topic.ArticleVectors] = {}
+    rows = []
+    for (text, article, _), vector in zip(pairs, comment_vectors, strict=True):
+        key = topic.ArticleCache.key(article)
+        if key not in articles:
+            articles[key] = topic.embed_article(article, stage)
+        rows.append(topic.features(vector, articles[key], None, len(text.split())))
+    return np.array(rows)
+
+
+def train(
+    root: Path | None = None,
+    cache: EmbeddingCache | None = None,
+    progress: Callable[[str], None] = print,
+    out: Path = topic.TOPIC_MODEL_PATH,
+) -> dict[str, float]:
+    from sklearn.metrics import roc_auc_score
+
+    cache = cache or EmbeddingCache()
+    pairs = build_pairs(root)
+    y = np.array([label for _, _, label in pairs])
+    x_full = pair_features(pairs, cache, "full")
+    x_static = pair_features(pairs, cache, "static")
+    c = 1.0
+    cv_full = cross_validated_scores(x_full, y, c)
+    cv_static = cross_validated_scores(x_static, y, c)
+    w_full, b_full = fit_logistic(x_full, y, c)
+    w_static, b_static = fit_logistic(x_static, y, c)
+    # Off-topic comments are rare in real threads: queue only where 80% of flags are right.
+    knots_full = np.array(calibration_knots(cv_full, y, queue_precision=0.8))
+    knots_static = np.array(calibration_knots(cv_static, y, queue_precision=0.8))
+    # Settle on the first stage only what the static model calls clearly on topic.
+    screen_bound = float(np.quantile(cv_static[y == 1], SCREEN_MISS_RATE))
+    np.savez(
+        out,
+        full_weights=w_full,
+        full_bias=np.float64(b_full),
+        full_knots=knots_full,
+        static_weights=w_static,
+        static_bias=np.float64(b_static),
+        static_knots=knots_static,
+        screen_bound=np.float64(screen_bound),
+    )
+    topic._model = None
+    report = {
+        "pairs": float(len(pairs)),
+        "off_topic_pairs": float(y.sum()),
+        "cv_auc_full": float(roc_auc_score(y, cv_full)),
+        "cv_auc_static": float(roc_auc_score(y, cv_static)),
+        "screen_settles_on_topic": float((cv_static[y == 0] < screen_bound).mean()),
+        "queue_raw": float(knots_full[0]),
+        "reject_raw": float(knots_full[1]),
+    }
+    progress(
+        "off_topic        "
+        + " ".join(f"{k} {v:.3f}" if v < 10 else f"{k} {int(v)}" for k, v in report.items())
+    )
+    return report

@@ -40,7 +40,7 @@ def bar_chart(
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#dde1e6"/>'
         )
         parts.append(
-            f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{peak * fraction:.0f}</text>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{peak * fraction:g}</text>'
         )
     label_every = max(1, len(labels) // 10)
     for i, label in enumerate(labels):
@@ -50,8 +50,10 @@ def bar_chart(
             value = values[i]
             h = plot_h * value / peak
             color = PALETTE[s % len(PALETTE)]
+            series_w = bar_w if stacked else bar_w / len(series)
+            left_edge = x if stacked else x + s * series_w
             parts.append(
-                f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}" fill="{color}">'
+                f'<rect x="{left_edge:.1f}" y="{base - h:.1f}" width="{series_w:.1f}" height="{h:.1f}" fill="{color}">'
                 f"<title>{escape(label)} · {escape(name)}: {value:g}</title></rect>"
             )
             if stacked:

@@ -73,6 +73,36 @@ def median_decision_seconds(days: int = 30) -> dict[str, float | None]:
     return out
 
 
+def median_decision_by_day(days: int = 30) -> list[tuple[date, float, float]]:
+    """Per day of posting: median minutes to a decision by the engine and by moderators."""
+    since = timezone.now() - timedelta(days=days - 1)
+    rows = (
+        Comment.objects.filter(decided_at__isnull=False, created_at__gte=since)
+        .order_by("-created_at")
+        .values_list("created_at", "decided_at", "decided_by")[:20000]
+    )
+    waits: dict[tuple[date, str], list[float]] = {}
+    for created, decided, who in rows:
+        if decided is None:
+            continue
+        day = timezone.localtime(created).date()
+        waits.setdefault((day, who), []).append(max(0.0, (decided - created).total_seconds()) / 60)
+    today = timezone.localdate()
+    out = []
+    for n in range(days - 1, -1, -1):
+        day = today - timedelta(days=n)
+        engine = waits.get((day, "engine"), [])
+        human = waits.get((day, "moderator"), [])
+        out.append(
+            (
+                day,
+                statistics.median(engine) if engine else 0.0,
+                statistics.median(human) if human else 0.0,
+            )
+        )
+    return out
+
+
 def appeal_outcomes() -> dict[str, int]:
     rows = Appeal.objects.values("status").annotate(total=Count("id"))
     counts = {"open": 0, "restored": 0, "refused": 0}
@@ -86,5 +116,6 @@ def dashboard() -> dict[str, Any]:
         "by_rule": decisions_by_rule(),
         "queues": queue_counts(),
         "median": median_decision_seconds(),
+        "median_by_day": median_decision_by_day(),
         "appeals": appeal_outcomes(),
     }

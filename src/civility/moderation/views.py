@@ -149,6 +149,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                     )
                 ],
             ),
+            "chart_median": charts.bar_chart(
+                "Median minutes to a decision, by day posted",
+                [d.strftime("%d %b") for d, _, _ in figures["median_by_day"]],
+                [
+                    ("engine", [e for _, e, _ in figures["median_by_day"]]),
+                    ("moderators", [h for _, _, h in figures["median_by_day"]]),
+                ],
+                stacked=False,
+            ),
             "chart_appeals": charts.bar_chart(
                 "Unlock requests by outcome",
                 ["open", "restored", "refused"],

@@ -110,6 +110,11 @@ VIOLATING = [
     "i cant stop thinking about ending it all tonight nobody would even notice",
     "ok so {t} and also my cat and the weather and whatever lol lol lol who cares anyway",
 ]
+OPENERS = [
+    "Also,", "On the other hand,", "Honestly,", "From what I saw at the meeting,", "My sister says",
+    "Last year", "In my street", "For what it's worth,", "To be fair,", "As a parent,",
+    "After reading the report,", "Speaking as a taxpayer,",
+]  # fmt: skip
 FLASH_MOB = "Stop {t} now! Sign the petition and share this everywhere before Friday!"
 
 
@@ -129,6 +134,8 @@ def build_mix(size: int = 10_000, seed: int = 20260105, root: Path | None = None
             if name.startswith("phishing"):
                 text = f"More details here: {text}"
             title = row.get("article")
+            # Rows without an article stay without one: pinning them to a random article
+            # would make every one of them off-topic.
             article = Article(title=title, key=title) if isinstance(title, str) and title else None
             texts.append((text, article))
     while len(texts) < size:
@@ -142,6 +149,11 @@ def build_mix(size: int = 10_000, seed: int = 20260105, root: Path | None = None
         else:
             template = FLASH_MOB
         text = template.format(t=topic, T=topic.upper(), n=rng.randrange(1000))
+        if template in CLEAN:
+            # Two sentences and a detail of its own, so clean comments are not near-duplicates
+            # of each other (which the flash_mob rule would rightly catch).
+            second = rng.choice(CLEAN).format(t=topic, T=topic.upper(), n=0)
+            text = f"{text} {rng.choice(OPENERS)} {second[0].lower()}{second[1:]}"
         texts.append((text, article))
     rng.shuffle(texts)
     texts = texts[:size]
@@ -156,7 +168,7 @@ def build_mix(size: int = 10_000, seed: int = 20260105, root: Path | None = None
                 text=text,
                 author_id=author,
                 created_at=START + timedelta(seconds=index + rng.random()),
-                article=article or rng.choice(ARTICLES),
+                article=article,
                 id=f"bench-{index}",
             )
         )

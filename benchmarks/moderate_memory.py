@@ -26,6 +26,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "out"
+# The rules scored from the sentence embedding (learned heads and off_topic).
+EMBEDDING_RULES = (
+    "hate", "minors", "extremism", "insult", "threat", "disrespect_site", "violence",
+    "animal_cruelty", "self_harm", "advertising", "promotion", "spam", "narcotics", "trolling",
+    "off_topic",
+)  # fmt: skip
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 TEXTS = [
     "I think the council should publish the full costs of the bridge first.",
@@ -89,6 +95,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="civility-bench-") as scratch:
         output = Path(scratch) / "out.jsonl"
         command = [sys.executable, "-m", "civility.cli", "moderate", "--output", str(output)]
+        policy = args.policy
+        if args.cheap_rules_only:
+            policy = Path(scratch) / "cheap.toml"
+            policy.write_text(
+                "".join(f"[rules.{slug}]\nenabled = false\n" for slug in EMBEDDING_RULES)
+            )
+        if policy is not None:
+            command += ["--policy", str(policy)]
         env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
         started = time.perf_counter()
         process = subprocess.Popen(
@@ -130,6 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "lines": args.lines,
         "warm_up_lines": int(args.lines * args.warm_fraction),
+        "cheap_rules_only": args.cheap_rules_only,
         "seconds": round(elapsed, 1),
         "lines_per_second": round(args.lines / elapsed, 1),
         "rss_after_warm_up_mb": round(after_warm_up, 1),
@@ -139,8 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "samples": [{"s": round(s, 2), "lines": n, "rss_mb": round(r, 1)} for s, n, r in samples],
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "moderate-memory-latest.json").write_text(json.dumps(result, indent=2) + "\n")
-    _plot(samples, args.out / "moderate-memory-latest.png")
+    name = "moderate-memory-cheap" if args.cheap_rules_only else "moderate-memory"
+    (args.out / f"{name}-latest.json").write_text(json.dumps(result, indent=2) + "\n")
+    _plot(samples, args.out / f"{name}-latest.png")
     print(f"{args.lines:,} lines in {elapsed:.0f} s ({result['lines_per_second']:,}/s)")
     print(f"RSS after 10% of the lines: {after_warm_up:.1f} MB")
     print(
@@ -150,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         reached = [(n, r) for _, n, r in samples if n >= args.lines * fraction]
         if reached:
             print(f"  at {reached[0][0]:>7,} lines: {reached[0][1]:.1f} MB")
-    print(f"wrote {args.out / 'moderate-memory-latest.json'}")
+    print(f"wrote {args.out / (name + '-latest.json')}")
     return 0
 
 

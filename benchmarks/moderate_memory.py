@@ -89,6 +89,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--warm-fraction", type=float, default=0.25, help="share of lines taken as warm-up"
     )
+    parser.add_argument("--policy", type=Path, help="policy file passed to civility moderate")
+    parser.add_argument(
+        "--cheap-rules-only", action="store_true",
+        help="switch off the rules that need the sentence embedding (a quick run of the "
+        "streaming machinery and the cheap detectors)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
 

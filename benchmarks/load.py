@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -560,7 +561,7 @@ def isso_venv() -> Path:
 
 def isso_post(host: str, uri: str, body: dict[str, Any]) -> dict[str, Any]:
     request = urllib.request.Request(
-        f"{host}/new?uri={urllib.request.quote(uri)}",
+        f"{host}/new?uri={urllib.parse.quote(uri)}",
         data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json", "Origin": host, "Referer": host + uri},
         method="POST",

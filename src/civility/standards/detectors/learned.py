@@ -48,6 +48,21 @@ PROFANITY_CACHE_KEY = "learned:profanity"
 MODEL_LANGUAGES = frozenset({"en"})
 # A comment settled by the screen is judged clean: its scores stay under the queue point.
 SCREEN_SCORE_CEILING = 0.45
+# Rules whose violation is an act: the sentence model tells the *subject* well (animals) but
+# not whether harm is done to it, and a comment about animal welfare is not cruelty. Without
+# any word of harm, such a rule's score stays under the queue point.
+ACT_CUES: dict[str, re.Pattern[str]] = {
+    "animal_cruelty": re.compile(
+        r"\b(?:kill\w*|kick\w*|beat\w*|hit|hitting|drown\w*|poison\w*|shoot\w*|shot|stab\w*|"
+        r"burn\w*|tortur\w*|starv\w*|strangl\w*|hang\w*|skin(?:ned|ning)?|throw\w*|threw|"
+        r"stomp\w*|run\s+over|ran\s+over|crush\w*|whip\w*|electrocut\w*|abus\w*|hurt\w*|"
+        r"break\w*|broke|cut|cutting|microwav\w*|freez\w*|feed\w*\s+\w+\s+to|fed\s+\w+\s+to|"
+        r"stuff(?:ed)?|pelts?|fights?|fighting|bait\w*|glue\s+traps?|sack|bin\s+bag|rocks?|stones?|"
+        r"suffer\w*)\b",
+        re.IGNORECASE,
+    ),
+}
+ACT_CUE_CEILING = 0.45
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +227,9 @@ class LearnedDetector(Detector):
             score = float(scores[row])
             evidence: list[Evidence] = []
             hits = lexicon_hits(slug, text) if slug in self._lexicon_slugs else []
+            cue = ACT_CUES.get(slug)
+            if cue is not None and score >= ACT_CUE_CEILING and not hits and not cue.search(text):
+                score = ACT_CUE_CEILING
             if hits:
                 score = max(score, max(weight for _, _, weight in hits))
                 evidence.extend(

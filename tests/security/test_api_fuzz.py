@@ -1,0 +1,68 @@
+"""Schemathesis over the JSON API (/api/openapi.json): generated requests, valid and not, for
+every operation; no answer may be a server error, and every answer must match the schema
+(status codes and bodies the API documents). Requests carry a real bearer token, so the
+authenticated paths are fuzzed as well as the refusals.
+
+Skipped (loudly) when schemathesis is not installed; it is a test dependency.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+schemathesis = pytest.importorskip("schemathesis", reason="SCHEMATHESIS NOT INSTALLED")
+
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+from schemathesis import checks as schemathesis_checks  # noqa: E402
+
+from civility.discussion.api import api  # noqa: E402
+
+schema = schemathesis.openapi.from_dict(api.get_openapi_schema())
+schema.app = get_wsgi_application()
+
+SAFETY_CHECKS = [schemathesis_checks.not_a_server_error]
+CONFORMANCE_CHECKS = [
+    schemathesis_checks.status_code_conformance,
+    schemathesis_checks.response_schema_conformance,
+    schemathesis_checks.content_type_conformance,
+]
+FUZZ = settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@pytest.fixture
+def bearer(db: None, settings: Any, lenient_policy: Any) -> dict[str, str]:
+    from civility.accounts.commands.createuser import create_user
+    from civility.discussion.services import issue_api_token
+    from tests.discussion.conftest import make_article
+
+    settings.CIVILITY_WRITE_LIMITS_ENABLED = False
+    settings.CIVILITY_RATE_POST = settings.CIVILITY_RATE_REPORT = "100000/60"
+    settings.CIVILITY_RATE_TOKEN = "100000/60"
+    make_article(slug="fuzz")
+    user = create_user("fuzz@example.org", "S3cure-pass!")
+    return {"user": user, "issue": issue_api_token}  # type: ignore[dict-item]
+
+
+@schema.parametrize()
+@FUZZ
+def test_no_request_makes_the_api_fail(case: Any, bearer: dict[str, Any]) -> None:
+    raw, _token = bearer["issue"](bearer["user"], name="fuzz")  # fresh: DELETE revokes it
+    case.call_and_validate(headers={"Authorization": f"Bearer {raw}"}, checks=SAFETY_CHECKS)
+
+
+# Open (issue 7, for the discussion app): the operations do not document every status they
+# answer (400 on bad query parameters of the list endpoints, 401 without a token). Once
+# discussion/api.py lists them in each ``response=``, this passes (non-strict xfail).
+@pytest.mark.xfail(reason="the API answers statuses its schema does not document", strict=False)
+@schema.parametrize()
+@FUZZ
+def test_every_answer_is_documented(case: Any, bearer: dict[str, Any]) -> None:
+    raw, _token = bearer["issue"](bearer["user"], name="fuzz")
+    case.call_and_validate(headers={"Authorization": f"Bearer {raw}"}, checks=CONFORMANCE_CHECKS)

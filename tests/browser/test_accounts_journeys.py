@@ -4,6 +4,7 @@ re-consent after a new privacy policy, and the push prompt. Screenshots go to do
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from django.core import mail
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from tests.accounts.helpers import PASSWORD, clear_shared_cache, make_user
 from tests.accounts.helpers_discussion import publicly_visible, published_comment
+from tests.notifications.fake_push_service import FakePushService
 
 from civility.accounts import selectors
 from civility.accounts.models import Consent, PrivacyPolicyVersion, User
@@ -37,7 +39,10 @@ def watch_errors(page: Page) -> list[str]:
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     # Content-Security-Policy violations show up as console errors ("Refused to ...").
-    page.on("console", lambda message: errors.append(message.text) if "Refused to" in message.text else None)
+    page.on(
+        "console",
+        lambda message: errors.append(message.text) if "Refused to" in message.text else None,
+    )
     return errors
 
 
@@ -200,54 +205,67 @@ def test_new_privacy_policy_interstitial_agree_and_refuse(browser: Browser, site
     otto_context.close()
 
 
-FAKE_PUSH_SERVICE = """
-// Headless Chromium has no route to a vendor push service: answer subscribe() the way
-// one would, with keys and an endpoint of our fake push service (the outside world).
+# Playwright's browser contexts are incognito profiles, where Chromium offers no Push API
+# (crbug.com/41124656), and the machine has no route to a vendor push service anyway. So
+# PushManager answers as the vendor's service would: an endpoint on our fake push service and
+# the keys of a simulated browser, whose private half lets the fake service decrypt.
+FAKE_SUBSCRIBE = """
 PushManager.prototype.subscribe = async function () {
-  const keys = { p256dh: "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM", auth: "tBHItJI5svbpez7KI4CCXg" };
-  return { endpoint: "https://push.example.net/send/browser-journey", toJSON: () => ({ endpoint: "https://push.example.net/send/browser-journey", keys }) };
+  const subscription = %s;
+  return { endpoint: subscription.endpoint, toJSON: () => subscription };
 };
 PushManager.prototype.getSubscription = async function () { return null; };
 """
 
 
-def push_context(browser: Browser, site: str) -> BrowserContext:
+def push_context(browser: Browser, site: str, simulated: Any) -> BrowserContext:
     context = browser.new_context()
     context.grant_permissions(["notifications"], origin=site)
-    context.add_init_script(FAKE_PUSH_SERVICE)
+    context.add_init_script(FAKE_SUBSCRIBE % json.dumps(simulated.subscription_json()))
     return context
 
 
-def test_push_prompt_accept_and_refuse(browser: Browser, site: str) -> None:
-    make_user("pia@example.org")
-    accepting = push_context(browser, site)
-    page = accepting.new_page()
-    errors = watch_errors(page)
-    sign_in(page, site, "pia@example.org")
-    page.goto(site + "/account/")
-    prompt = page.locator("[data-push-prompt]")
-    expect(prompt).to_be_visible()
-    page.screenshot(path=str(SCREENSHOTS / "accounts-push-prompt.png"))
-    prompt.get_by_role("button", name="Accept").click()
-    expect(prompt).to_have_attribute("data-state", "accepted", timeout=15_000)
-    (subscription,) = PushSubscription.objects.filter(user__email="pia@example.org")
-    assert subscription.endpoint == "https://push.example.net/send/browser-journey"
-    scope = page.evaluate(
-        "navigator.serviceWorker.getRegistration('/').then(r => r ? r.scope : '')"
-    )
-    assert scope == site + "/", "the service worker controls the whole site"
-    accepting.close()
+def test_push_prompt_accept_and_refuse(browser: Browser, site: str, settings: Any) -> None:
+    from civility.notifications.services import notify_breaking_news
 
-    make_user("quinn@example.org")
-    refusing = push_context(browser, site)
-    page = refusing.new_page()
-    sign_in(page, site, "quinn@example.org")
-    page.goto(site + "/account/")
-    page.locator("[data-push-prompt]").get_by_role("button", name="Refuse").click()
-    expect(page.locator("[data-push-prompt]")).to_be_hidden()
-    page.reload()
-    page.wait_for_timeout(300)
-    expect(page.locator("[data-push-prompt]")).to_be_hidden()
-    assert not PushSubscription.objects.filter(user__email="quinn@example.org").exists()
-    refusing.close()
+    settings.CIVILITY_PUSH_ALLOW_HTTP_ENDPOINTS = True  # the fake push service speaks plain HTTP
+    make_user("pia@example.org")
+    with FakePushService() as push_service:
+        pias_browser = push_service.new_browser("pia")
+        accepting = push_context(browser, site, pias_browser)
+        page = accepting.new_page()
+        errors = watch_errors(page)
+        sign_in(page, site, "pia@example.org")
+        page.goto(site + "/account/")
+        prompt = page.locator("[data-push-prompt]")
+        expect(prompt).to_be_visible()
+        page.screenshot(path=str(SCREENSHOTS / "accounts-push-prompt.png"))
+        prompt.get_by_role("button", name="Accept").click()
+        expect(prompt).to_have_attribute("data-state", "accepted", timeout=15_000)
+        (subscription,) = PushSubscription.objects.filter(user__email="pia@example.org")
+        assert subscription.endpoint == pias_browser.endpoint
+        scope = page.evaluate(
+            "navigator.serviceWorker.getRegistration('/').then(r => r ? r.scope : '')"
+        )
+        assert scope == site + "/", "the service worker controls the whole site"
+        # Breaking news reaches the browser that accepted, encrypted for it alone.
+        notify_breaking_news(title="Breaking: the dam opens", url=site + "/news/dam/")
+        (delivery,) = push_service.deliveries
+        assert (
+            delivery.payload is not None and delivery.payload["title"] == "Breaking: the dam opens"
+        )
+        accepting.close()
+
+        make_user("quinn@example.org")
+        refusing = push_context(browser, site, push_service.new_browser("quinn"))
+        page = refusing.new_page()
+        sign_in(page, site, "quinn@example.org")
+        page.goto(site + "/account/")
+        page.locator("[data-push-prompt]").get_by_role("button", name="Refuse").click()
+        expect(page.locator("[data-push-prompt]")).to_be_hidden()
+        page.reload()
+        page.wait_for_timeout(300)
+        expect(page.locator("[data-push-prompt]")).to_be_hidden()
+        assert not PushSubscription.objects.filter(user__email="quinn@example.org").exists()
+        refusing.close()
     assert errors == []

@@ -243,6 +243,9 @@ def test_requests_get_503_with_retry_after_while_the_database_is_down(article: A
         health = Client(raise_request_exception=False).get("/healthz")
         assert health.status_code == 503
         assert "database" in health.json()["failed"]
+        metrics = Client(raise_request_exception=False).get("/metrics")
+        assert metrics.status_code == 200  # the scrape still works, and says what is down
+        assert "civility_metrics_database_up 0.0" in metrics.content.decode()
     assert Client().get(url).status_code == 200  # recovers by itself
 
 

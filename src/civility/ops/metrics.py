@@ -172,6 +172,21 @@ if AVAILABLE:
         """Gauges read from the database and the broker each time /metrics is scraped."""
 
         def collect(self) -> Iterator[Metric]:
+            up = GaugeMetricFamily(
+                "civility_metrics_database_up",
+                "1 when the database answered the scrape-time queries, 0 when it did not.",
+            )
+            try:
+                gauges = list(self._database_gauges())
+            except Exception as exc:  # /metrics keeps working while the database is down
+                logger.warning("database gauges unavailable: %s", exc)
+                gauges = []
+            up.add_metric([], 1.0 if gauges else 0.0)
+            yield up
+            yield from gauges
+            yield from self._broker_gauges()
+
+        def _database_gauges(self) -> Iterator[Metric]:
             from django.db.models import Count, Min
             from django.utils import timezone
 
@@ -206,6 +221,7 @@ if AVAILABLE:
             lag.add_metric([], (timezone.now() - oldest).total_seconds() if oldest else 0.0)
             yield lag
 
+        def _broker_gauges(self) -> Iterator[Metric]:
             try:
                 lengths = broker_queue_lengths()
             except Exception as exc:  # the broker being down must not break /metrics

@@ -1,0 +1,194 @@
+"""Backlog benchmark: how fast Celery workers decide a backlog of pending comments.
+
+    python benchmarks/load_backlog.py --comments 5000 --workers 2
+
+Fills PostgreSQL (dropped and re-created) with --comments comments awaiting the engine, queues
+one moderation task per comment on Redis, starts --workers ``civility worker`` processes
+(one process each) and times until every comment is decided. Reports comments per second,
+the time 100k would take at that rate, and checks that none was decided twice.
+Results: benchmarks/out/backlog/summary.json (figures copied to benchmarks/LOAD.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks" / "out" / "backlog"
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from load import flush_redis, recreate_database, start, stop, thread_comments  # noqa: E402
+
+
+def seed(count: int) -> None:
+    """Runs with Django configured: an article and ``count`` comments awaiting the engine."""
+    import django
+
+    django.setup()
+    from civility.accounts.commands.createuser import create_user
+    from civility.discussion.models import Comment
+    from civility.discussion.services import thread_for_article
+    from civility.discussion.tasks import moderate_comment_task
+    from civility.news.models import Article
+
+    article = Article.objects.create(
+        slug="backlog",
+        headline="Talks on the treaty resume after the summit",
+        lead="Ministers met on Monday.",
+        body="<p>The ministers met on Monday to resume talks on the treaty.</p>",
+    )
+    thread = thread_for_article(article)
+    authors = [create_user(f"author{n}@backlog.example", "backlog-password") for n in range(50)]
+    texts = [text for text, _parent, _author in thread_comments(200)]
+    comments = Comment.objects.bulk_create(
+        Comment(thread=thread, author=authors[n % len(authors)], text=f"{texts[n % 200]} ({n})")
+        for n in range(count)
+    )
+    for comment in comments:
+        moderate_comment_task.delay(comment.pk)
+    print(json.dumps({"queued": len(comments)}))
+
+
+def progress() -> None:
+    import django
+
+    django.setup()
+    from django.db.models import Count
+
+    from civility.discussion.models import Comment, CommentStatus, HoldReason
+    from civility.moderation.models import AuditLog
+
+    waiting = Comment.objects.filter(
+        status=CommentStatus.PENDING, hold_reason=HoldReason.AWAITING_ENGINE
+    ).count()
+    twice = (
+        AuditLog.objects.filter(action="comment.engine_decision")
+        .values("target_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
+    )
+    print(json.dumps({"waiting": waiting, "decided_twice": twice}))
+
+
+def django_json(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, __file__, *args], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise SystemExit(result.stderr[-3000:])
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--comments", type=int, default=5000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "CIVILITY_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/civility_backlog"
+        ),
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("CIVILITY_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
+    )
+    parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--seed", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--progress", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.seed:
+        seed(args.comments)
+        return 0
+    if args.progress:
+        progress()
+        return 0
+    OUT.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CIVILITY_", "DJANGO_"))}
+    env.update(
+        CIVILITY_DATABASE_URL=args.database_url,
+        CIVILITY_REDIS_URL=args.redis_url,
+        CIVILITY_DATA_DIR=str(OUT / "data"),
+        CIVILITY_ONNX_THREADS="1",
+        DJANGO_SETTINGS_MODULE="civility.config.settings",
+        PYTHONPATH=str(ROOT / "src"),
+    )
+    recreate_database(args.database_url)
+    flush_redis(args.redis_url)
+    subprocess.run(
+        [str(BIN / "civility"), "manage", "migrate", "--no-input"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    queued = django_json(["--seed", "--comments", str(args.comments)], env)["queued"]
+    print(f"{queued} comments queued; starting {args.workers} worker(s)", flush=True)
+    workers = [
+        start(
+            [
+                str(BIN / "civility"),
+                "worker",
+                "--concurrency",
+                "1",
+                "--hostname",
+                f"backlog{n}@%h",
+                "--loglevel",
+                "WARNING",
+            ],
+            env,
+            OUT / f"worker{n}.log",
+        )
+        for n in range(args.workers)
+    ]
+    started = time.monotonic()
+    state: dict[str, Any] = {}
+    # (seconds, decided) at the first poll that saw decisions: the steady rate leaves out the
+    # workers' start-up (Django, the engine's models), which a running deployment has paid.
+    first_seen: tuple[float, int] | None = None
+    try:
+        while time.monotonic() - started < args.timeout:
+            time.sleep(5)
+            state = django_json(["--progress"], env)
+            elapsed = time.monotonic() - started
+            done = queued - state["waiting"]
+            if first_seen is None and done > 0:
+                first_seen = (elapsed, done)
+            print(f"{elapsed:6.0f} s: {done} of {queued} decided", flush=True)
+            if state["waiting"] == 0:
+                break
+    finally:
+        for worker in workers:
+            stop(worker, timeout=120)
+    elapsed = time.monotonic() - started  # includes the workers' start-up and engine loading
+    decided = queued - state.get("waiting", queued)
+    rate = decided / elapsed if elapsed else 0.0
+    steady = 0.0
+    if first_seen is not None and elapsed > first_seen[0]:
+        steady = (decided - first_seen[1]) / (elapsed - first_seen[0])
+    summary = {
+        "comments": queued,
+        "workers": args.workers,
+        "decided": decided,
+        "decided_twice": state.get("decided_twice"),
+        "seconds": round(elapsed, 1),
+        "comments_per_second": round(rate, 1),
+        "seconds_for_100k_at_this_rate": round(100_000 / rate) if rate else None,
+        "steady_comments_per_second": round(steady, 1),
+        "seconds_for_100k_at_steady_rate": round(100_000 / steady) if steady else None,
+    }
+    (OUT / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -154,11 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     # (seconds, decided) at the first poll that saw decisions: the steady rate leaves out the
     # workers' start-up (Django, the engine's models), which a running deployment has paid.
     first_seen: tuple[float, int] | None = None
+    last_poll = 0.0
     try:
         while time.monotonic() - started < args.timeout:
             time.sleep(5)
             state = django_json(["--progress"], env)
-            elapsed = time.monotonic() - started
+            elapsed = last_poll = time.monotonic() - started
             done = queued - state["waiting"]
             if first_seen is None and done > 0:
                 first_seen = (elapsed, done)
@@ -168,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for worker in workers:
             stop(worker, timeout=120)
-    elapsed = time.monotonic() - started  # includes the workers' start-up and engine loading
+    # From the workers' start (Django, the engine's models) to the poll that saw the last one.
+    elapsed = last_poll
     decided = queued - state.get("waiting", queued)
     rate = decided / elapsed if elapsed else 0.0
     steady = 0.0

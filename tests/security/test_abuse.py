@@ -94,12 +94,12 @@ def test_posting_too_fast_is_refused_with_retry_after(
     client = Client()
     client.force_login(make_user())
     url = f"/news/{article.slug}/comments/"
-    json_accept = {"HTTP_ACCEPT": "application/json"}
+    json_accept = {"Accept": "application/json"}
     data = {"text": "A calm remark about the council's plan."}
     for n in range(2):
-        response = client.post(url, {"text": f"{data['text']} {n}"}, **json_accept)
+        response = client.post(url, {"text": f"{data['text']} {n}"}, headers=json_accept)
         assert response.status_code == 201, response.content
-    refused = client.post(url, {"text": "A third remark."}, **json_accept)
+    refused = client.post(url, {"text": "A third remark."}, headers=json_accept)
     assert_retry_after(refused, 60)
     assert refused.json()["ok"] is False
 

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Dialog, Page
 
 from tests.browser._comments_helpers import signed_in_page
 from tests.security.browser import needs_chromium
@@ -107,7 +107,11 @@ class Visitor:
     def __init__(self, page: Page) -> None:
         self.page = page
         self.dialogs: list[str] = []
-        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        page.on("dialog", self.on_dialog)
+
+    def on_dialog(self, dialog: Dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
 
     def visit(self, url: str, where: str) -> None:
         self.dialogs.clear()

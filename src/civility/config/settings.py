@@ -237,7 +237,10 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # E-mail addresses and secrets never reach the logs (the security app also adds this
+    # filter to handlers that other libraries configure later).
+    "filters": {"redact": {"()": "civility.security.log_redaction.RedactingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"civility": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

@@ -1,4 +1,4 @@
-"""The JSON API (django-ninja). OpenAPI schema at /api/openapi.json.
+"""The JSON API (django-ninja). OpenAPI schema at /api/openapi.json, docs at /api/docs.
 
 Authentication: ``Authorization: Bearer <token>`` (from ``POST /api/auth/token``; revocable),
 or the browser session (then the CSRF token is required on unsafe methods).
@@ -40,7 +40,6 @@ api = NinjaAPI(
         "or with the browser session (CSRF token required)."
     ),
     urls_namespace="discussion:api",  # mounted inside the discussion URLconf
-    docs_url=None,  # the Swagger page loads from a CDN; the schema is at /api/openapi.json
 )
 AUTH = [BearerTokenAuth(), SessionAuth()]
 

@@ -15,16 +15,40 @@ from collections.abc import Sequence
 
 # name -> (module, one-line help). Order is the order shown in --help.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "serve": ("civility.news.commands.serve", "Migrate, load demo content on an empty database, serve."),
+    "serve": (
+        "civility.news.commands.serve",
+        "Migrate, load demo content on an empty database, serve.",
+    ),
     "demo": ("civility.news.commands.demo", "Load the demo articles and accounts (idempotent)."),
-    "import-articles": ("civility.news.commands.import_articles", "Import articles from JSON lines or RSS/Atom."),
-    "createuser": ("civility.accounts.commands.createuser", "Create a verified account that can sign in at once."),
-    "moderate": ("civility.standards.cli.moderate", "Run the moderation engine over JSONL or one --text."),
+    "import-articles": (
+        "civility.news.commands.import_articles",
+        "Import articles from JSON lines or RSS/Atom.",
+    ),
+    "createuser": (
+        "civility.accounts.commands.createuser",
+        "Create a verified account that can sign in at once.",
+    ),
+    "moderate": (
+        "civility.standards.cli.moderate",
+        "Run the moderation engine over JSONL or one --text.",
+    ),
     "evaluate": ("civility.standards.cli.evaluate", "Score the engine on labelled JSONL datasets."),
-    "train": ("civility.standards.training.cli", "Rebuild the shipped models from the shared datasets."),
-    "purge-deleted": ("civility.accounts.commands.purge_deleted", "Purge accounts deleted more than 30 days ago."),
-    "worker": ("civility.ops.commands.worker", "Run a Celery worker (loads the engine once per process)."),
-    "beat": ("civility.ops.commands.beat", "Run Celery beat: purges, the pending sweeper, digests."),
+    "train": (
+        "civility.standards.training.cli",
+        "Rebuild the shipped models from the shared datasets.",
+    ),
+    "purge-deleted": (
+        "civility.accounts.commands.purge_deleted",
+        "Purge accounts deleted more than 30 days ago.",
+    ),
+    "worker": (
+        "civility.ops.commands.worker",
+        "Run a Celery worker (loads the engine once per process).",
+    ),
+    "beat": (
+        "civility.ops.commands.beat",
+        "Run Celery beat: purges, the pending sweeper, digests.",
+    ),
     "manage": ("civility.cli", "Run a Django management command (civility manage migrate ...)."),
 }
 
@@ -38,7 +62,9 @@ def setup_django() -> None:
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("arguments", nargs=argparse.REMAINDER, help="management command and its arguments")
+    parser.add_argument(
+        "arguments", nargs=argparse.REMAINDER, help="management command and its arguments"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -68,6 +68,16 @@ def post_from_article_page(page: Page, text: str) -> None:
 def test_journey_1_reader_sees_published_removed_and_held(
     browser: Browser, site: dict[str, Any]
 ) -> None:
+    from civility.moderation.selectors import site_default_policy
+    from civility.moderation.services import save_policy
+    from civility.standards.policy import Policy
+
+    # This publisher removes insults outright: anything the insult rule holds, it removes.
+    shipped = site_default_policy()
+    insult = shipped.rule("insult")
+    save_policy(
+        Policy.from_dict({"rules": {"insult": {"reject": insult.queue}}}, base=shipped), by=None
+    )
     base, article = site["url"], site["article"]
     context, page = signed_in_page(browser, base, site["reader"])
     errors = watch_errors(page)
@@ -77,6 +87,7 @@ def test_journey_1_reader_sees_published_removed_and_held(
     status = page.locator("form[data-comment-form] [data-form-status]").first
     expect(status).to_have_text("Your comment is published.")
     expect(page.locator(".comment", has_text="peace treaty talks is welcome")).to_be_visible()
+    expect(page.locator("[data-comment-count]")).to_have_text("1")
 
     post_from_article_page(page, INSULT)
     expect(status).to_contain_text("removed: rule 5, Insult")

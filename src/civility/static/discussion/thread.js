@@ -87,7 +87,14 @@
         }
         say(form, data.message, data.status);
         if (data.html) insertComment(form, data.html);
-        if (textarea) textarea.value = "";
+        if (data.status === "published") {
+          var count = document.querySelector("[data-comment-count]");
+          if (count) count.textContent = String((parseInt(count.textContent, 10) || 0) + 1);
+        }
+        if (textarea) {
+          textarea.value = "";
+          textarea.dispatchEvent(new Event("input"));
+        }
         var token = form.querySelector("[data-client-token]");
         if (token) token.value = newToken();
         var details = form.closest("details");

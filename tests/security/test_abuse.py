@@ -148,12 +148,31 @@ def test_password_guessing_locks_the_address_out_even_with_the_right_password(
 
 
 def test_api_token_guessing_is_limited_per_address(make_user: Any) -> None:
-    make_user("victim@example.org")
-    body = {"email": "victim@example.org", "password": "wrong"}
-    for _ in range(10):
-        response = Client().post("/api/auth/token", body, "application/json")
-        assert response.status_code == 401
+    """Password spraying: one address, a different account each time."""
+    for attempt in range(10):
+        body = {"email": f"victim{attempt}@example.org", "password": "wrong"}
+        assert Client().post("/api/auth/token", body, "application/json").status_code == 401
+    body = {"email": "victim99@example.org", "password": "wrong"}
     assert_retry_after(Client().post("/api/auth/token", body, "application/json"), 300)
+
+
+def test_api_token_guessing_locks_the_account_out_across_addresses(make_user: Any) -> None:
+    make_user("victim@example.org")
+    for attempt in range(5):
+        wrong = {"email": "Victim@example.org", "password": f"guess-{attempt}"}
+        address = f"198.51.100.{attempt + 1}"
+        assert (
+            Client()
+            .post("/api/auth/token", wrong, "application/json", REMOTE_ADDR=address)
+            .status_code
+            == 401
+        )
+    right = {"email": "victim@example.org", "password": DEFAULT_PASSWORD}
+    locked = Client().post("/api/auth/token", right, "application/json", REMOTE_ADDR="192.0.2.200")
+    assert_retry_after(locked, 300)
+    other = make_user("bystander@example.org")
+    fine = {"email": other.email, "password": DEFAULT_PASSWORD}
+    assert Client().post("/api/auth/token", fine, "application/json").status_code == 201
 
 
 def test_sign_in_attempts_have_a_budget_per_address(settings: Any) -> None:

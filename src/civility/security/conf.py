@@ -103,6 +103,11 @@ CIVILITY_WRITE_LIMITS: list[tuple[str, str]] = [
     ("*", "120/60"),
 ]
 CIVILITY_WRITE_LIMITS_ENABLED = True
+# Sign-in endpoints outside allauth (which locks an account out by itself): view name -> the
+# JSON field naming the account. After CIVILITY_CREDENTIAL_FAILURES failed attempts on one
+# account, from any number of addresses, it is refused with 429 until the window passes.
+CIVILITY_CREDENTIAL_ROUTES: dict[str, str] = {"discussion:api:create_token": "email"}
+CIVILITY_CREDENTIAL_FAILURES = "5/300"
 
 # --- Personal data -------------------------------------------------------------------------------
 # IP addresses: the keyed hash (civility.security.privacy.pseudonymise_ip) and how long a

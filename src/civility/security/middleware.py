@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import json
 import re
 import time
 from collections.abc import Callable
@@ -143,12 +144,49 @@ def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:
     return response
 
 
+def credential_key(request: HttpRequest, view_name: str) -> str:
+    """The cache key counting failed sign-ins for the account a request names ('' if none)."""
+    field = getattr(settings, "CIVILITY_CREDENTIAL_ROUTES", {}).get(view_name)
+    if not field or request.method != "POST":
+        return ""
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    account = str(body.get(field, "")).strip().lower() if isinstance(body, dict) else ""
+    if not account:
+        return ""
+    digest = hashlib.sha256(f"{view_name}:{account}".encode()).hexdigest()[:32]
+    return f"security:credential-failures:{digest}"
+
+
+def credential_lockout(key: str) -> int:
+    """Seconds until the account may try again, or 0."""
+    limit, window = parse_rate(getattr(settings, "CIVILITY_CREDENTIAL_FAILURES", "5/300"))
+    failures = cache.get(key) or []
+    now = time.time()
+    recent = [t for t in failures if now - t < window]
+    if len(recent) < limit:
+        return 0
+    return max(1, int(window - (now - min(recent))))
+
+
+def record_credential_failure(key: str) -> None:
+    _limit, window = parse_rate(getattr(settings, "CIVILITY_CREDENTIAL_FAILURES", "5/300"))
+    now = time.time()
+    failures = [t for t in (cache.get(key) or []) if now - t < window]
+    cache.set(key, [*failures, now][-50:], timeout=window)
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        key = getattr(request, "_civility_credential_key", "")
+        if key and response.status_code == 401:
+            record_credential_failure(key)
         self.add_headers(request, response)
         return response
 
@@ -166,6 +204,12 @@ class SecurityHeadersMiddleware:
             return None
         match = request.resolver_match
         view_name = (match.view_name if match else "") or request.path
+        key = credential_key(request, view_name)
+        if key:
+            request._civility_credential_key = key  # type: ignore[attr-defined]
+            locked_for = credential_lockout(key)
+            if locked_for:
+                return too_many_requests(request, locked_for)
         budget = budget_for(view_name)
         if budget is None:
             return None

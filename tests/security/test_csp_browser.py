@@ -39,6 +39,9 @@ def site(
     moderator = create_user("mod@example.org", "S3cure-pass!", moderator=True, display_name="Mod")
     blocked = create_user("blocked@example.org", "S3cure-pass!", display_name="Blocked")
     block_user(blocked, moderator=moderator, reason="test")
+    staff = create_user("staff@example.org", "S3cure-pass!", staff=True, display_name="Staff")
+    staff.is_superuser = True
+    staff.save(update_fields=["is_superuser"])
     thread = thread_for_article(article)
     comment = Comment.objects.create(
         thread=thread,
@@ -56,6 +59,7 @@ def site(
         "reader": reader,
         "moderator": moderator,
         "blocked": blocked,
+        "staff": staff,
     }
 
 
@@ -165,6 +169,27 @@ def test_reader_and_moderator_pages_have_no_csp_violation(
             "/moderation/policy/",
             "/moderation/threads/",
             "/moderation/audit/",
+        ],
+    )
+    context.close()
+    assert violations == [], "\n".join(violations)
+
+
+def test_admin_pages_have_no_csp_violation(browser: Browser, site: dict[str, Any]) -> None:
+    base = site["url"]
+    context, page = signed_in_page(browser, base, site["staff"])
+    recording(context)
+    violations = visit_all(
+        page,
+        base,
+        [
+            "/admin/",
+            "/admin/news/article/",
+            "/admin/news/article/add/",
+            f"/admin/news/article/{site['article'].pk}/change/",
+            f"/admin/accounts/user/{site['reader'].pk}/change/",
+            "/admin/auth/group/add/",
+            f"/moderation/users/{site['reader'].pk}/personal-data/",
         ],
     )
     context.close()

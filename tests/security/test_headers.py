@@ -82,9 +82,12 @@ def test_security_txt_follows_rfc_9116(settings: Any) -> None:
     expires = datetime.fromisoformat(fields["Expires"].replace("Z", "+00:00"))
     # RFC 9116: in the future, and less than a year away.
     assert timedelta(0) < expires - datetime.now(UTC) < timedelta(days=366)
+    assert "Policy" not in fields
     settings.CIVILITY_SECURITY_CONTACT = "https://news.example.org/report-a-bug"
+    settings.CIVILITY_SECURITY_POLICY_URL = "/security/"
     body = Client().get("/.well-known/security.txt").content.decode()
     assert "Contact: https://news.example.org/report-a-bug" in body
+    assert "Policy: https://news.example.org/security/" in body
 
 
 def test_csp_reports_are_logged_without_cookies_or_csrf(caplog: Any) -> None:

@@ -81,7 +81,8 @@ if _PRODUCTION:
 CIVILITY_SECURITY_CONTACT = ""
 # security.txt must say when it stops being valid; it is regenerated on each request.
 CIVILITY_SECURITY_TXT_VALID_DAYS = 180
-CIVILITY_SECURITY_POLICY_URL = "/standards/"
+# A page describing how to report vulnerabilities (path or URL); empty: no Policy field.
+CIVILITY_SECURITY_POLICY_URL = ""
 
 # --- Write limits (middleware) ---------------------------------------------------------------------
 # A budget for every unsafe request (POST, PUT, PATCH, DELETE), counted per user and per IP

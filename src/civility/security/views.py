@@ -37,8 +37,10 @@ def security_txt(request: HttpRequest) -> HttpResponse:
         f"Expires: {expires.replace(microsecond=0).isoformat().replace('+00:00', 'Z')}",
         "Preferred-Languages: en, ru",
         f"Canonical: {site}/.well-known/security.txt",
-        f"Policy: {site}{settings.CIVILITY_SECURITY_POLICY_URL}",
     ]
+    policy = str(getattr(settings, "CIVILITY_SECURITY_POLICY_URL", "") or "")
+    if policy:
+        lines.append(f"Policy: {policy if '://' in policy else site + policy}")
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 

@@ -147,6 +147,7 @@ ROUTES: dict[str, Access] = {
     "notifications:unsubscribe": PUBLIC_ENDPOINT,
     # discussion: API (per operation below), pages and forms
     "discussion:api:openapi-json": PUBLIC_PAGE,
+    "discussion:api:openapi-view": PUBLIC_PAGE,
     "discussion:api:api-root": API_ROUTE,
     "discussion:api:list_articles": API_ROUTE,
     "discussion:api:list_comments": API_ROUTE,

@@ -196,6 +196,17 @@ def test_admin_pages_have_no_csp_violation(browser: Browser, site: dict[str, Any
     assert violations == [], "\n".join(violations)
 
 
+# Open: without "ninja" in INSTALLED_APPS, ninja renders /api/docs from a CDN (jsdelivr), which
+# the CSP refuses (and which a site without internet access cannot load). Adding "ninja" to
+# INSTALLED_APPS makes it serve Swagger UI from its own static files.
+@pytest.mark.xfail(reason="/api/docs loads Swagger UI from a CDN", strict=False)
+def test_the_api_docs_page_has_no_csp_violation(browser: Browser, site: dict[str, Any]) -> None:
+    context = recording(browser.new_context())
+    violations = visit_all(context.new_page(), site["url"], ["/api/docs"])
+    context.close()
+    assert violations == [], "\n".join(violations)
+
+
 class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
 

@@ -75,7 +75,8 @@ def test_evidence_points_at_the_text_it_quotes(engines: dict[str, Engine], text:
             continue
         assert 0 <= evidence.start <= evidence.end <= len(text), evidence
         if evidence.text:
-            assert evidence.text == text[evidence.start : evidence.end], evidence
+            # A quote may be shortened (the language rule quotes the first 80 characters).
+            assert text[evidence.start : evidence.end].startswith(evidence.text), evidence
 
 
 @SLOW

@@ -11,6 +11,7 @@ urlpatterns = [
     path("account/", include("civility.accounts.urls")),
     path("moderation/", include("civility.moderation.urls")),
     path("notifications/", include("civility.notifications.urls")),
+    path("", include("civility.accounts.root_urls")),
     path("", include("civility.ops.urls")),
     path("", include("civility.security.urls")),
     path("", include("civility.discussion.urls")),

@@ -27,8 +27,8 @@ class TagAdmin(admin.ModelAdmin):
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["headline", "published_at", "dateline", "short_link", "share_count"]
-    list_filter = ["published_at", "tags"]
+    list_display = ["headline", "published_at", "dateline", "breaking", "short_link", "share_count"]
+    list_filter = ["published_at", "breaking", "tags"]
     search_fields = ["headline", "lead", "body_text", "slug", "short_code", "source_id"]
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["headline"]}

@@ -83,6 +83,11 @@ class Article(models.Model):
         help_text=_("Source URL or feed guid of an imported article; re-imports update it."),
     )
     share_count = models.PositiveIntegerField(_("shares"), default=0)
+    breaking = models.BooleanField(
+        _("breaking news"),
+        default=False,
+        help_text=_("Readers who accepted push notifications are alerted."),
+    )
 
     objects = ArticleQuerySet.as_manager()
 

@@ -5,7 +5,8 @@ raw SQL and queryset.update() keep it right as well as Model.save().
 PostgreSQL: a GIN index over the weighted tsvector expression that search.py queries.
 
 Django rebuilds a SQLite table to alter it, which drops its triggers: a later migration
-that alters news_article must run ``install_sqlite_fts`` again (see search.py).
+that alters news_article drops them; news.apps.ensure_sqlite_search_index reinstalls
+them after every migrate.
 """
 
 from django.db import migrations

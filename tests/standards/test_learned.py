@@ -8,10 +8,12 @@ import pytest
 from civility.standards import embedding
 from civility.standards.analysis import Analysis, analyse
 from civility.standards.detectors.learned import (
+    CUE_NAMES,
     LEARNED_SLUGS,
     PROFANITY_CACHE_KEY,
     LearnedDetector,
     calibrate,
+    cue_vector,
     lexicon_hits,
     load_heads,
 )
@@ -40,6 +42,29 @@ def test_heads_cover_every_learned_rule_and_profanity() -> None:
     assert "profanity" in heads.slugs
     assert heads.full_weights.shape == (len(heads.slugs), embedding.FULL_DIMENSIONS)
     assert np.all(heads.full_knots[:, 0] < heads.full_knots[:, 1])
+    assert heads.cue_weights.shape == (len(heads.slugs), len(CUE_NAMES))
+    # Cues feed only the heads that have public data to weigh them (hate, spam).
+    for slug in ("hate", "spam"):
+        assert np.any(heads.cue_weights[heads.index(slug)] != 0)
+    for slug in ("trolling", "advertising", "animal_cruelty", "promotion"):
+        assert not np.any(heads.cue_weights[heads.index(slug)])
+
+
+def cue(text: str, name: str) -> float:
+    return float(cue_vector(text)[CUE_NAMES.index(name)])
+
+
+def test_slur_cue_sees_through_disguises_but_not_into_ordinary_words() -> None:
+    assert cue("you f@gg0t", "hate:slur") == 1.0
+    assert cue("k.i.k.e", "hate:slur") == 1.0
+    assert cue("Scunthorpe snickers at the spice market", "hate:slur") == 0.0
+    assert cue("", "hate:slur") == 0.0
+
+
+def test_spam_cues_mark_links_and_channel_plugs() -> None:
+    assert cue("see https://example.com/win", "spam:url") == 1.0
+    assert cue("Please subscribe to my channel", "spam:channel") == 1.0
+    assert cue("The council meeting is on Tuesday.", "spam:url") == 0.0
 
 
 def test_calibration_is_monotone_and_puts_the_knots_at_the_policy_defaults() -> None:
@@ -70,13 +95,7 @@ def test_clear_violations_fire(detector: LearnedDetector, text: str, rule: str) 
     "text",
     [
         "The council's budget leaves the libraries underfunded; I hope they reconsider.",
-        pytest.param(
-            "Decriminalisation in Portugal cut overdose deaths, the article says. Worth studying.",
-            marks=pytest.mark.xfail(
-                reason="known false positive: self_harm (seed-only head) reads 'overdose deaths'",
-                strict=False,
-            ),
-        ),
+        "Decriminalisation in Portugal cut overdose deaths, the article says. Worth studying.",
         "If you are struggling, please call the helpline. It helped my sister.",
         "Great reporting, thank you.",
     ],

@@ -32,10 +32,8 @@ REQUIRED_ACCURACY = 0.9
 # Measured below the requirement at the last training (see models/README.md, "Probe sets"):
 # kept visible as expected failures until the seed-only heads improve; they still run.
 BELOW_TARGET = {
-    "trolling": "0.85",
-    "animal_cruelty": "0.78",
-    "promotion": "0.85",
-    "advertising": "0.87",
+    "animal_cruelty": "0.83",
+    "promotion": "0.83",
 }
 
 

@@ -14,6 +14,11 @@ a true violation (reject).
 below that rule's screen bound (a bound that at most 2% of the training positives fall
 under) and no lexicon phrase matched. Everything else goes to ``detect``.
 
+Cues (``cue_vector``: slurs from lexicons/hate_slurs.txt matched on the disguise-stripped
+skeleton, and the patterns of lexicons/cues.txt: links, "subscribe to my channel"...) are
+extra inputs of the hate and spam heads, weighed by their logistic regression beside the
+embedding: hate in the public data is dominated by slurs, which a sentence embedding blurs.
+
 Lexicons (standards/lexicons/<rule>.txt) hold phrases that are violations on their own
 ("kill yourself", "DM me for coke"): they raise the score to their weight and give the span
 as evidence. They are deliberately narrow: topics alone (drugs, suicide, terrorism in the
@@ -33,9 +38,11 @@ import numpy as np
 
 from civility.standards.analysis import Analysis
 from civility.standards.detectors import Detector
+from civility.standards.detectors.profanity import Lexicon, find_hits, load_lexicon
 from civility.standards.embedding import MODELS_DIR
 from civility.standards.policy import Policy
 from civility.standards.rules import RULES_BY_SLUG
+from civility.standards.text import Skeleton, skeleton
 from civility.standards.types import Context, Evidence, Finding
 
 HEADS_PATH = MODELS_DIR / "learned-heads.npz"
@@ -58,11 +65,78 @@ ACT_CUES: dict[str, re.Pattern[str]] = {
         r"stomp\w*|run\s+over|ran\s+over|crush\w*|whip\w*|electrocut\w*|abus\w*|hurt\w*|"
         r"break\w*|broke|cut|cutting|microwav\w*|freez\w*|feed\w*\s+\w+\s+to|fed\s+\w+\s+to|"
         r"stuff(?:ed)?|pelts?|fights?|fighting|bait\w*|glue\s+traps?|sack|bin\s+bag|rocks?|stones?|"
-        r"suffer\w*)\b",
+        r"suffer\w*|lock\w*|ties|tied?|tying|chain\w*|cag(?:e|ed|ing)|drag\w*|rip\w*|tear|tore|"
+        r"torn|poke\w*|trap\w*|dump\w*|abandon\w*|neglect\w*|no\s+(?:food|water)|gas|gassed|"
+        r"whipp\w*|stamp\w*|nail\w*|skin\w*|pelts?|set\s+(?:the\s+|our\s+|my\s+)?dogs?\s+on|"
+        r"slaughter\w*|bleach|boiling|firework\w*|air\s+rifle|catapult|pull\w*|squash\w*|"
+        r"sling\w*|hunt\w*|cours\w*|baiting|get\s+rid\s+of|put\s+down)\b",
         re.IGNORECASE,
     ),
 }
 ACT_CUE_CEILING = 0.45
+
+
+SLUR_CUES = ("slur", "slur_count")
+# Ordinary words that the slur matcher's inflection and double-letter forgiveness would take
+# for a slur ("spicy" = spic + y; "Niger" = a missing double).
+NOT_SLURS = frozenset({"spicy", "spice", "niger", "nigers"})
+
+
+@cache
+def _cue_patterns() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    """(group, name, pattern) of lexicons/cues.txt: ``group<TAB>name<TAB>regex`` lines."""
+    text = resources.files("civility.standards").joinpath("lexicons/cues.txt").read_text("utf-8")
+    patterns: list[tuple[str, str, re.Pattern[str]]] = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        group, name, expression = line.split("\t", 2)
+        patterns.append((group, f"{group}:{name}", re.compile(expression, re.IGNORECASE)))
+    return tuple(patterns)
+
+
+@cache
+def _slur_lexicon() -> Lexicon:
+    return Lexicon(load_lexicon("hate_slurs.txt"))
+
+
+def _cue_names() -> tuple[str, ...]:
+    return tuple(f"hate:{name}" for name in SLUR_CUES) + tuple(n for _, n, _ in _cue_patterns())
+
+
+CUE_NAMES: tuple[str, ...] = _cue_names()
+
+
+def cue_group(name: str) -> str:
+    return name.split(":", 1)[0]
+
+
+def _word_at(text: str, start: int, end: int) -> str:
+    while start > 0 and text[start - 1].isalpha():
+        start -= 1
+    while end < len(text) and text[end].isalpha():
+        end += 1
+    return text[start:end]
+
+
+def cue_vector(text: str, skeleton_of_text: Skeleton | None = None) -> np.ndarray:
+    """Inputs that a sentence embedding blurs but that mark some rules: slurs (matched on the
+    disguise-stripped skeleton, like profanity), links and channel-plugging formulas.
+    The heads that use them learned their weight from data (training/heads.py)."""
+    values = np.zeros(len(CUE_NAMES), dtype=np.float32)
+    skel = skeleton_of_text if skeleton_of_text is not None else skeleton(text)
+    hits = [
+        hit
+        for hit in find_hits(skel, _slur_lexicon())
+        if _word_at(skel.text, hit.start, hit.end) not in NOT_SLURS
+    ]
+    if hits:
+        values[0] = max(hit.weight for hit in hits)
+        values[1] = min(len(hits), 3) / 3.0
+    for offset, (_, _, pattern) in enumerate(_cue_patterns(), len(SLUR_CUES)):
+        if pattern.search(skel.text) or pattern.search(text):
+            values[offset] = 1.0
+    return values
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +149,8 @@ class Heads:
     static_bias: np.ndarray
     static_knots: np.ndarray
     screen_bound: np.ndarray  # raw static score under which a rule is settled clean
+    # Weights of the cue inputs (``cue_vector``) per head; zero where a head uses no cue.
+    cue_weights: np.ndarray  # (heads, cues)
 
     def index(self, slug: str) -> int:
         return self.slugs.index(slug)
@@ -90,8 +166,15 @@ def load_heads() -> Heads:
         with _heads_lock:
             if _heads is None:
                 with np.load(HEADS_PATH) as data:
+                    names = tuple(str(n) for n in data["cue_names"]) if "cue_names" in data else ()
+                    if names and names != CUE_NAMES:
+                        raise RuntimeError(
+                            f"{HEADS_PATH.name} was trained on other cues than lexicons/cues.txt "
+                            "defines: retrain with `civility train --only heads`"
+                        )
+                    slugs = tuple(str(s) for s in data["slugs"])
                     _heads = Heads(
-                        slugs=tuple(str(s) for s in data["slugs"]),
+                        slugs=slugs,
                         full_weights=data["full_weights"].astype(np.float32),
                         full_bias=data["full_bias"].astype(np.float32),
                         full_knots=data["full_knots"].astype(np.float64),
@@ -99,6 +182,11 @@ def load_heads() -> Heads:
                         static_bias=data["static_bias"].astype(np.float32),
                         static_knots=data["static_knots"].astype(np.float64),
                         screen_bound=data["screen_bound"].astype(np.float32),
+                        cue_weights=(
+                            data["cue_weights"].astype(np.float32)
+                            if names
+                            else np.zeros((len(slugs), len(CUE_NAMES)), dtype=np.float32)
+                        ),
                     )
     return _heads
 
@@ -174,6 +262,7 @@ class LearnedDetector(Detector):
         self._profanity_row = (
             self.heads.index("profanity") if "profanity" in self.heads.slugs else None
         )
+        self._used_cues = np.any(self.heads.cue_weights != 0, axis=0)
         # Lexicons read once; rules without a lexicon file have none.
         self._lexicon_slugs = tuple(slug for slug in LEARNED_SLUGS if lexicon(slug))
         # One alternation over every phrase: the screen asks only "any hit at all?".
@@ -196,6 +285,11 @@ class LearnedDetector(Detector):
             return None
         if self._any_lexicon_hit(analysis.comment.text):
             return None
+        if self._used_cues.any() and np.any(
+            cue_vector(analysis.comment.text, analysis.skeleton)[self._used_cues]
+        ):
+            # A slur or a link is what the static stage cannot weigh: the full heads decide.
+            return None
         scores = np.minimum(calibrate(raw, heads.static_knots), SCREEN_SCORE_CEILING)
         if self._profanity_row is not None:
             analysis.cache[PROFANITY_CACHE_KEY] = float(scores[self._profanity_row])
@@ -216,8 +310,10 @@ class LearnedDetector(Detector):
             vector = analysis.embedding
         assert vector is not None
         heads = self.heads
+        cues = cue_vector(analysis.comment.text, analysis.skeleton)
         scores = calibrate(
-            _sigmoid(heads.full_weights @ vector + heads.full_bias), heads.full_knots
+            _sigmoid(heads.full_weights @ vector + heads.cue_weights @ cues + heads.full_bias),
+            heads.full_knots,
         )
         if self._profanity_row is not None:
             analysis.cache[PROFANITY_CACHE_KEY] = float(scores[self._profanity_row])

@@ -85,6 +85,10 @@ C_SEED_ONLY = 0.5
 # other rules' data. Unweighted, the tweets drown them and the head learns the subject words;
 # so the hard negatives together weigh this share of the negative class.
 HARD_NEGATIVE_SHARE = 0.5
+# The same holds for spam: youtube_spam's own non-spam comments (and the spam seeds' hard
+# negatives) are the informative negatives, not tweets from the hate sets. Rows labelled 0
+# for the rule itself are the weighted ones.
+WEIGHTED_NEGATIVE_SLUGS = SEED_ONLY_SLUGS | {"spam"}
 # Per dataset: how many training rows to embed at most (positives of rare rules are kept).
 # davidson and stormfront are used whole; civil_comments (long comments, slow to embed) is
 # sampled, and so is implicit_hate (implicit, context-bound hate that the embedding of the
@@ -352,13 +356,8 @@ def train_heads(
         used = np.array([cue_group(name) in groups for name in CUE_NAMES], dtype=bool)
         x = np.hstack([full[index], cues[index][:, used]]) if used.any() else full[index]
         row_weights = np.array([SOURCE_WEIGHTS.get(corpus.sources[i], 1.0) for i in index])
-        if slug in SEED_ONLY_SLUGS:
-            hard = np.array(
-                [
-                    corpus.sources[i].startswith("seeds/") and corpus.labels[i].get(slug) == 0
-                    for i in index
-                ]
-            )
+        if slug in WEIGHTED_NEGATIVE_SLUGS:
+            hard = np.array([corpus.labels[i].get(slug) == 0 for i in index])
             if hard.any():
                 negatives = int((y == 0).sum())
                 row_weights[hard] *= max(1.0, HARD_NEGATIVE_SHARE * negatives / int(hard.sum()))

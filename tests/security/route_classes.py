@@ -115,6 +115,9 @@ ROUTES: dict[str, Access] = {
     "accounts:restore": PUBLIC_FORM,
     "accounts:my_data": SIGNED_IN_READ,
     "accounts:download_my_data": SIGNED_IN_READ,
+    "standards": PUBLIC_PAGE,
+    "privacy": PUBLIC_PAGE,
+    "service_worker": PUBLIC_PAGE,
     # moderation (moderators and staff)
     "moderation:dashboard": MODERATION,
     "moderation:queue": MODERATION,

@@ -1,15 +1,18 @@
 """Keep e-mail addresses and secrets out of the logs.
 
-:class:`RedactingFilter` rewrites each record's message (arguments merged in) and its
-formatted traceback. The app installs it on every handler configured at start-up
-(:func:`install`, called from ``SecurityConfig.ready``), so it covers Django's, Celery's and
-our own loggers whatever LOGGING says.
+:func:`redact_record` rewrites a record's message (arguments merged in) and its formatted
+traceback. :func:`install` (called from ``SecurityConfig.ready``) wraps the log record
+factory, so every record is redacted when it is made, whichever logger made it and whichever
+handler (configured now or added later: Celery's, a test's) writes it; the
+:class:`RedactingFilter` on the handlers configured at start-up is a second net.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from typing import Any
 
 REDACTED = "[redacted]"
 EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
@@ -41,18 +44,33 @@ def redact(text: str) -> str:
     return text
 
 
+def redact_record(record: logging.LogRecord) -> logging.LogRecord:
+    try:
+        message = record.getMessage()
+    except Exception:  # a bad format string: leave it for the handler to report
+        return record
+    record.msg, record.args = redact(message), None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    return record
+
+
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a bad format string: leave it for the handler to report
-            return True
-        record.msg, record.args = redact(message), None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text)
+        redact_record(record)
         return True
+
+
+class RedactingRecordFactory:
+    """Wraps the current record factory; every record leaves it redacted."""
+
+    def __init__(self, wrapped: Callable[..., logging.LogRecord]) -> None:
+        self.wrapped = wrapped
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        return redact_record(self.wrapped(*args, **kwargs))
 
 
 def all_handlers() -> list[logging.Handler]:
@@ -68,7 +86,10 @@ def all_handlers() -> list[logging.Handler]:
 
 
 def install() -> int:
-    """Add the filter to every configured handler that lacks it; return how many got it."""
+    """Redact every new record; add the filter to every configured handler that lacks it
+    (return how many got it)."""
+    if not isinstance(logging.getLogRecordFactory(), RedactingRecordFactory):
+        logging.setLogRecordFactory(RedactingRecordFactory(logging.getLogRecordFactory()))
     added = 0
     for handler in all_handlers():
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):

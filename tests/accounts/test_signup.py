@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from civility.accounts import selectors
 from civility.accounts.models import Consent, User
+from civility.security.privacy import pseudonymise_ip
 from tests.accounts.helpers import PASSWORD, links_in_last_mail, make_user, path_of, solved_captcha
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +99,7 @@ def test_signup_stores_the_standards_consent_and_requires_verification() -> None
     assert response["Location"] == reverse("account_email_verification_sent")
     alice = User.objects.get(email="alice@example.org")
     assert alice.display_name == "Alice Reader"
-    assert alice.signup_ip == "127.0.0.1"
+    assert alice.signup_ip == pseudonymise_ip("127.0.0.1")
     consent = Consent.objects.get(user=alice, kind=Consent.Kind.STANDARDS)
     assert consent.version == selectors.standards_version()
     assert consent.choice == Consent.Choice.AGREED and consent.created_at is not None

@@ -115,7 +115,7 @@ CIVILITY_CREDENTIAL_FAILURES = "5/300"
 # stored address (hashed or not) is kept before `purge_ip_addresses` clears it.
 CIVILITY_IP_RETENTION_DAYS = 30
 # Store a keyed hash (an IPv6 address in fd0c:1::/32) instead of the address itself.
-CIVILITY_IP_PSEUDONYMISE = False
+CIVILITY_IP_PSEUDONYMISE = True
 # Normalise User.display_name on save (civility.security.validators.normalise_display_name).
 CIVILITY_NORMALISE_DISPLAY_NAMES = True
 # Redact e-mail addresses and tokens from every log record (civility.security.logging).

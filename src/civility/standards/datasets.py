@@ -18,11 +18,19 @@ Part = Literal["train", "test", "all"]
 TEST_FRACTION_PERCENT = 20
 
 # Sets whose licence lets Civility ship a model trained on them (MIT, Apache, CC0, CC BY, CC BY-SA).
-SHIPPABLE = frozenset({
-    "davidson_hate_offensive", "jigsaw_toxic_small", "youtube_spam", "langid_kaggle17",
-    "pii_presidio_synth", "stormfront_hate_sentences", "implicit_hate_latent",
-    "civil_comments_toxic_spans", "fox_news_comments_hate",
-})
+SHIPPABLE = frozenset(
+    {
+        "davidson_hate_offensive",
+        "jigsaw_toxic_small",
+        "youtube_spam",
+        "langid_kaggle17",
+        "pii_presidio_synth",
+        "stormfront_hate_sentences",
+        "implicit_hate_latent",
+        "civil_comments_toxic_spans",
+        "fox_news_comments_hate",
+    }
+)
 
 
 def shared_root() -> Path:

@@ -20,20 +20,38 @@ class DatabaseContext:
         rows = (
             Comment.objects.filter(created_at__gte=since, purged=False)
             .exclude(status=CommentStatus.DELETED)
-            .select_related("thread", "thread__article")
             .order_by("-created_at", "-id")
         )
         if author_id is not None:
             if not str(author_id).isdigit():
                 return []
             rows = rows.filter(author_id=int(author_id))
+        # Plain tuples: this runs on every post, and model instances with their thread and
+        # article (body included) cost several times more than the detectors themselves.
+        fields = (
+            "pk",
+            "author_id",
+            "text",
+            "created_at",
+            "thread__article__slug",
+            "thread__canonical_url",
+        )
         return [
             RecentComment(
-                id=str(row.pk),
-                author_id=str(row.author_id),
-                text=row.text,
-                created_at=row.created_at,
-                article_key=row.thread.key,
+                id=str(pk),
+                author_id=str(author),
+                text=text,
+                created_at=created_at,
+                article_key=thread_key(slug, canonical_url),
             )
-            for row in rows[:limit]
+            for pk, author, text, created_at, slug, canonical_url in rows.values_list(*fields)[
+                :limit
+            ]
         ]
+
+
+def thread_key(article_slug: str | None, canonical_url: str | None) -> str:
+    """The engine's per-article key, as ``Thread.key`` builds it, from plain column values."""
+    if article_slug is not None:
+        return f"article:{article_slug}"
+    return f"url:{canonical_url}"

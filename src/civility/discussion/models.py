@@ -55,9 +55,11 @@ class Thread(models.Model):
     @property
     def key(self) -> str:
         """A stable id for the engine (per-article caches) and the embed."""
-        if self.article is not None:
-            return f"article:{self.article.slug}"
-        return f"url:{self.canonical_url}"
+        from civility.discussion.context import thread_key
+
+        return thread_key(
+            self.article.slug if self.article is not None else None, self.canonical_url
+        )
 
 
 class CommentStatus(models.TextChoices):

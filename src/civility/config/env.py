@@ -96,7 +96,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "900",
         "Broker redelivers an unacknowledged task after this.",
     ),
-    "CIVILITY_READ_CACHE_SECONDS": ("0.5", "Rendered threads are cached this long (0: off)."),
+    "CIVILITY_READ_CACHE_SECONDS": (
+        "1.0 (0 in tests)",
+        "Rendered threads are cached this long (0: off).",
+    ),
     "CIVILITY_METRICS_ALLOWED_IPS": (
         "(anyone)",
         "Comma-separated client addresses that may read /metrics.",

@@ -93,7 +93,9 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------------------
 _database_url = env_str("CIVILITY_DATABASE_URL") or f"sqlite:///{DATA_DIR / 'civility.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+DATABASES = {
+    "default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -113,7 +115,8 @@ if TESTING:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # An outage degrades to an empty cache instead of failing every request.
+            "BACKEND": "civility.ops.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "civility-test" if TESTING else "civility",
         }

@@ -130,3 +130,13 @@ def test_signup_with_a_registered_address_does_not_reveal_it() -> None:
     assert response["Location"] == reverse("account_email_verification_sent")
     assert User.objects.filter(email="frank@example.org").count() == 1
     assert mail.outbox[-1].to == ["frank@example.org"]
+
+
+def test_sign_up_refuses_a_display_name_that_impersonates_the_moderators() -> None:
+    client = Client()
+    data = signup_data(client, "mallory@example.org")
+    data["display_name"] = "Moderator"
+    response = client.post("/accounts/signup/", data)
+    assert response.status_code == 200
+    assert "reserved" in response.content.decode()
+    assert not User.objects.filter(email="mallory@example.org").exists()

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civility.accounts import captcha, services
 from civility.accounts.models import User
+from civility.security.validators import validate_display_name
 
 
 class CaptchaWidget(forms.Widget):
@@ -83,6 +84,7 @@ class CaptchaSignupForm(StandardsMixin, SignupForm):
         max_length=80,
         required=False,
         help_text=_("Shown next to your comments."),
+        validators=[validate_display_name],
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -43,6 +43,7 @@ def test_requests_are_counted_and_timed_by_route(article: Any) -> None:
         "civility_http_requests_total",
         route=route,
         status="200",
+        method="GET",
     )
     for _ in range(3):
         assert Client().get(f"/api/articles/{article.slug}/comments").status_code == 200

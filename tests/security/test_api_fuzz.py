@@ -37,7 +37,24 @@ FUZZ = settings(
 
 
 @pytest.fixture
-def bearer(db: None, settings: Any, lenient_policy: Any) -> dict[str, str]:
+def keep_test_connection() -> Any:
+    """The real WSGI handler closes the database connection after each request; inside a test
+    transaction on PostgreSQL that kills the test's own connection. Django's test client
+    disconnects the same signal handlers for the same reason."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def bearer(
+    db: None, settings: Any, lenient_policy: Any, keep_test_connection: None
+) -> dict[str, str]:
     from civility.accounts.commands.createuser import create_user
     from civility.discussion.services import issue_api_token
     from tests.discussion.conftest import make_article

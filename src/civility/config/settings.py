@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "civility.notifications",
     "civility.ops",
     "civility.security",
+    "civility.sites",
 ]
 
 MIDDLEWARE = [
@@ -60,6 +61,7 @@ MIDDLEWARE = [
     "civility.security.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "civility.sites.middleware.CurrentSiteMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -195,7 +197,14 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("ru", "Русский")]
+# Interface languages shipped with complete translations (locale/); a site picks one.
+LANGUAGES = [
+    ("en", "English"),
+    ("ru", "Русский"),
+    ("es", "Español"),
+    ("fr", "Français"),
+    ("ar", "العربية"),
+]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -259,3 +268,4 @@ from civility.news.conf import *  # noqa: E402, F403
 from civility.notifications.conf import *  # noqa: E402, F403
 from civility.ops.conf import *  # noqa: E402, F403
 from civility.security.conf import *  # noqa: E402, F403
+from civility.sites.conf import *  # noqa: E402, F403

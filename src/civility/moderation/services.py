@@ -381,11 +381,13 @@ def decide_unlock_request(appeal: Appeal, *, moderator: Any, restore: bool, mess
         )
         recipient = appeal.email or (appeal.user.email if appeal.user else "")
         if recipient:
-            transaction.on_commit(lambda: _mail_appeal_outcome(recipient, restore, message))
+            transaction.on_commit(
+                lambda: _mail_appeal_outcome(recipient, restore, message, appeal.pk)
+            )
     return appeal
 
 
-def _mail_appeal_outcome(recipient: str, restored: bool, message: str) -> None:
+def _mail_appeal_outcome(recipient: str, restored: bool, message: str, appeal_id: int) -> None:
     if restored:
         subject = "Your access has been restored"
         body = "A moderator reviewed your unlock request and restored your access.\n"
@@ -397,7 +399,8 @@ def _mail_appeal_outcome(recipient: str, restored: bool, message: str) -> None:
     try:
         send_mail(f"{Appeal.SUBJECT}: {subject}", body, None, [recipient])
     except Exception:
-        logger.exception("could not e-mail the appeal outcome to %s", recipient)
+        # The recipient's address stays out of the logs: the appeal id finds it.
+        logger.exception("could not e-mail the outcome of appeal %s", appeal_id)
 
 
 def send_contact_message(

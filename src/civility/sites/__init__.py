@@ -1,0 +1,1 @@
+"""Language versions: several sites (domain or path prefix, language, policy) in one install."""

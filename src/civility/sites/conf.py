@@ -1,0 +1,1 @@
+"""Settings of the sites app (imported at the end of config/settings.py)."""

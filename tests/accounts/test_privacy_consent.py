@@ -17,19 +17,21 @@ from tests.accounts.helpers import PASSWORD, make_user, signed_in_client
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def editor_publishes(version: str, text: str) -> PrivacyPolicyVersion:
+def editor_publishes(version: str, text: str, language: str = "en") -> PrivacyPolicyVersion:
     """An editor writes a new version in the admin and publishes it (admin action)."""
-    editor = User.objects.create_superuser(
-        username="editor", email="editor@example.org", password=PASSWORD
+    editor = User.objects.filter(email="editor@example.org").first() or (
+        User.objects.create_superuser(
+            username="editor", email="editor@example.org", password=PASSWORD
+        )
     )
     editor_client = Client()
     editor_client.force_login(editor)
     added = editor_client.post(
         reverse("admin:accounts_privacypolicyversion_add"),
-        {"version": version, "title": "Privacy policy", "text": text},
+        {"language": language, "version": version, "title": "Privacy policy", "text": text},
     )
     assert added.status_code == 302, added.content.decode()[:3000]
-    policy = PrivacyPolicyVersion.objects.get(version=version)
+    policy = PrivacyPolicyVersion.objects.get(version=version, language=language)
     assert policy.published_at is None
     published = editor_client.post(
         reverse("admin:accounts_privacypolicyversion_changelist"),
@@ -70,12 +72,19 @@ def test_agreeing_lets_the_user_go_on_and_is_recorded() -> None:
     # The published policy stays readable from the interstitial.
     assert client.get(reverse("accounts:privacy")).status_code == 200
 
-    not_ticked = client.post(blocked["Location"], {"decision": "agree"})
+    assert f'name="policy" value="{policy.pk}"' in html
+    not_ticked = client.post(blocked["Location"], {"decision": "agree", "policy": policy.pk})
     assert not_ticked.status_code == 200
-    agreed = client.post(blocked["Location"], {"decision": "agree", "agree": "on"})
+    agreed = client.post(
+        blocked["Location"], {"decision": "agree", "agree": "on", "policy": policy.pk}
+    )
     assert agreed.status_code == 302 and agreed["Location"] == reverse("accounts:home")
     consent = Consent.objects.get(user=olga, kind=Consent.Kind.PRIVACY)
-    assert (consent.version, consent.choice) == (policy.version, Consent.Choice.AGREED)
+    assert (consent.version, consent.language, consent.choice) == (
+        policy.version,
+        "en",
+        Consent.Choice.AGREED,
+    )
     assert client.get(reverse("accounts:home")).status_code == 200
 
 
@@ -92,8 +101,8 @@ def test_api_calls_get_a_403_naming_the_reason() -> None:
 def test_refusing_leads_to_deletion_with_restore_window() -> None:
     pavel = joined_earlier("pavel@example.org")
     client = signed_in_client(pavel)
-    editor_publishes("2.0", "New terms.")
-    refused = client.post(reverse("accounts:consent"), {"decision": "refuse"})
+    policy = editor_publishes("2.0", "New terms.")
+    refused = client.post(reverse("accounts:consent"), {"decision": "refuse", "policy": policy.pk})
     assert refused.status_code == 302
     assert refused["Location"] == f"{reverse('accounts:delete')}?reason=consent"
     consent = Consent.objects.get(user=pavel, kind=Consent.Kind.PRIVACY)
@@ -145,8 +154,10 @@ def test_api_calls_with_a_bearer_token_get_the_403_too() -> None:
 def test_a_signed_in_request_after_consent_costs_no_consent_queries() -> None:
     olga = joined_earlier("olga@example.org")
     client = signed_in_client(olga)
-    editor_publishes("2.0", "New terms.")
-    client.post(reverse("accounts:consent"), {"decision": "agree", "agree": "on"})
+    policy = editor_publishes("2.0", "New terms.")
+    client.post(
+        reverse("accounts:consent"), {"decision": "agree", "agree": "on", "policy": policy.pk}
+    )
     client.get(reverse("accounts:home"))  # the first request notes the consent in the session
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

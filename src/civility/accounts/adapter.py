@@ -6,18 +6,58 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils import translation
+
+from civility.accounts.models import User
+
+
+def interface_language() -> str:
+    """The active interface language if Civility ships it, else the default one."""
+    active = (translation.get_language() or settings.LANGUAGE_CODE).lower()
+    supported = {code for code, _name in settings.LANGUAGES}
+    for candidate in (active, active.split("-")[0]):
+        if candidate in supported:
+            return candidate
+    return str(settings.LANGUAGE_CODE)
+
+
+def mail_language(email: str, context: dict[str, Any]) -> str:
+    """The language a mail to ``email`` is written in: its account's, else the active one.
+
+    Mail often leaves from a worker or after a commit, with no request whose language to use;
+    the account remembers the language its owner last signed in with.
+    """
+    user = context.get("user")
+    if not isinstance(user, User) or user.email.lower() != email.lower():
+        user = User.objects.filter(email__iexact=email).only("language").first()
+    language = getattr(user, "language", "")
+    return language or interface_language()
+
+
+def remember_language(user: Any) -> None:
+    """Store the interface language the user is using now, for mail sent to them later."""
+    language = interface_language()
+    if getattr(user, "pk", None) and getattr(user, "language", language) != language:
+        user.language = language
+        User.objects.filter(pk=user.pk).update(language=language)
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def login(self, request: HttpRequest, user: Any) -> None:
         super().login(request, user)
+        remember_language(user)
         try:
             user.last_login_ip = self.get_client_ip(request)
         except PermissionDenied:
             return
         user.save(update_fields=["last_login_ip"])
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        with translation.override(mail_language(email, context)):
+            super().send_mail(template_prefix, email, context)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from civility.accounts import services
 from civility.accounts.models import Consent, PrivacyPolicyVersion, User
@@ -31,6 +35,7 @@ class CivilityUserAdmin(UserAdmin):
                     "purged_at",
                     "last_login_ip",
                     "signup_ip",
+                    "language",
                 )
             },
         ),
@@ -38,29 +43,54 @@ class CivilityUserAdmin(UserAdmin):
     readonly_fields = ("deleted_at", "deleted_by_label", "purged_at", "last_login_ip", "signup_ip")
 
 
+class PrivacyPolicyVersionForm(forms.ModelForm):
+    language = forms.ChoiceField(label=_("language"), choices=settings.LANGUAGES, initial="en")
+
+    class Meta:
+        model = PrivacyPolicyVersion
+        fields = ("language", "version", "title", "text")
+
+
 @admin.register(PrivacyPolicyVersion)
 class PrivacyPolicyVersionAdmin(admin.ModelAdmin):
-    list_display = ("version", "title", "created_at", "published_at")
+    form = PrivacyPolicyVersionForm
+    list_display = ("version", "language", "title", "created_at", "published_at")
+    list_filter = ("language",)
     actions = ["publish"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         # A published text is what people agreed to: it never changes; publish a new version.
         if obj is not None and obj.published_at is not None:
-            return ("version", "title", "text", "published_at")
+            return ("language", "version", "title", "text", "published_at")
         return ("published_at",)
 
-    @admin.action(description="Publish (every signed-in user must consent again)")
+    @admin.action(
+        description=_("Publish (every signed-in user reading in its language must consent again)")
+    )
     def publish(self, request: HttpRequest, queryset: QuerySet[PrivacyPolicyVersion]) -> None:
         for policy in queryset.filter(published_at__isnull=True):
             services.publish_privacy_policy(policy, by=request.user)
-            self.message_user(request, f"Published version {policy.version}.", messages.SUCCESS)
+            self.message_user(
+                request,
+                gettext("Published version %(version)s (%(language)s).")
+                % {"version": policy.version, "language": policy.language},
+                messages.SUCCESS,
+            )
 
 
 @admin.register(Consent)
 class ConsentAdmin(admin.ModelAdmin):
-    list_display = ("user", "kind", "version", "choice", "created_at", "withdrawn_at")
-    list_filter = ("kind", "choice")
-    readonly_fields = ("user", "kind", "version", "choice", "created_at", "withdrawn_at")
+    list_display = ("user", "kind", "version", "language", "choice", "created_at", "withdrawn_at")
+    list_filter = ("kind", "choice", "language")
+    readonly_fields = (
+        "user",
+        "kind",
+        "version",
+        "language",
+        "choice",
+        "created_at",
+        "withdrawn_at",
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

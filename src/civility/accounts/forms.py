@@ -12,9 +12,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse_lazy
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from civility.accounts import captcha, services
+from civility.accounts.adapter import interface_language
 from civility.accounts.models import User
 from civility.security.validators import validate_display_name
 
@@ -27,6 +29,13 @@ class CaptchaWidget(forms.Widget):
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
         context["challenge_url"] = reverse_lazy("accounts:captcha_challenge")
+        # What static/accounts/altcha.js writes into the widget as the check runs
+        # (data-label-* attributes on the widget's root).
+        context["labels"] = {
+            "verifying": _("Verifying…"),
+            "verified": _("Verified: you are not a robot"),
+            "failed": _("The check failed. Tick the box to try again."),
+        }
         return context
 
     def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
@@ -58,7 +67,7 @@ class CaptchaField(forms.CharField):
 
 def standards_field() -> forms.BooleanField:
     link = format_html(
-        'I accept the <a href="{}" target="_blank" rel="noopener">community standards</a>',
+        gettext('I accept the <a href="{}" target="_blank" rel="noopener">community standards</a>'),
         reverse_lazy("accounts:standards"),
     )
     return forms.BooleanField(
@@ -74,7 +83,8 @@ class StandardsMixin:
     def custom_signup(self, request: HttpRequest, user: User) -> None:
         super().custom_signup(request, user)  # type: ignore[misc]
         user.signup_ip = _client_ip(request)
-        user.save(update_fields=["signup_ip"])
+        user.language = interface_language()
+        user.save(update_fields=["signup_ip", "language"])
         services.accept_standards(user)
 
 

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from civility.accounts.selectors import needs_privacy_consent
 
@@ -78,11 +79,13 @@ class ConsentMiddleware:
             return JsonResponse(
                 {
                     "error": "privacy_consent_required",
-                    "detail": (
-                        f"Privacy policy version {policy.version} was published. Agree to it at "
-                        f"{reverse('accounts:consent')} before using the API."
-                    ),
+                    "detail": gettext(
+                        "Privacy policy version %(version)s was published. Agree to it at "
+                        "%(url)s before using the API."
+                    )
+                    % {"version": policy.version, "url": reverse("accounts:consent")},
                     "policy_version": policy.version,
+                    "policy_language": policy.language,
                 },
                 status=403,
             )

@@ -25,6 +25,9 @@ class User(AbstractUser):
     purged_at = models.DateTimeField(_("purged at"), null=True, blank=True)
     last_login_ip = models.GenericIPAddressField(_("last sign-in IP"), null=True, blank=True)
     signup_ip = models.GenericIPAddressField(_("sign-up IP"), null=True, blank=True)
+    # The interface language the user last signed in with: mail sent later (by a worker, with
+    # no request to read it from) is written in it.
+    language = models.CharField(_("language"), max_length=8, blank=True, default="")
 
     def public_name(self) -> str:
         if self.purged_at:
@@ -45,9 +48,16 @@ class PrivacyPolicyVersionQuerySet(models.QuerySet["PrivacyPolicyVersion"]):
 
 
 class PrivacyPolicyVersion(models.Model):
-    """One version of the privacy policy. The newest published one is in force."""
+    """One version of the privacy policy in one language.
 
-    version = models.CharField(_("version"), max_length=32, unique=True)
+    Each language has its own version history: the newest published version in the reader's
+    language is in force for them, and English stands in where a language has none.
+    """
+
+    # A code from settings.LANGUAGES (the admin offers those; no choices here, so adding a
+    # language needs no migration).
+    language = models.CharField(_("language"), max_length=8, default="en", db_index=True)
+    version = models.CharField(_("version"), max_length=32)
     title = models.CharField(_("title"), max_length=200, default="Privacy policy")
     text = models.TextField(_("text"), help_text=_("Plain text; blank lines separate paragraphs."))
     created_at = models.DateTimeField(auto_now_add=True)
@@ -63,9 +73,14 @@ class PrivacyPolicyVersion(models.Model):
     class Meta:
         ordering = ["-published_at", "-id"]
         verbose_name = _("privacy policy version")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["language", "version"], name="accounts_privacy_language_version_unique"
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.title} v{self.version}"
+        return f"{self.title} v{self.version} ({self.language})"
 
     def paragraphs(self) -> list[str]:
         return [block.strip() for block in self.text.split("\n\n") if block.strip()]
@@ -85,6 +100,8 @@ class Consent(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     version = models.CharField(max_length=64)
+    # The language of the text the user saw: with ``version``, names that exact text.
+    language = models.CharField(max_length=8, default="en")
     choice = models.CharField(max_length=16, choices=Choice.choices, default=Choice.AGREED)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # A restore brings back consents that a deletion withdrew.
@@ -95,4 +112,4 @@ class Consent(models.Model):
         indexes = [models.Index(fields=["user", "kind", "created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.kind} v{self.version} {self.choice}"
+        return f"{self.user_id} {self.kind} v{self.version} ({self.language}) {self.choice}"

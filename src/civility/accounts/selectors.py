@@ -6,8 +6,11 @@ import importlib
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
+from civility.accounts import legal
 from civility.accounts.models import Consent, PrivacyPolicyVersion
 
 
@@ -31,9 +34,14 @@ def active_policy() -> Any:
     return policy[0] if isinstance(policy, tuple) else policy
 
 
-def standards_version() -> str:
-    """Version of the community standards a new account accepts."""
-    return str(active_policy().version)
+def standards_version(language: str | None = None) -> str:
+    """The exact community-standards text a reader of ``language`` accepts, as one string.
+
+    It names the moderation policy in force, the language of the text and that text's
+    revision, e.g. ``19c72e3d006e/ru-1``: a consent stores it, so it points at what was read.
+    """
+    text = legal.standards_text(language)
+    return f"{active_policy().version}/{text.language}-{text.revision}"
 
 
 ACTIVE_PRIVACY_POLICY_CACHE_KEY = "civility:privacy-policy:active"
@@ -41,45 +49,79 @@ ACTIVE_PRIVACY_POLICY_CACHE_SECONDS = 30
 CONSENT_SESSION_KEY = "civility_privacy_consent_version"
 
 
-def active_privacy_policy() -> PrivacyPolicyVersion | None:
-    """The newest published privacy policy, or None before the first is published.
+def privacy_language(language: str | None = None) -> str:
+    """The interface language a privacy policy is looked up for (default: the active one)."""
+    wanted = (language or translation.get_language() or settings.LANGUAGE_CODE).lower()
+    supported = {code for code, _name in settings.LANGUAGES}
+    for candidate in (wanted, wanted.split("-")[0]):
+        if candidate in supported:
+            return candidate
+    return legal.FALLBACK_LANGUAGE
 
-    Every signed-in request asks, so the answer is cached briefly; publishing clears it.
+
+def _cache_key(language: str) -> str:
+    return f"{ACTIVE_PRIVACY_POLICY_CACHE_KEY}:{language}"
+
+
+def _newest_published(language: str) -> PrivacyPolicyVersion | None:
+    return (
+        PrivacyPolicyVersion.objects.published()
+        .filter(language=language)
+        .order_by("-published_at", "-id")
+        .first()
+    )
+
+
+def active_privacy_policy(language: str | None = None) -> PrivacyPolicyVersion | None:
+    """The privacy policy in force for readers of ``language``, or None before any is published.
+
+    Each language has its own versions: the newest published one in that language, else the
+    newest published English one. Every signed-in request asks, so the answer is cached
+    briefly per language; publishing clears it.
     """
-    cached = cache.get(ACTIVE_PRIVACY_POLICY_CACHE_KEY)
+    code = privacy_language(language)
+    key = _cache_key(code)
+    cached = cache.get(key)
     if cached is not None:
         return cached or None
-    policy = PrivacyPolicyVersion.objects.published().order_by("-published_at", "-id").first()
-    cache.set(ACTIVE_PRIVACY_POLICY_CACHE_KEY, policy or False, ACTIVE_PRIVACY_POLICY_CACHE_SECONDS)
+    policy = _newest_published(code)
+    if policy is None and code != legal.FALLBACK_LANGUAGE:
+        policy = _newest_published(legal.FALLBACK_LANGUAGE)
+    cache.set(key, policy or False, ACTIVE_PRIVACY_POLICY_CACHE_SECONDS)
     return policy
 
 
 def forget_active_privacy_policy() -> None:
-    cache.delete(ACTIVE_PRIVACY_POLICY_CACHE_KEY)
+    cache.delete_many([_cache_key(code) for code, _name in settings.LANGUAGES])
 
 
-def needs_privacy_consent(user: Any, session: Any = None) -> PrivacyPolicyVersion | None:
+def needs_privacy_consent(
+    user: Any, session: Any = None, language: str | None = None
+) -> PrivacyPolicyVersion | None:
     """The policy a signed-in user must consent to before going on, or None.
 
-    A user who agreed to the version in force (or who signed up after it was published, which
-    counts as agreeing to it) goes on.
+    The policy is the one in force for the language the user reads in; agreeing counts for
+    that exact text (language and version). A user who agreed to it (or who signed up after it
+    was published, which counts as agreeing to it) goes on.
     """
     if not getattr(user, "is_authenticated", False):
         return None
-    policy = active_privacy_policy()
+    policy = active_privacy_policy(language)
     if policy is None or policy.published_at is None:
         return None
     if user.date_joined >= policy.published_at:
         return None
-    if session is not None and session.get(CONSENT_SESSION_KEY) == policy.version:
+    session_value = f"{policy.language}:{policy.version}"
+    if session is not None and session.get(CONSENT_SESSION_KEY) == session_value:
         return None
     agreed = Consent.objects.filter(
         user=user,
         kind=Consent.Kind.PRIVACY,
         version=policy.version,
+        language=policy.language,
         choice=Consent.Choice.AGREED,
         withdrawn_at__isnull=True,
     ).exists()
     if agreed and session is not None:
-        session[CONSENT_SESSION_KEY] = policy.version
+        session[CONSENT_SESSION_KEY] = session_value
     return None if agreed else policy

@@ -23,7 +23,7 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from civility.accounts import selectors
+from civility.accounts import legal, selectors
 from civility.accounts.models import Consent, PrivacyPolicyVersion, User
 from civility.accounts.tokens import make_restore_token
 from civility.moderation.audit import record
@@ -75,35 +75,54 @@ def record_consent(
     kind: str,
     version: str,
     *,
+    language: str = legal.FALLBACK_LANGUAGE,
     choice: str = Consent.Choice.AGREED,
     at: datetime.datetime | None = None,
 ) -> Consent:
-    """Store that ``user`` agreed to (or refused) ``version`` of a policy, and when."""
+    """Store that ``user`` agreed to (or refused) ``version`` of a text in ``language``."""
     consent = Consent.objects.create(
-        user=user, kind=kind, version=version, choice=choice, created_at=at or timezone.now()
+        user=user,
+        kind=kind,
+        version=version,
+        language=language,
+        choice=choice,
+        created_at=at or timezone.now(),
     )
     record(
         f"consent.{kind}.{choice}",
         consent,
         actor=user,
         subject_user=user,
-        data={"kind": kind, "version": version, "choice": choice},
+        data={"kind": kind, "version": version, "language": language, "choice": choice},
     )
     return consent
 
 
-def accept_standards(user: User) -> Consent:
-    """Store that a new account accepted the community standards in force."""
-    return record_consent(user, Consent.Kind.STANDARDS, selectors.standards_version())
+def accept_standards(user: User, language: str | None = None) -> Consent:
+    """Store that a new account accepted the community standards in force, in the language
+    it read them in (default: the active interface language)."""
+    text_language = legal.text_language(language)
+    return record_consent(
+        user,
+        Consent.Kind.STANDARDS,
+        selectors.standards_version(text_language),
+        language=text_language,
+    )
 
 
 def agree_to_privacy_policy(user: User, policy: PrivacyPolicyVersion) -> Consent:
-    return record_consent(user, Consent.Kind.PRIVACY, policy.version)
+    return record_consent(user, Consent.Kind.PRIVACY, policy.version, language=policy.language)
 
 
 def refuse_privacy_policy(user: User, policy: PrivacyPolicyVersion) -> Consent:
     """Store the refusal; the caller then takes the user into the deletion flow."""
-    return record_consent(user, Consent.Kind.PRIVACY, policy.version, choice=Consent.Choice.REFUSED)
+    return record_consent(
+        user,
+        Consent.Kind.PRIVACY,
+        policy.version,
+        language=policy.language,
+        choice=Consent.Choice.REFUSED,
+    )
 
 
 @transaction.atomic
@@ -113,7 +132,12 @@ def publish_privacy_policy(policy: PrivacyPolicyVersion, *, by: Any = None) -> P
         raise AccountStateError("this version is already published")
     policy.published_at = timezone.now()
     policy.save(update_fields=["published_at"])
-    record("privacy_policy.publish", policy, actor=by, data={"version": policy.version})
+    record(
+        "privacy_policy.publish",
+        policy,
+        actor=by,
+        data={"version": policy.version, "language": policy.language},
+    )
     selectors.forget_active_privacy_policy()
     transaction.on_commit(selectors.forget_active_privacy_policy)
     return policy

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
+from django.utils.translation import gettext as _
 
 from civility.accounts.models import User
 
@@ -41,9 +42,9 @@ def user_for_restore_token(token: str) -> User:
     try:
         data: Any = signing.loads(token, salt=SALT, max_age=max_age)
     except signing.SignatureExpired as error:
-        raise InvalidRestoreToken("This restore link has expired.") from error
+        raise InvalidRestoreToken(_("This restore link has expired.")) from error
     except signing.BadSignature as error:
-        raise InvalidRestoreToken("This restore link is not valid.") from error
+        raise InvalidRestoreToken(_("This restore link is not valid.")) from error
     user_id = data.get("u") if isinstance(data, dict) else None
     user = User.objects.filter(pk=user_id).first() if isinstance(user_id, int) else None
     if (
@@ -52,5 +53,5 @@ def user_for_restore_token(token: str) -> User:
         or user.purged_at is not None
         or _deletion_stamp(user.deleted_at) != data.get("d")
     ):
-        raise InvalidRestoreToken("This restore link is not valid any more.")
+        raise InvalidRestoreToken(_("This restore link is not valid any more."))
     return user

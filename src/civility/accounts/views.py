@@ -18,11 +18,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from civility.accounts import captcha, selectors, services
+from civility.accounts import captcha, legal, selectors, services
 from civility.accounts.forms import DeleteAccountForm, PrivacyConsentForm
 from civility.accounts.models import PrivacyPolicyVersion, User
 from civility.accounts.tokens import InvalidRestoreToken, user_for_restore_token
-from civility.standards.rules import RULES
 
 
 @never_cache
@@ -33,28 +32,43 @@ def captcha_challenge(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def standards(request: HttpRequest) -> HttpResponse:
+    text = legal.standards_text()
     return render(
         request,
         "accounts/standards.html",
-        {"rules": RULES, "version": selectors.standards_version()},
+        {
+            "standards": text,
+            "rules": text.rules,
+            "version": selectors.standards_version(text.language),
+        },
     )
 
 
 @require_GET
 def privacy(request: HttpRequest) -> HttpResponse:
+    """The privacy policy in force in the reader's language (English where it has none).
+
+    ``?version=…&language=…`` shows an earlier published version; the list of versions is
+    that language's own history.
+    """
     published = PrivacyPolicyVersion.objects.published()
     requested = request.GET.get("version")
-    policy = (
-        published.filter(version=requested).first()
-        if requested
-        else selectors.active_privacy_policy()
-    )
-    if requested and policy is None:
-        raise Http404("no such privacy policy version")
+    if requested:
+        language = request.GET.get("language") or selectors.privacy_language()
+        policy = published.filter(version=requested, language=language).first()
+        if policy is None:
+            raise Http404("no such privacy policy version")
+    else:
+        policy = selectors.active_privacy_policy()
+    versions = published.filter(language=policy.language) if policy else published.none()
     return render(
         request,
         "accounts/privacy.html",
-        {"policy": policy, "versions": published.order_by("-published_at")},
+        {
+            "policy": policy,
+            "shipped": None if policy else legal.shipped_privacy_text(),
+            "versions": versions.order_by("-published_at"),
+        },
     )
 
 
@@ -121,7 +135,12 @@ def privacy_consent(request: HttpRequest) -> HttpResponse:
             next_url if next_url.startswith("/") and not next_url.startswith("//") else "/"
         )
     form = PrivacyConsentForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST":
+    # The answer counts for the text on the page the user read: if another version came into
+    # force meanwhile (or the language changed), they read the new one first.
+    if request.method == "POST" and request.POST.get("policy") != str(policy.pk):
+        form = PrivacyConsentForm()
+        messages.info(request, _("The privacy policy shown to you has changed. Please read it."))
+    elif request.method == "POST":
         if request.POST.get("decision") == "refuse":
             services.refuse_privacy_policy(user, policy)
             return redirect(f"{_url('accounts:delete')}?reason=consent")

@@ -13,7 +13,8 @@ from urllib.parse import urlparse
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from pywebpush import WebPushException, webpush
 
 from civility.moderation.audit import record
@@ -56,9 +57,9 @@ def _validate(endpoint: str, p256dh: str, auth: str) -> None:
     parsed = urlparse(endpoint or "")
     allowed = {"https", "http"} if settings.CIVILITY_PUSH_ALLOW_HTTP_ENDPOINTS else {"https"}
     if parsed.scheme not in allowed or not parsed.netloc:
-        raise InvalidSubscription("The push endpoint must be an https:// URL.")
+        raise InvalidSubscription(gettext("The push endpoint must be an https:// URL."))
     if len(endpoint) > 1000 or not p256dh or not auth or len(p256dh) > 200 or len(auth) > 100:
-        raise InvalidSubscription("The push subscription keys are missing or too long.")
+        raise InvalidSubscription(gettext("The push subscription keys are missing or too long."))
 
 
 @transaction.atomic
@@ -180,6 +181,14 @@ def notify_breaking_news(*, title: str, url: str, summary: str = "") -> int:
     return len(ids)
 
 
+def _reply_title(recipient: Any, replier_name: str) -> str:
+    """The push title, in the recipient's language (the push leaves after the request)."""
+    from civility.accounts.adapter import mail_language
+
+    with translation.override(mail_language(recipient.email or "", {"user": recipient})):
+        return gettext("%(name)s replied to your comment") % {"name": replier_name}
+
+
 def notify_reply(
     *, recipient: Any, replier_name: str, article_title: str, url: str, excerpt: str = ""
 ) -> int:
@@ -194,7 +203,7 @@ def notify_reply(
             ids,
             {
                 "kind": "reply",
-                "title": f"{replier_name} replied to your comment",
+                "title": _reply_title(recipient, replier_name),
                 "body": excerpt[:200],
                 "url": url,
                 "tag": f"reply:{url}",

@@ -78,7 +78,7 @@
       if (running) return running;
       checkbox.checked = true;
       checkbox.disabled = true;
-      setState("verifying", "Verifying…");
+      setState("verifying", root.getAttribute("data-label-verifying") || "Verifying…");
       running = fetch(root.getAttribute("data-challenge-url"), { credentials: "same-origin", cache: "no-store" })
         .then(function (response) { if (!response.ok) throw new Error("challenge " + response.status); return response.json(); })
         .then(function (challenge) {
@@ -88,14 +88,14 @@
               algorithm: challenge.algorithm, challenge: challenge.challenge, number: number,
               salt: challenge.salt, signature: challenge.signature
             }));
-            setState("verified", "Verified: you are not a robot");
+            setState("verified", root.getAttribute("data-label-verified") || "Verified: you are not a robot");
           });
         })
         .catch(function () {
           running = null;
           checkbox.checked = false;
           checkbox.disabled = false;
-          setState("error", "The check failed. Tick the box to try again.");
+          setState("error", root.getAttribute("data-label-failed") || "The check failed. Tick the box to try again.");
         });
       return running;
     }

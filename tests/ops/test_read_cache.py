@@ -171,3 +171,43 @@ def test_expired_entries_are_never_served(article: Any) -> None:
     assert response["X-Civility-Cache"] == "miss"
     assert time.monotonic() - started >= 0  # it waited for the renderer, then rendered
     cache.delete(key + ":lock")
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("lenient_policy", "read_cache_on")
+def test_a_published_comment_invalidates_its_thread_at_once(
+    reader: Any, article: Any, settings: Any
+) -> None:
+    from tests.discussion.conftest import make_article
+
+    settings.CIVILITY_READ_CACHE_SECONDS = LONG_AGE  # only the invalidation can refresh it
+    thread = thread_for_article(article)
+    other = make_article("budget-debate", headline="The budget debate")
+    post_comment(author=reader, thread=thread, text=CLEAN)
+    urls = [
+        f"/news/{article.slug}/discussion/",
+        f"/api/articles/{article.slug}/comments",
+        f"/news/{other.slug}/discussion/",
+    ]
+    for url in urls:
+        Client().get(url)
+        assert Client().get(url)["X-Civility-Cache"] == "hit"
+    newer = CLEAN + " A second view."
+    assert post_comment(author=reader, thread=thread, text=newer).status == "published"
+    section, listing, elsewhere = (Client().get(url) for url in urls)
+    assert section["X-Civility-Cache"] == "miss" and newer in section.content.decode()
+    assert listing["X-Civility-Cache"] == "miss" and newer in texts(listing)
+    assert elsewhere["X-Civility-Cache"] == "hit"  # another thread's entries stay
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("lenient_policy", "read_cache_on")
+def test_anonymous_comment_sections_are_served_from_the_cache(
+    reader: Any, article: Any, settings: Any
+) -> None:
+    settings.CIVILITY_READ_CACHE_SECONDS = LONG_AGE
+    post_comment(author=reader, thread=thread_for_article(article), text=CLEAN)
+    url = f"/news/{article.slug}/discussion/"
+    first, second = Client().get(url), Client().get(url)
+    assert (first["X-Civility-Cache"], second["X-Civility-Cache"]) == ("miss", "hit")
+    assert second.content == first.content and CLEAN in second.content.decode()

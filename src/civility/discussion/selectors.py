@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from civility.discussion.models import Comment, CommentStatus, Thread
@@ -73,19 +75,31 @@ def thread_of(article: Any) -> Thread | None:
     return Thread.objects.filter(article=article).first()
 
 
-def _visible_rows(thread: Thread, viewer: Any = None) -> list[Comment]:
-    """Public comments, tombstone candidates, and the viewer's own comments, thread order."""
+def _visibility(viewer: Any = None) -> Q:
+    """Rows a thread page needs: public comments, tombstone candidates, the viewer's own."""
     condition = (
         PUBLIC
         | Q(status=CommentStatus.DELETED)
         | Q(author_hidden=True)
         | Q(author__is_active=False)
     )
+    viewer_id = _viewer_id(viewer)
+    if viewer_id is not None:
+        condition |= Q(author_id=viewer_id)
+    return condition
+
+
+def _viewer_id(viewer: Any) -> int | None:
     if viewer is not None and getattr(viewer, "is_authenticated", False):
-        condition |= Q(author_id=viewer.pk)
+        return int(viewer.pk)
+    return None
+
+
+def _visible_rows(thread: Thread, viewer: Any = None) -> list[Comment]:
+    """The whole thread's rows in thread order (small threads, the moderators' views)."""
     return list(
         Comment.objects.filter(thread=thread)
-        .filter(condition)
+        .filter(_visibility(viewer))
         .select_related("author")
         .order_by("created_at", "id")
     )
@@ -110,20 +124,23 @@ def _is_public(comment: Comment) -> bool:
     )
 
 
-def build_tree(thread: Thread, viewer: Any = None, root: Comment | None = None) -> list[Node]:
-    """The thread as a forest (or the subtree below ``root``). Deleted or hidden comments
-    are kept as tombstones only when a visible reply hangs below them."""
-    rows = _visible_rows(thread, viewer)
-    viewer_id = (
-        viewer.pk if viewer is not None and getattr(viewer, "is_authenticated", False) else None
-    )
+def _forest(
+    rows: list[Comment], viewer_id: int | None, root_ids: set[int] | None = None
+) -> list[Node]:
+    """Nodes for ``rows`` (thread order) hung under their parents; a reply whose parent is not
+    among the rows is out of view (pending or removed). ``root_ids``: the rows that start the
+    forest (default: the top-level ones). Deleted or hidden comments are kept as tombstones
+    only when a visible reply hangs below them."""
     nodes = {c.pk: Node(comment=c, own=c.author_id == viewer_id) for c in rows}
     roots: list[Node] = []
     for comment in rows:
         node = nodes[comment.pk]
+        if root_ids is not None and comment.pk in root_ids:
+            roots.append(node)
+            continue
         parent = nodes.get(comment.parent_id) if comment.parent_id else None
         if comment.parent_id and parent is None:
-            continue  # its parent is out of view (pending or removed): so is the reply
+            continue
         (parent.children if parent else roots).append(node)
 
     def prune(node: Node) -> bool:
@@ -137,7 +154,13 @@ def build_tree(thread: Thread, viewer: Any = None, root: Comment | None = None) 
             return node.tombstone
         return True
 
-    roots = [node for node in roots if prune(node)]
+    return [node for node in roots if prune(node)]
+
+
+def build_tree(thread: Thread, viewer: Any = None, root: Comment | None = None) -> list[Node]:
+    """The whole thread as a forest (or the subtree below ``root``). Reads every row of the
+    thread: pages use :func:`thread_page` and :func:`subtree`, which read only what they show."""
+    roots = _forest(_visible_rows(thread, viewer), _viewer_id(viewer))
     if root is not None:
         found = _find(roots, root.pk)
         return [found] if found else []
@@ -173,14 +196,183 @@ def flatten(nodes: list[Node], depth: int = 0) -> list[Node]:
     return out
 
 
+# --- Pages of a thread that may hold many thousands of comments ------------------------------
+#
+# A page reads its top-level comments with LIMIT on the (thread, created_at) order, then their
+# replies at any depth with one recursive query (WITH RECURSIVE: SQLite and PostgreSQL), so its
+# cost follows the page, not the thread. Only "most replies" needs every row of the thread,
+# and reads them as plain tuples.
+
+
+def _descendants_sql(count: int) -> str:
+    table = Comment._meta.db_table
+    placeholders = ", ".join(["%s"] * count)
+    return (
+        f"WITH RECURSIVE below(id) AS ("
+        f"SELECT id FROM {table} WHERE parent_id IN ({placeholders}) "
+        f"UNION ALL SELECT c.id FROM {table} c JOIN below ON c.parent_id = below.id"
+        f") SELECT id FROM below"
+    )
+
+
+def _with_descendants(roots: list[Comment], viewer: Any) -> list[Node]:
+    """Trees below ``roots`` (kept in the given order): one query for every reply."""
+    if not roots:
+        return []
+    root_ids = [c.pk for c in roots]
+    replies = list(
+        Comment.objects.filter(pk__in=RawSQL(_descendants_sql(len(root_ids)), root_ids))
+        .filter(_visibility(viewer))
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
+    order = {pk: index for index, pk in enumerate(root_ids)}
+    forest = _forest([*roots, *replies], _viewer_id(viewer), set(root_ids))
+    return sorted(forest, key=lambda node: order[node.comment.pk])
+
+
+@dataclass
+class ThreadPage:
+    """One page of top-level comments with every reply below them. No page count: knowing
+    it would mean counting the whole thread on every request."""
+
+    roots: list[Node]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def page_number(raw: Any) -> int:
+    try:
+        return max(1, int(raw))
+    except (TypeError, ValueError):
+        return 1
+
+
+def thread_page(
+    thread: Thread, viewer: Any = None, *, sort: str = "oldest", page: int = 1, page_size: int = 50
+) -> ThreadPage:
+    """The ``page``-th ``page_size`` top-level comments in ``sort`` order, with their replies."""
+    start = (page - 1) * page_size
+    if sort == "replies":
+        root_ids = _root_ids_by_replies(thread, viewer)
+        window = root_ids[start : start + page_size + 1]
+        by_id = {
+            c.pk: c
+            for c in Comment.objects.filter(pk__in=window[:page_size]).select_related("author")
+        }
+        roots = [by_id[pk] for pk in window[:page_size] if pk in by_id]
+        return ThreadPage(_with_descendants(roots, viewer), page, len(window) > page_size)
+    order = ("-created_at", "-id") if sort == "newest" else ("created_at", "id")
+    candidates = list(
+        Comment.objects.filter(thread=thread, parent__isnull=True)
+        .filter(_visibility(viewer))
+        .select_related("author")
+        .order_by(*order)[start : start + page_size + 1]
+    )
+    nodes = _with_descendants(candidates[:page_size], viewer)
+    return ThreadPage(nodes, page, len(candidates) > page_size)
+
+
+def _root_ids_by_replies(thread: Thread, viewer: Any) -> list[int]:
+    """Top-level comment ids, most visible replies first (every row of the thread, as tuples)."""
+    viewer_id = _viewer_id(viewer)
+    rows = list(
+        Comment.objects.filter(thread=thread)
+        .filter(_visibility(viewer))
+        .order_by("created_at", "id")
+        .values_list(
+            "pk",
+            "parent_id",
+            "author_id",
+            "status",
+            "author_hidden",
+            "purged",
+            "author__is_active",
+            "created_at",
+        )
+    )
+    children: dict[int, list[int]] = {}
+    for pk, parent_id, *_ in rows:
+        if parent_id is not None:
+            children.setdefault(parent_id, []).append(pk)
+    shown: dict[int, bool] = {}
+    below: dict[int, int] = {}
+    info = {row[0]: row for row in rows}
+
+    def visit(pk: int) -> bool:
+        _, _, author_id, status, hidden, purged, active, _ = info[pk]
+        count = 0
+        for child in children.get(pk, []):
+            if visit(child):
+                count += 1 + below[child]
+        below[pk] = count
+        own = viewer_id is not None and author_id == viewer_id
+        public = status == CommentStatus.PUBLISHED and not hidden and not purged and active
+        visible = (public or own) and not (own and status == CommentStatus.DELETED)
+        shown[pk] = visible or count > 0
+        return shown[pk]
+
+    roots = [row for row in rows if row[1] is None and visit(row[0])]
+    roots.sort(key=lambda row: (-below[row[0]], -row[7].timestamp(), -row[0]))
+    return [row[0] for row in roots]
+
+
+def subtree(comment: Comment, viewer: Any = None) -> list[Node]:
+    """``comment`` and every reply below it (the permalink page), or [] when it is not shown."""
+    rows = list(
+        Comment.objects.filter(pk=comment.pk).filter(_visibility(viewer)).select_related("author")
+    )
+    return _with_descendants(rows, viewer)
+
+
+def thread_outline(thread: Thread) -> list[int]:
+    """Ids of the publicly shown comments (tombstones included) in thread order, from
+    plain tuples: the API pages through it without loading the thread's rows."""
+    rows = list(
+        Comment.objects.filter(thread=thread)
+        .filter(_visibility())
+        .order_by("created_at", "id")
+        .values_list("pk", "parent_id", "status", "author_hidden", "purged", "author__is_active")
+    )
+    children: dict[int | None, list[int]] = {}
+    public: dict[int, bool] = {}
+    for pk, parent_id, status, hidden, purged, active in rows:
+        children.setdefault(parent_id, []).append(pk)
+        public[pk] = status == CommentStatus.PUBLISHED and not hidden and not purged and active
+
+    def shown(pk: int) -> list[int]:
+        below = [item for child in children.get(pk, []) for item in shown(child)]
+        return [pk, *below] if public[pk] or below else []
+
+    return [item for root in children.get(None, []) for item in shown(root)]
+
+
 def public_comment_page(article: Any, page: int, page_size: int) -> tuple[list[Comment], int]:
     """The API's listing: the thread flattened in order (tombstones included), paginated."""
     thread = thread_of(article)
     if thread is None:
         return [], 0
-    flat = flatten(build_tree(thread))
+    outline = thread_outline(thread)
     start = (page - 1) * page_size
-    return [node.comment for node in flat[start : start + page_size]], len(flat)
+    window = outline[start : start + page_size]
+    by_id = {c.pk: c for c in Comment.objects.filter(pk__in=window).select_related("author")}
+    return [by_id[pk] for pk in window], len(outline)
 
 
 def my_comments(user: Any) -> QuerySet[Comment]:
@@ -190,3 +382,30 @@ def my_comments(user: Any) -> QuerySet[Comment]:
         .select_related("thread", "thread__article")
         .order_by("-created_at", "-id")
     )
+
+
+def total_cache_key(thread_id: int) -> str:
+    return f"discussion:thread-total:{thread_id}"
+
+
+# A saved comment drops its thread's cached total (ops.readcache.note_comment_saved); bulk
+# updates (an account hidden) send no signal, so the figure also expires after this long.
+TOTAL_CACHE_SECONDS = 60
+
+
+def public_total(thread: Thread) -> int:
+    """The thread's public comment count, cached: counting a thread of thousands of comments
+    on every page view is what a busy thread cannot afford."""
+    from django.core.cache import cache
+
+    key = total_cache_key(thread.pk)
+    try:
+        cached = cache.get(key)
+    except Exception:  # the cache is down: count
+        cached = None
+    if isinstance(cached, int):
+        return cached
+    total = public_comments().filter(thread=thread).count()
+    with contextlib.suppress(Exception):  # the cache is down: the next view counts again
+        cache.set(key, total, timeout=TOTAL_CACHE_SECONDS)
+    return total

@@ -7,6 +7,7 @@ app_name = "discussion"
 urlpatterns = [
     path("api/", api.urls),
     path("news/<str:slug>/comments/", views.post_comment, name="post"),
+    path("news/<str:slug>/discussion/", views.thread_section, name="section"),
     path("comments/<int:pk>/", views.comment_thread, name="comment"),
     path("comments/<int:pk>/reply/", views.reply_form, name="reply"),
     path("comments/<int:pk>/edit/", views.edit_comment, name="edit"),

@@ -225,12 +225,23 @@ def comment_thread(request: HttpRequest, pk: int) -> HttpResponse:
     """A comment and the replies below it ("continue this thread", permalinks)."""
     comment = get_object_or_404(Comment.objects.select_related("thread__article", "author"), pk=pk)
     viewer = request.user if request.user.is_authenticated else None
-    roots = selectors.build_tree(comment.thread, viewer, root=comment)
+    roots = selectors.subtree(comment, viewer)
     if not roots:
         return render(request, "discussion/gone.html", {"thread": comment.thread}, status=404)
     context = section_context(request, comment.thread, roots=roots)
     context.update({"root_comment": comment, "thread": comment.thread})
     return render(request, "discussion/comment_thread.html", context)
+
+
+@require_http_methods(["GET"])
+def thread_section(request: HttpRequest, slug: str) -> HttpResponse:
+    """The article's comment section alone, as an HTML fragment: what thread.js fetches for
+    the next page, and what readers of a busy thread get from the read cache (an anonymous
+    reader's fragment holds nothing personal: no form, no CSRF token, no cookie)."""
+    article = selectors.get_published_article_or_404(slug)
+    thread = selectors.thread_of(article)
+    context = section_context(request, thread, article=article)
+    return render(request, "discussion/_section.html", context)
 
 
 @login_required
@@ -270,13 +281,20 @@ def section_context(
         sort = "oldest"
     page_obj = None
     if roots is None:
-        all_roots = selectors.build_tree(thread, viewer) if thread is not None else []
-        all_roots = selectors.sort_roots(all_roots, sort)
-        paginator = Paginator(all_roots, settings.CIVILITY_COMMENTS_PER_PAGE)
-        page_obj = paginator.get_page(request.GET.get("cpage"))
-        roots = list(page_obj.object_list)
+        page_obj = (
+            selectors.thread_page(
+                thread,
+                viewer,
+                sort=sort,
+                page=selectors.page_number(request.GET.get("cpage")),
+                page_size=settings.CIVILITY_COMMENTS_PER_PAGE,
+            )
+            if thread is not None
+            else None
+        )
+        roots = page_obj.roots if page_obj is not None else []
     selectors.flatten(roots)  # sets each node's depth relative to what is shown
-    total = selectors.public_comments().filter(thread=thread).count() if thread is not None else 0
+    total = selectors.public_total(thread) if thread is not None else 0
     blocked = bool(viewer and is_blocked(viewer))
     verified = bool(viewer and is_verified(viewer))
     return {

@@ -15,3 +15,14 @@ class OpsConfig(AppConfig):
         from civility.ops import instrumentation
 
         instrumentation.install()
+        self._invalidate_reads_on_comment_changes()
+
+    @staticmethod
+    def _invalidate_reads_on_comment_changes() -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from civility.discussion.models import Comment
+        from civility.ops.readcache import note_comment_saved
+
+        post_save.connect(note_comment_saved, sender=Comment, dispatch_uid="ops.readcache.save")
+        post_delete.connect(note_comment_saved, sender=Comment, dispatch_uid="ops.readcache.delete")

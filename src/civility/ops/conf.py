@@ -66,14 +66,17 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Read cache ------------------------------------------------------------------------------
-# Anonymous GETs of thread reads (the JSON comment listing, article pages) are served from the
-# cache for at most this many seconds, so a new or removed comment shows within that bound
-# (1 s: the longest a new comment may take to show). 0 turns the cache off. Off in the test suite unless a test turns it on.
+# Anonymous GETs of thread reads (the JSON comment listing, the comment section, the embedded
+# thread, article pages) are served from the cache for at most this many seconds, so a removed
+# comment shows within that bound (1 s: the longest a new comment may take to show; a saved
+# comment also invalidates its thread's entries at once). 0 turns the cache off. Off in the test suite unless a test turns it on.
 CIVILITY_READ_CACHE_SECONDS = _env_float("CIVILITY_READ_CACHE_SECONDS", 0.0 if _TESTING else 1.0)
 CIVILITY_READ_CACHE_PATHS = [
     r"^/api/articles$",
     r"^/api/articles/[^/]+/comments$",
     r"^/news/[^/]+/$",
+    r"^/news/[^/]+/discussion/$",
+    r"^/embed/thread$",
 ]
 
 # --- Health and metrics ----------------------------------------------------------------------

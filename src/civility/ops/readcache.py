@@ -3,9 +3,10 @@
 Under load most requests are readers fetching the same few threads. Rendering a thread of a
 few hundred comments costs tens of milliseconds; serving it from Redis costs well under one.
 The cache holds a rendered response for at most CIVILITY_READ_CACHE_SECONDS (1 s by
-default), so a new, edited or removed comment is visible to everyone within that bound, without
-the discussion app having to invalidate anything (bulk changes such as hiding every comment of
-a deleted account included).
+default), so a new, edited or removed comment is visible to everyone within that bound (bulk
+changes such as hiding every comment of a deleted account included). On top of that bound, a
+saved comment marks its thread changed (:func:`note_comment_saved`, connected in ops.apps), and
+an entry rendered before the mark is not served: a new comment shows at the next request.
 
 Only anonymous GETs of the paths in CIVILITY_READ_CACHE_PATHS are cached: a request with a
 session cookie or an Authorization header always reaches the view (signed-in readers see their
@@ -21,6 +22,7 @@ import re
 import time
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -34,6 +36,9 @@ CACHE_HEADER = "X-Civility-Cache"
 # A cache hit never resolves the URL: the route the view had is kept with the entry, for metrics.
 ROUTE_ATTRIBUTE = "_civility_route"
 Entry = tuple[float, int, list[tuple[str, str]], bytes, str]
+CHANGED_PREFIX = "readcache:changed:"
+# Paths of one article's thread: the article page, its comment section, the JSON listing.
+_ARTICLE_PATH = re.compile(r"^/(?:news|api/articles)/(?P<slug>[^/]+)/")
 
 
 @lru_cache(maxsize=8)
@@ -71,6 +76,62 @@ def cache_key(request: HttpRequest) -> str:
     return "readcache:" + hashlib.sha1(raw.encode("utf-8")).hexdigest()
 
 
+def thread_key_of(request: HttpRequest) -> str:
+    """The key of the thread a cacheable path shows (as ``Thread.key`` builds it), or ""."""
+    from civility.discussion.context import thread_key
+
+    match = _ARTICLE_PATH.match(request.path_info)
+    if match is not None:
+        return thread_key(match.group("slug"), None)
+    if request.path_info == "/embed/thread" and request.GET.get("url"):
+        from civility.discussion.embed import canonicalise
+
+        return thread_key(None, canonicalise(request.GET["url"]))
+    return ""
+
+
+def changed_key(thread: str) -> str:
+    return CHANGED_PREFIX + hashlib.sha1(thread.encode("utf-8")).hexdigest()
+
+
+# thread id -> its key: a thread never changes article or URL, so each process asks once.
+_thread_keys: dict[int, str] = {}
+
+
+def _thread_key_for_id(thread_id: int) -> str:
+    key = _thread_keys.get(thread_id)
+    if key is None:
+        from civility.discussion.context import thread_key
+        from civility.discussion.models import Thread
+
+        row = Thread.objects.filter(pk=thread_id).values_list("article__slug", "canonical_url")
+        slug, url = row.first() or (None, None)
+        key = thread_key(slug, url)
+        if len(_thread_keys) > 10_000:
+            _thread_keys.clear()
+        _thread_keys[thread_id] = key
+    return key
+
+
+def note_comment_saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    """post_save / post_delete of a comment: its thread's cached pages and total are stale.
+
+    A new comment saved as pending shows to nobody but its author (who is never served from
+    the cache), so posting costs nothing here; the decision that publishes it marks the thread.
+    """
+    from civility.discussion.models import CommentStatus
+    from civility.discussion.selectors import total_cache_key
+
+    if created and instance.status == CommentStatus.PENDING:
+        return
+    try:
+        thread = _thread_key_for_id(int(instance.thread_id))
+        cache.set(changed_key(thread), time.time(), timeout=math.ceil(max(max_age(), 1)) + 5)
+        cache.delete(total_cache_key(int(instance.thread_id)))
+    except Exception as exc:  # the cache is down: entries expire within their bound anyway
+        logger.warning("read cache unavailable: %s", exc)
+
+
 class ReadCache:
     """WSGI-level wrapper around the rest of the middleware chain (see MetricsMiddleware).
 
@@ -94,18 +155,24 @@ class ReadCache:
         if seconds <= 0 or not is_cacheable_request(request):
             return self.get_response(request)
         key = cache_key(request)
-        entry = self._get(key)
-        age = time.time() - entry[0] if entry is not None else None
-        if entry is not None and age is not None and age <= seconds:
+        stamp_key = changed_key(thread_key_of(request))
+        entry, changed = self._get(key, stamp_key)
+        if entry is not None and self._fresh(entry, changed, seconds):
+            age = time.time() - entry[0]
             if age <= seconds / 2 or not self._lock(key):
                 return self._hit(request, entry)
             return self._render(request, key, seconds)  # refresh ahead, holding the lock
         if self._lock(key):
             return self._render(request, key, seconds)
-        fresh = self._wait_for_fresh(key, seconds)
+        fresh = self._wait_for_fresh(key, stamp_key, seconds)
         if fresh is not None:
             return self._hit(request, fresh)
         return self._render(request, key, seconds, locked=False)
+
+    @staticmethod
+    def _fresh(entry: Entry, changed: float | None, seconds: float) -> bool:
+        """Young enough, and rendered after the thread last changed."""
+        return time.time() - entry[0] <= seconds and (changed is None or entry[0] > changed)
 
     def _render(
         self, request: HttpRequest, key: str, seconds: float, *, locked: bool = True
@@ -132,12 +199,12 @@ class ReadCache:
         response[CACHE_HEADER] = "miss"
         return response
 
-    def _wait_for_fresh(self, key: str, seconds: float) -> Entry | None:
+    def _wait_for_fresh(self, key: str, stamp_key: str, seconds: float) -> Entry | None:
         deadline = time.monotonic() + self.WAIT_SECONDS
         while time.monotonic() < deadline:
             time.sleep(self.POLL_SECONDS)
-            entry = self._get(key)
-            if entry is not None and time.time() - entry[0] <= seconds:
+            entry, changed = self._get(key, stamp_key)
+            if entry is not None and self._fresh(entry, changed, seconds):
                 return entry
             if not self._locked(key):  # the renderer gave up (error, uncacheable response)
                 return None
@@ -175,12 +242,15 @@ class ReadCache:
             logger.warning("read cache unavailable: %s", exc)
 
     @staticmethod
-    def _get(key: str) -> Entry | None:
+    def _get(key: str, stamp_key: str) -> tuple[Entry | None, float | None]:
+        """The entry and its thread's last change, in one round trip."""
         try:
-            return cache.get(key)  # type: ignore[no-any-return]
+            found = cache.get_many([key, stamp_key])
         except Exception as exc:  # a cache outage must not take reads down with it
             logger.warning("read cache unavailable: %s", exc)
-            return None
+            return None, None
+        changed = found.get(stamp_key)
+        return found.get(key), float(changed) if isinstance(changed, (int, float)) else None
 
     @staticmethod
     def _set(key: str, entry: Entry, seconds: float) -> None:

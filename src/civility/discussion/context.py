@@ -10,7 +10,11 @@ from civility.standards.types import RecentComment
 
 class DatabaseContext:
     """Recent comments of every status but deleted: flash mobs and floods count what was
-    attempted, including what the engine removed."""
+    attempted, including what the engine removed. With ``site_id``, only that site's comments
+    (a flash mob on the Russian site says nothing about the English one)."""
+
+    def __init__(self, site_id: int | None = None) -> None:
+        self.site_id = site_id
 
     def recent_comments(
         self, *, since: datetime, author_id: str | None = None, limit: int = 500
@@ -22,6 +26,8 @@ class DatabaseContext:
             .exclude(status=CommentStatus.DELETED)
             .order_by("-created_at", "-id")
         )
+        if self.site_id is not None:
+            rows = rows.filter(site_id=self.site_id)
         if author_id is not None:
             if not str(author_id).isdigit():
                 return []

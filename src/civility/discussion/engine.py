@@ -1,7 +1,8 @@
-"""One moderation engine per process, rebuilt when the active policy changes.
+"""One moderation engine per site and policy, per process, rebuilt when a policy changes.
 
 Building an :class:`Engine` loads its detectors (and their models), so it is done once per
-policy version, not per comment. Web processes and Celery workers each hold their own.
+policy version, not per comment; sites whose effective policies are equal share one engine.
+Web processes and Celery workers each hold their own.
 """
 
 from __future__ import annotations
@@ -9,9 +10,13 @@ from __future__ import annotations
 import copy
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from civility.standards.engine import Engine
 from civility.standards.policy import Policy
+
+if TYPE_CHECKING:
+    from civility.sites.models import Site
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,9 @@ class EngineSet:
 
 
 _lock = threading.Lock()
+# Per site id, the engines of its active policy.
+_by_site: dict[int, EngineSet] = {}
+# The default site's engines (the process warm-up builds these).
 _current: EngineSet | None = None
 
 
@@ -35,30 +43,46 @@ def _screen_engine(full: Engine) -> Engine:
     return screen
 
 
-def current_policy() -> tuple[Policy, bool]:
-    """The active policy and whether the whole site is pre-moderated (a database read; builds
-    no engine, so it works even while a detector cannot load)."""
+def current_policy(site: Site | int | None = None) -> tuple[Policy, bool]:
+    """The site's active policy and whether the whole site is pre-moderated (a database read;
+    builds no engine, so it works even while a detector cannot load). ``site`` None: the
+    site of the current request, or the default site."""
     from civility.moderation.selectors import active_policy
 
-    policy, version = active_policy()
+    policy, version = active_policy(site)
     return policy, bool(version and version.premoderate_all)
 
 
-def current_engines() -> EngineSet:
-    """The engines for the active policy (one database read to learn which it is)."""
+def current_engines(site: Site | int | None = None) -> EngineSet:
+    """The engines for the site's active policy (one database read to learn which it is)."""
+    from civility.moderation.selectors import policy_site
+
     global _current
-    policy, premoderate_all = current_policy()
-    engines = _current
-    if engines is not None and engines.policy.version == policy.version:
-        if engines.premoderate_all != premoderate_all:
-            engines = EngineSet(policy, engines.full, engines.screen, premoderate_all)
-            _current = engines
-        return engines
-    with _lock:
-        if _current is None or _current.policy.version != policy.version:
-            full = Engine(policy)
-            _current = EngineSet(policy, full, _screen_engine(full), premoderate_all)
-        return _current
+    site_id = int(policy_site(site).pk)
+    policy, premoderate_all = current_policy(site_id)
+    engines = _by_site.get(site_id)
+    if engines is None or engines.policy.version != policy.version:
+        with _lock:
+            engines = _by_site.get(site_id)
+            if engines is None or engines.policy.version != policy.version:
+                engines = _shared_or_new(policy, premoderate_all)
+                _by_site[site_id] = engines
+    if engines.premoderate_all != premoderate_all:
+        engines = EngineSet(policy, engines.full, engines.screen, premoderate_all)
+        _by_site[site_id] = engines
+    from civility.sites.current import default_site_id
+
+    if site_id == default_site_id():
+        _current = engines
+    return engines
+
+
+def _shared_or_new(policy: Policy, premoderate_all: bool) -> EngineSet:
+    for other in _by_site.values():  # another site with the same effective policy
+        if other.policy.version == policy.version:
+            return EngineSet(policy, other.full, other.screen, premoderate_all)
+    full = Engine(policy)
+    return EngineSet(policy, full, _screen_engine(full), premoderate_all)
 
 
 def engine_for(policy: Policy) -> Engine:

@@ -58,25 +58,32 @@ MODERATOR = "moderator"
 
 
 def thread_for_article(article: Any) -> Thread:
-    """The article's thread, created on first use."""
+    """The article's thread (on the article's site), created on first use."""
     thread = Thread.objects.filter(article=article).first()
     if thread is not None:
         return thread
     try:
         with transaction.atomic():
-            return Thread.objects.create(article=article, title=str(article.headline)[:300])
+            return Thread.objects.create(
+                article=article, title=str(article.headline)[:300], site_id=article.site_id
+            )
     except IntegrityError:  # created by a concurrent request
         return Thread.objects.get(article=article)
 
 
 def thread_for_url(canonical_url: str, title: str = "") -> Thread:
-    """The thread of an embedding page, created on first view (the caller checks the origin)."""
+    """The thread of an embedding page, created on first view (the caller checks the origin)
+    on the site whose embed was requested."""
+    from civility.sites.current import current_site
+
     thread = Thread.objects.filter(canonical_url=canonical_url).first()
     if thread is not None:
         return thread
     try:
         with transaction.atomic():
-            thread = Thread.objects.create(canonical_url=canonical_url, title=title[:300])
+            thread = Thread.objects.create(
+                canonical_url=canonical_url, title=title[:300], site_id=current_site().pk
+            )
             record("thread.created", thread, actor_label="embed", data={"url": canonical_url})
             return thread
     except IntegrityError:
@@ -114,19 +121,21 @@ class PostOutcome:
         return author_message(self.comment)
 
 
-def max_comment_length() -> int:
-    policy, _ = current_policy()
+def max_comment_length(site: Any = None) -> int:
+    """The longest comment the site accepts (``site`` None: the request's site)."""
+    policy, _ = current_policy(site)
     return min(int(settings.CIVILITY_COMMENT_MAX_LENGTH), int(policy.max_length))
 
 
-def clean_text(text: Any) -> str:
-    """Validate a comment's text: not empty, not too long. Line endings are normalised."""
+def clean_text(text: Any, site: Any = None) -> str:
+    """Validate a comment's text: not empty, not too long for the site (None: the request's).
+    Line endings are normalised."""
     if not isinstance(text, str):
         raise InvalidComment("The comment text must be a string.")
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
         raise InvalidComment("The comment is empty.")
-    limit = max_comment_length()
+    limit = max_comment_length(site)
     if len(text) > limit:
         raise InvalidComment(
             f"The comment is too long: {len(text)} characters; the limit is {limit}."
@@ -162,7 +171,7 @@ def post_comment(
         if existing is not None:
             return PostOutcome(existing, created=False, rules=comment_rules(existing))
     ensure_may_post(author, thread)
-    text = clean_text(text)
+    text = clean_text(text, thread.site_id)
     parent_comment = _resolve_parent(thread, parent)
     try:
         with transaction.atomic():
@@ -224,7 +233,9 @@ def decide_new_comment(comment: Comment) -> None:
         moderate_comment(comment.pk)
         return
     try:
-        verdict = current_engines().screen.check(_engine_comment(comment), DatabaseContext())
+        verdict = current_engines(comment.site_id).screen.check(
+            _engine_comment(comment), DatabaseContext(comment.site_id)
+        )
     except Exception:  # the full engine in the worker will decide
         logger.exception("inline screen of comment %s failed", comment.pk)
         verdict = None
@@ -276,8 +287,10 @@ def moderate_comment(comment_id: int) -> str | None:
     if comment is None or not _awaits_engine(comment):
         return None
     try:
-        engine = current_engines().full
-        verdict: Verdict | None = engine.check(_engine_comment(comment), DatabaseContext())
+        engine = current_engines(comment.site_id).full
+        verdict: Verdict | None = engine.check(
+            _engine_comment(comment), DatabaseContext(comment.site_id)
+        )
     except Exception as exc:
         # A broken detector must not leave the comment in limbo: a moderator decides.
         logger.exception("engine failed on comment %s", comment_id)
@@ -329,7 +342,8 @@ def apply_engine_verdict(comment_id: int, verdict: Verdict, *, stage: str = "ful
     """Store the verdict and move the comment to published, held or rejected."""
     from civility.moderation.services import add_strike, refresh_auto_premoderation
 
-    _, premoderate_all = current_policy()
+    site_id = Comment.objects.filter(pk=comment_id).values_list("site_id", flat=True).first()
+    _, premoderate_all = current_policy(site_id)
     with transaction.atomic():
         comment = (
             Comment.objects.select_for_update()
@@ -461,7 +475,7 @@ def edit_comment(*, comment: Comment, author: Any, text: Any) -> PostOutcome:
     if not edit_window_open(comment):
         raise EditNotAllowed("Comments can only be edited in the first 5 minutes.")
     ensure_may_post(author, comment.thread)
-    text = clean_text(text)
+    text = clean_text(text, comment.site_id)
     if text == comment.text:
         return PostOutcome(comment, created=False, rules=comment_rules(comment))
     with transaction.atomic():

@@ -23,10 +23,18 @@ def record(
     data: dict[str, Any] | None = None,
     engine_version: str = "",
     policy_version: str = "",
+    site_id: int | None = None,
 ) -> AuditLog:
-    """Append one audit row. ``actor`` is a user or None (then ``actor_label`` says who)."""
+    """Append one audit row. ``actor`` is a user or None (then ``actor_label`` says who).
+
+    The row belongs to ``site_id``, else to the target's site when it has one (comments,
+    threads, policies); account-wide changes belong to no site.
+    """
     label = actor_label or (str(getattr(actor, "pk", "")) and f"user:{actor.pk}") or "system"
+    if site_id is None:
+        site_id = getattr(target, "site_id", None)
     return AuditLog.objects.create(
+        site_id=site_id,
         action=action,
         target_type=target._meta.label_lower,
         target_id=str(target.pk),

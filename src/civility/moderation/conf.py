@@ -15,3 +15,6 @@ CIVILITY_RATE_CONTACT = "3/3600"
 CIVILITY_RATE_UNLOCK = "3/3600"
 # Minimum length of the explanation in an unlock request.
 CIVILITY_UNLOCK_MIN_EXPLANATION = 30
+# Queue sizes above this are shown as "10000+": counting a million comments on every page
+# costs more than the figure is worth (the dashboard counts exactly).
+CIVILITY_QUEUE_COUNT_CAP = env_int_or("CIVILITY_QUEUE_COUNT_CAP", 10_000)

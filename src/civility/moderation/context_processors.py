@@ -1,5 +1,5 @@
 """Template context for the site header: whether to show the Moderation link, and the size of
-the Pending queue. Add "civility.moderation.context_processors.moderation" to TEMPLATES."""
+the site's Pending queue. Add "civility.moderation.context_processors.moderation" to TEMPLATES."""
 
 from __future__ import annotations
 
@@ -7,16 +7,19 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from civility.moderation.permissions import is_moderator
+from civility.moderation.permissions import is_moderator, request_site_id
 
 
 def moderation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
-    if not is_moderator(user):
+    site_id = request_site_id(request)
+    if not is_moderator(user, site_id):
         return {"is_moderator": False}
     from civility.discussion.models import Comment, CommentStatus
 
     return {
         "is_moderator": True,
-        "moderation_pending": Comment.objects.filter(status=CommentStatus.PENDING).count(),
+        "moderation_pending": Comment.objects.filter(
+            site_id=site_id, status=CommentStatus.PENDING
+        ).count(),
     }

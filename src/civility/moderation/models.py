@@ -6,11 +6,22 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from civility.sites.models import default_site_pk
+
 
 class AuditLog(models.Model):
     """One row per state change, by the engine or a human (design.md). Never updated."""
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The site the change happened on; empty for account-wide changes (accounts are shared).
+    site = models.ForeignKey(
+        "civility_sites.Site",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # audit_site_created starts with it
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -37,19 +48,28 @@ class AuditLog(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["target_type", "target_id", "created_at"])]
+        indexes = [
+            models.Index(fields=["target_type", "target_id", "created_at"]),
+            models.Index(fields=["site", "created_at"], name="audit_site_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_type}:{self.target_id}"
 
 
 class PolicyVersion(models.Model):
-    """One saved version of the site policy. The active one feeds the engine.
+    """One saved version of a site's policy. The site's active one feeds its engine.
 
     ``policy`` holds ``Policy.to_dict()``; ``digest`` is ``Policy.version`` (a content hash), so
     the verdicts and the audit log can name the policy that decided.
     """
 
+    site = models.ForeignKey(
+        "civility_sites.Site",
+        on_delete=models.PROTECT,
+        default=default_site_pk,
+        related_name="policy_versions",
+    )
     policy = models.JSONField()
     digest = models.CharField(max_length=64, db_index=True)
     # Hold every comment for a moderator, whatever the engine says.
@@ -65,7 +85,9 @@ class PolicyVersion(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["is_active"], condition=models.Q(is_active=True), name="one_active_policy"
+                fields=["site"],
+                condition=models.Q(is_active=True),
+                name="one_active_policy_per_site",
             )
         ]
 

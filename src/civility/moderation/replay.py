@@ -141,18 +141,25 @@ def _fired_counts(verdicts: list[Verdict]) -> Counter[str]:
     return counts
 
 
-def replay(draft: Policy, current: Policy, *, limit: int = 100) -> ReplayResult:
-    """Decide the last ``limit`` comments under both policies and report the differences."""
+def replay(
+    draft: Policy, current: Policy, *, limit: int = 100, site_id: int | None = None
+) -> ReplayResult:
+    """Decide the last ``limit`` comments of the site (None: the request's site) under both
+    policies and report the differences."""
+    from civility.moderation.selectors import policy_site
+
+    site_id = int(policy_site(site_id).pk)
     comments = list(
-        Comment.objects.exclude(status=CommentStatus.DELETED)
+        Comment.objects.filter(site_id=site_id)
+        .exclude(status=CommentStatus.DELETED)
         .filter(purged=False)
         .select_related("thread", "thread__article", "parent", "author")
         .order_by("-created_at", "-id")[:limit]
     )
     if not comments:
         return ReplayResult(0, 0, [], {}, {}, [], [])
-    context = DatabaseContext()
-    engines = current_engines()
+    context = DatabaseContext(site_id)
+    engines = current_engines(site_id)
     current_engine = (
         engines.full if engines.policy.version == current.version else engine_for(current)
     )

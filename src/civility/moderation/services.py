@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -28,6 +28,9 @@ from civility.moderation.models import (
 from civility.moderation.selectors import recent_rejection, unlock_refusal_reason
 from civility.standards.policy import Policy
 from civility.standards.rules import RULES_BY_SLUG
+
+if TYPE_CHECKING:
+    from civility.sites.models import Site
 
 logger = logging.getLogger(__name__)
 
@@ -477,15 +480,30 @@ def delete_account(user: Any, *, moderator: Any) -> None:
 
 
 def save_policy(
-    policy: Policy, *, by: Any, premoderate_all: bool = False, note: str = ""
+    policy: Policy,
+    *,
+    by: Any,
+    premoderate_all: bool = False,
+    note: str = "",
+    site: Site | int | None = None,
 ) -> PolicyVersion:
-    """Store a new policy version and make it the active one."""
-    from civility.moderation.selectors import active_policy
+    """Store a new version of a site's policy (default: the request's site, else the default
+    site) and make it the active one. Its languages become the site's majority languages."""
+    from civility.moderation.selectors import active_policy, policy_site
+    from civility.sites.current import clear_cache
+    from civility.sites.models import Site as SiteModel
 
-    current, current_version = active_policy()
+    site = policy_site(site)
+    current, current_version = active_policy(site)
     with transaction.atomic():
-        PolicyVersion.objects.filter(is_active=True).update(is_active=False)
+        if tuple(policy.languages) != tuple(site.language_codes):
+            SiteModel.objects.filter(pk=site.pk).update(
+                majority_languages=", ".join(policy.languages)
+            )
+            clear_cache()
+        PolicyVersion.objects.filter(site_id=site.pk, is_active=True).update(is_active=False)
         version = PolicyVersion.objects.create(
+            site_id=site.pk,
             policy=policy.to_dict(),
             digest=policy.version,
             premoderate_all=premoderate_all,

@@ -13,14 +13,14 @@ from django.utils import timezone
 
 from civility.discussion.models import Comment, CommentStatus
 from civility.moderation.models import Appeal
-from civility.moderation.queues import queue_counts
+from civility.moderation.queues import exact_queue_counts
 from civility.standards.rules import RULES_BY_SLUG
 
 
-def comments_per_day(days: int = 30) -> list[tuple[date, int]]:
+def comments_per_day(site_id: int, days: int = 30) -> list[tuple[date, int]]:
     since = timezone.now() - timedelta(days=days - 1)
     rows = (
-        Comment.objects.filter(created_at__gte=since)
+        Comment.objects.filter(site_id=site_id, created_at__gte=since)
         .annotate(day=TruncDate("created_at"))
         .values("day")
         .annotate(total=Count("id"))
@@ -33,11 +33,13 @@ def comments_per_day(days: int = 30) -> list[tuple[date, int]]:
     ]
 
 
-def decisions_by_rule(days: int = 30) -> list[tuple[str, int, int]]:
+def decisions_by_rule(site_id: int, days: int = 30) -> list[tuple[str, int, int]]:
     """(rule label, removed by the engine, removed by moderators), most frequent first."""
     since = timezone.now() - timedelta(days=days)
     rows = (
-        Comment.objects.filter(status=CommentStatus.REJECTED, decided_at__gte=since)
+        Comment.objects.filter(
+            site_id=site_id, status=CommentStatus.REJECTED, decided_at__gte=since
+        )
         .values("rule", "decided_by")
         .annotate(total=Count("id"))
     )
@@ -56,13 +58,18 @@ def decisions_by_rule(days: int = 30) -> list[tuple[str, int, int]]:
     ]
 
 
-def median_decision_seconds(days: int = 30) -> dict[str, float | None]:
+def median_decision_seconds(site_id: int, days: int = 30) -> dict[str, float | None]:
     """Median time from posting to the decision, for the engine and for moderators."""
     since = timezone.now() - timedelta(days=days)
     out: dict[str, float | None] = {}
     for who in ("engine", "moderator"):
         pairs = (
-            Comment.objects.filter(decided_by=who, decided_at__isnull=False, created_at__gte=since)
+            Comment.objects.filter(
+                site_id=site_id,
+                decided_by=who,
+                decided_at__isnull=False,
+                created_at__gte=since,
+            )
             .order_by("-created_at")
             .values_list("created_at", "decided_at")[:5000]
         )
@@ -73,11 +80,11 @@ def median_decision_seconds(days: int = 30) -> dict[str, float | None]:
     return out
 
 
-def median_decision_by_day(days: int = 30) -> list[tuple[date, float, float]]:
+def median_decision_by_day(site_id: int, days: int = 30) -> list[tuple[date, float, float]]:
     """Per day of posting: median minutes to a decision by the engine and by moderators."""
     since = timezone.now() - timedelta(days=days - 1)
     rows = (
-        Comment.objects.filter(decided_at__isnull=False, created_at__gte=since)
+        Comment.objects.filter(site_id=site_id, decided_at__isnull=False, created_at__gte=since)
         .order_by("-created_at")
         .values_list("created_at", "decided_at", "decided_by")[:20000]
     )
@@ -110,12 +117,13 @@ def appeal_outcomes() -> dict[str, int]:
     return counts
 
 
-def dashboard() -> dict[str, Any]:
+def dashboard(site_id: int) -> dict[str, Any]:
+    """The figures of one site (unlock requests are about shared accounts: every site)."""
     return {
-        "per_day": comments_per_day(),
-        "by_rule": decisions_by_rule(),
-        "queues": queue_counts(),
-        "median": median_decision_seconds(),
-        "median_by_day": median_decision_by_day(),
+        "per_day": comments_per_day(site_id),
+        "by_rule": decisions_by_rule(site_id),
+        "queues": exact_queue_counts(site_id),
+        "median": median_decision_seconds(site_id),
+        "median_by_day": median_decision_by_day(site_id),
         "appeals": appeal_outcomes(),
     }

@@ -8,24 +8,38 @@ import html
 import re
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from civility.discussion.errors import DiscussionError
-from civility.discussion.models import Comment, Thread
+from civility.discussion.models import Comment, Report, Thread
 from civility.discussion.rendering import render_comment_html
 from civility.moderation import charts, queues, services, stats
 from civility.moderation.models import Appeal, AppealStatus, AuditLog, ContactMessage, PolicyVersion
-from civility.moderation.permissions import moderator_required
+from civility.moderation.permissions import (
+    all_sites_moderator_required,
+    moderates_all_sites,
+    moderator_required,
+    request_site_id,
+)
 from civility.moderation.replay import PolicyForm, replay
-from civility.moderation.selectors import active_policy, author_history
+from civility.moderation.selectors import (
+    AuthorHistory,
+    active_policy,
+    author_histories,
+    author_history,
+)
 from civility.standards.rules import RULES, RULES_BY_SLUG
 
 PAGE_SIZE = 25
@@ -33,7 +47,23 @@ PAGE_SIZE = 25
 
 def _back(request: HttpRequest, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    return target if target.startswith("/moderation/") else default
+    # reverse() carries the site's path prefix, if any.
+    return target if target.startswith(reverse("moderation:dashboard")) else default
+
+
+def _site_comments(request: HttpRequest) -> QuerySet[Comment]:
+    """Comments of the request's site only: another site's comment is a 404 here."""
+    return Comment.objects.filter(site_id=request_site_id(request))
+
+
+def _site_audit(request: HttpRequest) -> QuerySet[AuditLog]:
+    """Audit entries of the request's site; moderators of every site also see account-wide
+    entries (blocks, deletions), which belong to no site."""
+    site_id = request_site_id(request)
+    entries = AuditLog.objects.select_related("actor", "subject_user")
+    if moderates_all_sites(request.user):
+        return entries.filter(Q(site_id=site_id) | Q(site__isnull=True))
+    return entries.filter(site_id=site_id)
 
 
 def word_diff(before: str, after: str) -> SafeString:
@@ -76,14 +106,33 @@ def _scores(comment: Comment) -> list[dict[str, Any]]:
     return rows[:8]
 
 
-def card(comment: Comment, histories: dict[int, Any]) -> dict[str, Any]:
+def _with_reports(comments: QuerySet[Comment]) -> QuerySet[Comment]:
+    """Every card's reports in one query for the whole page."""
+    return comments.prefetch_related(
+        Prefetch(
+            "reports",
+            queryset=Report.objects.select_related("reporter").order_by("-created_at", "-id"),
+            to_attr="card_reports",
+        )
+    )
+
+
+def cards(comments: list[Comment]) -> list[dict[str, Any]]:
+    """The cards of a page: their reports prefetched, their authors' histories read at once."""
+    histories = author_histories(c.author_id for c in comments)
+    return [card(c, histories) for c in comments]
+
+
+def card(comment: Comment, histories: dict[int, AuthorHistory]) -> dict[str, Any]:
     if comment.author_id not in histories:
         histories[comment.author_id] = author_history(comment.author)
+    reports = getattr(comment, "card_reports", None)
+    if reports is None:
+        reports = list(comment.reports.select_related("reporter").order_by("-created_at", "-id"))
     fired = comment.verdict.get("rules", []) if comment.verdict else []
     suggested = comment.rule or (fired[0] if fired else "")
-    if not suggested:
-        report = comment.reports.order_by("-created_at").first()
-        suggested = report.rule if report else ""
+    if not suggested and reports:
+        suggested = reports[0].rule
     return {
         "comment": comment,
         "html": render_comment_html(comment.text, comment.evidence),
@@ -93,18 +142,26 @@ def card(comment: Comment, histories: dict[int, Any]) -> dict[str, Any]:
         "scores": _scores(comment),
         "evidence": comment.evidence,
         "history": histories[comment.author_id],
-        "reports": list(comment.reports.select_related("reporter").order_by("-created_at")[:10]),
+        "reports": reports[:10],
         "suggested_rule": suggested,
         "error": (comment.verdict or {}).get("error", ""),
     }
 
 
-def _base_context(request: HttpRequest) -> dict[str, Any]:
+def _base_context(request: HttpRequest, counts: dict[str, int] | None = None) -> dict[str, Any]:
+    counts = counts if counts is not None else queues.queue_counts(request_site_id(request))
+    every_site = moderates_all_sites(request.user)
     return {
-        "queue_counts": queues.queue_counts(),
+        "queue_counts": {name: queues.count_label(n) for name, n in counts.items()},
         "queues": queues.QUEUES,
-        "open_appeals": Appeal.objects.filter(status=AppealStatus.OPEN).count(),
-        "open_messages": ContactMessage.objects.filter(handled_at__isnull=True).count(),
+        # Unlock requests and messages are about shared accounts: moderators of every site.
+        "moderates_all_sites": every_site,
+        "open_appeals": Appeal.objects.filter(status=AppealStatus.OPEN).count()
+        if every_site
+        else 0,
+        "open_messages": ContactMessage.objects.filter(handled_at__isnull=True).count()
+        if every_site
+        else 0,
         "rules": RULES,
     }
 
@@ -114,54 +171,47 @@ def _base_context(request: HttpRequest) -> dict[str, Any]:
 
 @moderator_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    figures = stats.dashboard()
+    figures = stats.dashboard(request_site_id(request))
     per_day = figures["per_day"]
     by_rule = figures["by_rule"]
     queue_sizes = figures["queues"]
     appeals = figures["appeals"]
-    context = _base_context(request)
+    context = _base_context(request, counts=queue_sizes)
+    shown = ("pending", "reported", "rejected", "approved")
     context.update(
         {
             "figures": figures,
             "chart_per_day": charts.bar_chart(
-                "Comments per day (last 30 days)",
-                [d.strftime("%d %b") for d, _ in per_day],
-                [("comments", [float(n) for _, n in per_day])],
+                _("Comments per day (last 30 days)"),
+                [d.strftime("%d %b") for d, _n in per_day],
+                [(_("comments"), [float(n) for _d, n in per_day])],
             ),
             "chart_by_rule": charts.bar_chart(
-                "Removals by rule (last 30 days)",
-                [label for label, _, _ in by_rule] or ["none"],
+                _("Removals by rule (last 30 days)"),
+                [label for label, _e, _h in by_rule] or [_("none")],
                 [
-                    ("engine", [float(e) for _, e, _ in by_rule] or [0.0]),
-                    ("moderators", [float(h) for _, _, h in by_rule] or [0.0]),
+                    (_("engine"), [float(e) for _l, e, _h in by_rule] or [0.0]),
+                    (_("moderators"), [float(h) for _l, _e, h in by_rule] or [0.0]),
                 ],
             ),
             "chart_queues": charts.bar_chart(
-                "Queue sizes now",
-                [queues.QUEUES[name] for name in ("pending", "reported", "rejected", "approved")],
-                [
-                    (
-                        "comments",
-                        [
-                            float(queue_sizes[n])
-                            for n in ("pending", "reported", "rejected", "approved")
-                        ],
-                    )
-                ],
+                _("Queue sizes now"),
+                [str(queues.QUEUES[name]) for name in shown],
+                [(_("comments"), [float(queue_sizes[n]) for n in shown])],
             ),
             "chart_median": charts.bar_chart(
-                "Median minutes to a decision, by day posted",
-                [d.strftime("%d %b") for d, _, _ in figures["median_by_day"]],
+                _("Median minutes to a decision, by day posted"),
+                [d.strftime("%d %b") for d, _e, _h in figures["median_by_day"]],
                 [
-                    ("engine", [e for _, e, _ in figures["median_by_day"]]),
-                    ("moderators", [h for _, _, h in figures["median_by_day"]]),
+                    (_("engine"), [e for _d, e, _h in figures["median_by_day"]]),
+                    (_("moderators"), [h for _d, _e, h in figures["median_by_day"]]),
                 ],
                 stacked=False,
             ),
             "chart_appeals": charts.bar_chart(
-                "Unlock requests by outcome",
-                ["open", "restored", "refused"],
-                [("requests", [float(appeals[k]) for k in ("open", "restored", "refused")])],
+                _("Unlock requests by outcome"),
+                [_("open"), _("restored"), _("refused")],
+                [(_("requests"), [float(appeals[k]) for k in ("open", "restored", "refused")])],
             ),
             "median": figures["median"],
         }
@@ -169,21 +219,55 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "moderation/dashboard.html", context)
 
 
+class QueuePage:
+    """One page of a queue, read with OFFSET/LIMIT and one row more (to know whether a next
+    page exists), and a total counted only up to the cap: no COUNT over the whole table."""
+
+    def __init__(self, comments: QuerySet[Comment], number: int, total: int) -> None:
+        cap = int(settings.CIVILITY_QUEUE_COUNT_CAP)
+        self.total = total
+        self.total_label = queues.count_label(total)
+        self.num_pages_label = (
+            str(max(1, -(-total // PAGE_SIZE))) if total <= cap else f"{-(-cap // PAGE_SIZE)}+"
+        )
+        if total <= cap:
+            number = min(number, max(1, -(-total // PAGE_SIZE)))
+        self.number = max(1, number)
+        offset = (self.number - 1) * PAGE_SIZE
+        rows = list(comments[offset : offset + PAGE_SIZE + 1])
+        self.object_list = rows[:PAGE_SIZE]
+        self.has_next = len(rows) > PAGE_SIZE
+        self.has_previous = self.number > 1
+        self.has_other_pages = self.has_next or self.has_previous
+        self.next_page_number = self.number + 1
+        self.previous_page_number = self.number - 1
+
+    def __iter__(self) -> Any:
+        return iter(self.object_list)
+
+
+def _page_number(request: HttpRequest) -> int:
+    raw = request.GET.get("page", "")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 1_000_000 else 1
+
+
 @moderator_required
 def queue_view(request: HttpRequest, name: str) -> HttpResponse:
     if name not in queues.QUEUES:
-        raise Http404("No such queue.")
+        raise Http404(_("No such queue."))
+    site_id = request_site_id(request)
     filters = queues.Filters.from_query(request.GET)
-    comments = filters.apply(queues.queue(name))
-    page = Paginator(comments, PAGE_SIZE).get_page(request.GET.get("page"))
-    histories: dict[int, Any] = {}
-    context = _base_context(request)
+    counts = queues.queue_counts(site_id)
+    comments = filters.apply(queues.queue(name, site_id))
+    total = queues.capped_count(comments) if filters.active else counts[name]
+    page = QueuePage(_with_reports(comments), _page_number(request), total)
+    context = _base_context(request, counts=counts)
     context.update(
         {
             "queue": name,
             "queue_title": queues.QUEUES[name],
             "page": page,
-            "cards": [card(c, histories) for c in page],
+            "cards": cards(page.object_list),
             "filters": filters,
             "query": request.GET.urlencode(),
         }
@@ -194,8 +278,10 @@ def queue_view(request: HttpRequest, name: str) -> HttpResponse:
 @moderator_required
 def comment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     comment = get_object_or_404(
-        Comment.objects.select_related(
-            "author", "thread", "thread__article", "parent", "parent__author"
+        _with_reports(
+            _site_comments(request).select_related(
+                "author", "thread", "thread__article", "parent", "parent__author"
+            )
         ),
         pk=pk,
     )
@@ -219,10 +305,10 @@ def comment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @moderator_required
 @require_POST
 def approve(request: HttpRequest, pk: int) -> HttpResponse:
-    comment = get_object_or_404(Comment, pk=pk)
+    comment = get_object_or_404(_site_comments(request), pk=pk)
     try:
         services.approve_comment(comment, moderator=request.user, note=request.POST.get("note", ""))
-        messages.success(request, f"Comment {pk} approved.")
+        messages.success(request, _("Comment %(id)s approved.") % {"id": pk})
     except DiscussionError as exc:
         messages.error(request, exc.message)
     return redirect(_back(request, reverse("moderation:comment", args=[pk])))
@@ -231,7 +317,7 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
 @moderator_required
 @require_POST
 def reject(request: HttpRequest, pk: int) -> HttpResponse:
-    comment = get_object_or_404(Comment, pk=pk)
+    comment = get_object_or_404(_site_comments(request), pk=pk)
     try:
         services.reject_comment(
             comment,
@@ -239,7 +325,7 @@ def reject(request: HttpRequest, pk: int) -> HttpResponse:
             rule=request.POST.get("rule", ""),
             note=request.POST.get("note", ""),
         )
-        messages.success(request, f"Comment {pk} rejected.")
+        messages.success(request, _("Comment %(id)s rejected.") % {"id": pk})
     except DiscussionError as exc:
         messages.error(request, exc.message)
     return redirect(_back(request, reverse("moderation:comment", args=[pk])))
@@ -248,7 +334,7 @@ def reject(request: HttpRequest, pk: int) -> HttpResponse:
 @moderator_required
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
-    comment = get_object_or_404(Comment.objects.select_related("author", "thread"), pk=pk)
+    comment = get_object_or_404(_site_comments(request).select_related("author", "thread"), pk=pk)
     context = _base_context(request)
     context.update(
         {
@@ -268,7 +354,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         except DiscussionError as exc:
             context["error"] = exc.message
             return render(request, "moderation/edit.html", context, status=400)
-        messages.success(request, "The comment was edited; the change is in its history.")
+        messages.success(request, _("The comment was edited; the change is in its history."))
         return redirect("moderation:comment", pk=pk)
     return render(request, "moderation/edit.html", context)
 
@@ -278,16 +364,20 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 def bulk(request: HttpRequest) -> HttpResponse:
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
     action = request.POST.get("action", "")
-    comments = list(Comment.objects.filter(pk__in=ids))
+    comments = list(_site_comments(request).filter(pk__in=ids))
     if action not in ("approve", "reject") or not comments:
-        messages.error(request, "Choose comments and an action.")
+        messages.error(request, _("Choose comments and an action."))
     elif action == "reject" and request.POST.get("rule", "") not in RULES_BY_SLUG:
-        messages.error(request, "Choose the rule the comments break.")
+        messages.error(request, _("Choose the rule the comments break."))
     else:
         done = services.bulk_decide(
             comments, moderator=request.user, action=action, rule=request.POST.get("rule", "")
         )
-        messages.success(request, f"{done} comment(s): {action}d.")
+        if action == "approve":
+            text = ngettext("%(count)d comment approved.", "%(count)d comments approved.", done)
+        else:
+            text = ngettext("%(count)d comment rejected.", "%(count)d comments rejected.", done)
+        messages.success(request, text % {"count": done})
     return redirect(_back(request, reverse("moderation:queue", args=["pending"])))
 
 
@@ -301,6 +391,7 @@ def _user_or_404(pk: int) -> Any:
 @moderator_required
 def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user_or_404(pk)
+    every_site = moderates_all_sites(request.user)
     context = _base_context(request)
     context.update(
         {
@@ -308,52 +399,58 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": author_history(user),
             "strikes": user.strikes.select_related("comment").all()[:50],
             "blocks": user.blocks.all(),
-            "appeals": Appeal.objects.filter(user=user),
-            "comments": Comment.objects.filter(author=user)
+            "appeals": Appeal.objects.filter(user=user) if every_site else Appeal.objects.none(),
+            "comments": _site_comments(request)
+            .filter(author=user)
             .select_related("thread", "thread__article")
+            .defer(*queues.UNUSED_ON_CARDS[:2])
             .order_by("-created_at")[:30],
-            "audit": AuditLog.objects.filter(subject_user=user)[:100],
+            "audit": _site_audit(request).filter(subject_user=user)[:100],
         }
     )
     return render(request, "moderation/user.html", context)
 
 
-@moderator_required
+@all_sites_moderator_required
 @require_POST
 def block(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user_or_404(pk)
     result = services.block_user(
         user, moderator=request.user, reason=request.POST.get("reason", "")
     )
-    messages.success(
-        request, f"{user} is blocked{' (final: second block)' if result.final else ''}."
-    )
+    if result.final:
+        messages.success(request, _("%(user)s is blocked (final: second block).") % {"user": user})
+    else:
+        messages.success(request, _("%(user)s is blocked.") % {"user": user})
     return redirect(_back(request, reverse("moderation:user", args=[pk])))
 
 
-@moderator_required
+@all_sites_moderator_required
 @require_POST
 def restore(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user_or_404(pk)
     try:
         services.restore_access(user, moderator=request.user, reason=request.POST.get("reason", ""))
-        messages.success(request, f"Access restored for {user}.")
+        messages.success(request, _("Access restored for %(user)s.") % {"user": user})
     except DiscussionError as exc:
         messages.error(request, exc.message)
     return redirect(_back(request, reverse("moderation:user", args=[pk])))
 
 
-@moderator_required
+@all_sites_moderator_required
 @require_POST
 def premoderation(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user_or_404(pk)
     on = request.POST.get("on") == "1"
     services.set_premoderation(user, on=on, by=request.user)
-    messages.success(request, f"Pre-moderation {'on' if on else 'off'} for {user}.")
+    if on:
+        messages.success(request, _("Pre-moderation on for %(user)s.") % {"user": user})
+    else:
+        messages.success(request, _("Pre-moderation off for %(user)s.") % {"user": user})
     return redirect(_back(request, reverse("moderation:user", args=[pk])))
 
 
-@moderator_required
+@all_sites_moderator_required
 @require_http_methods(["GET", "POST"])
 def delete_account(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user_or_404(pk)
@@ -361,7 +458,8 @@ def delete_account(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.delete_account(user, moderator=request.user)
             messages.success(
-                request, f"The account of {user} was deleted; its comments are hidden."
+                request,
+                _("The account of %(user)s was deleted; its comments are hidden.") % {"user": user},
             )
         except DiscussionError as exc:
             messages.error(request, exc.message)
@@ -374,7 +472,7 @@ def delete_account(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Appeals and messages -------------------------------------------------------------------------------
 
 
-@moderator_required
+@all_sites_moderator_required
 def appeals(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "open")
     items = Appeal.objects.select_related("user", "decided_by", "block")
@@ -390,13 +488,13 @@ def appeals(request: HttpRequest) -> HttpResponse:
     return render(request, "moderation/appeals.html", context)
 
 
-@moderator_required
+@all_sites_moderator_required
 @require_POST
 def decide_appeal(request: HttpRequest, pk: int) -> HttpResponse:
     appeal = get_object_or_404(Appeal, pk=pk)
     decision = request.POST.get("decision", "")
     if decision not in ("restore", "refuse"):
-        messages.error(request, "Choose restore or refuse.")
+        messages.error(request, _("Choose restore or refuse."))
         return redirect("moderation:appeals")
     try:
         services.decide_unlock_request(
@@ -405,16 +503,17 @@ def decide_appeal(request: HttpRequest, pk: int) -> HttpResponse:
             restore=decision == "restore",
             message=request.POST.get("message", ""),
         )
-        messages.success(
-            request,
-            f"Request {pk}: {'access restored' if decision == 'restore' else 'refused'}; the user was e-mailed.",
-        )
+        if decision == "restore":
+            text = _("Request %(id)s: access restored; the user was e-mailed.")
+        else:
+            text = _("Request %(id)s: refused; the user was e-mailed.")
+        messages.success(request, text % {"id": pk})
     except DiscussionError as exc:
         messages.error(request, exc.message)
     return redirect("moderation:appeals")
 
 
-@moderator_required
+@all_sites_moderator_required
 def contact_messages(request: HttpRequest) -> HttpResponse:
     show = request.GET.get("show", "open")
     items = ContactMessage.objects.select_related("user", "handled_by")
@@ -426,7 +525,7 @@ def contact_messages(request: HttpRequest) -> HttpResponse:
     return render(request, "moderation/messages.html", context)
 
 
-@moderator_required
+@all_sites_moderator_required
 @require_POST
 def message_handled(request: HttpRequest, pk: int) -> HttpResponse:
     services.mark_message_handled(get_object_or_404(ContactMessage, pk=pk), moderator=request.user)
@@ -439,8 +538,10 @@ def message_handled(request: HttpRequest, pk: int) -> HttpResponse:
 @moderator_required
 @require_http_methods(["GET", "POST"])
 def policy(request: HttpRequest) -> HttpResponse:
-    """Edit the policy. "Replay" runs the draft over recent comments; "Save" activates it."""
-    current, version = active_policy()
+    """Edit the site's policy. "Replay" runs the draft over the site's recent comments;
+    "Save" activates it."""
+    site_id = request_site_id(request)
+    current, version = active_policy(site_id)
     form = PolicyForm.from_request(request, current, version)
     context = _base_context(request)
     context.update(
@@ -448,7 +549,9 @@ def policy(request: HttpRequest) -> HttpResponse:
             "form": form,
             "current": current,
             "version": version,
-            "versions": PolicyVersion.objects.select_related("created_by")[:20],
+            "versions": PolicyVersion.objects.filter(site_id=site_id).select_related("created_by")[
+                :20
+            ],
         }
     )
     if request.method == "POST":
@@ -457,24 +560,37 @@ def policy(request: HttpRequest) -> HttpResponse:
             return render(request, "moderation/policy.html", context, status=400)
         if request.POST.get("action") == "save":
             services.save_policy(
-                draft, by=request.user, premoderate_all=form.premoderate_all, note=form.note
+                draft,
+                by=request.user,
+                premoderate_all=form.premoderate_all,
+                note=form.note,
+                site=site_id,
             )
             messages.success(
-                request, f"Policy saved (version {draft.version}); the engine uses it now."
+                request,
+                _("Policy saved (version %(version)s); the engine uses it now.")
+                % {"version": draft.version},
             )
             return redirect("moderation:policy")
-        context["replay"] = replay(draft, current, limit=form.replay_count)
+        context["replay"] = replay(draft, current, limit=form.replay_count, site_id=site_id)
         context["draft_version"] = draft.version
     return render(request, "moderation/policy.html", context)
 
 
+def _site_threads(request: HttpRequest) -> QuerySet[Thread]:
+    return Thread.objects.filter(site_id=request_site_id(request))
+
+
 @moderator_required
 def threads(request: HttpRequest) -> HttpResponse:
-    items = Thread.objects.select_related("article").order_by("-created_at", "-id")
+    items = (
+        _site_threads(request)
+        .select_related("article")
+        .defer("article__body", "article__body_text")
+        .order_by("-created_at", "-id")
+    )
     query = request.GET.get("q", "").strip()
     if query:
-        from django.db.models import Q
-
         items = items.filter(
             Q(article__headline__icontains=query)
             | Q(title__icontains=query)
@@ -489,14 +605,16 @@ def threads(request: HttpRequest) -> HttpResponse:
 @moderator_required
 @require_POST
 def thread_update(request: HttpRequest, pk: int) -> HttpResponse:
-    thread = get_object_or_404(Thread, pk=pk)
+    thread = get_object_or_404(_site_threads(request), pk=pk)
     services.update_thread(
         thread,
         by=request.user,
         closed=request.POST.get("closed") == "1",
         premoderated=request.POST.get("premoderated") == "1",
     )
-    messages.success(request, f"Settings of “{thread.display_title}” saved.")
+    messages.success(
+        request, _("Settings of “%(thread)s” saved.") % {"thread": thread.display_title}
+    )
     return redirect(_back(request, reverse("moderation:threads")))
 
 
@@ -507,13 +625,16 @@ def article_settings(request: HttpRequest, slug: str) -> HttpResponse:
     from civility.discussion.selectors import get_published_article_or_404
     from civility.discussion.services import thread_for_article
 
-    thread = thread_for_article(get_published_article_or_404(slug))
+    article = get_published_article_or_404(slug)
+    if article.site_id != request_site_id(request):
+        raise Http404(_("No such article on this site."))
+    thread = thread_for_article(article)
     return thread_update(request, thread.pk)
 
 
 @moderator_required
 def audit(request: HttpRequest) -> HttpResponse:
-    entries = AuditLog.objects.select_related("actor", "subject_user")
+    entries = _site_audit(request)
     action = request.GET.get("action", "").strip()
     if action:
         entries = entries.filter(action__startswith=action)

@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from civility.news.html import html_to_text, sanitize_body
+from civility.sites.models import default_site_pk
 
 # Short codes avoid look-alike characters (0/o, 1/l/i) so they can be read aloud or retyped.
 SHORT_CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
@@ -54,6 +55,14 @@ class ArticleQuerySet(models.QuerySet["Article"]):
 
 
 class Article(models.Model):
+    site = models.ForeignKey(
+        "civility_sites.Site",
+        on_delete=models.PROTECT,
+        default=default_site_pk,
+        related_name="articles",
+        verbose_name=_("site"),
+        db_index=False,  # article_site_published starts with it
+    )
     slug = models.SlugField(_("slug"), max_length=200, unique=True, allow_unicode=True)
     headline = models.CharField(_("headline"), max_length=300)
     dateline = models.CharField(
@@ -93,6 +102,7 @@ class Article(models.Model):
 
     class Meta:
         ordering = ["-published_at", "-id"]
+        indexes = [models.Index(fields=["site", "published_at"], name="article_site_published")]
         verbose_name = _("article")
         verbose_name_plural = _("articles")
 

@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import Q
 
 from civility.news.models import Article
+from civility.news.selectors import site_articles
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 16
@@ -107,5 +108,5 @@ def search_articles(raw_query: str, *, limit: int = 100) -> list[Article]:
         ids = _portable_ids(terms, limit)
     if not ids:
         return []
-    found = Article.objects.published().filter(id__in=ids).prefetch_related("tags").in_bulk()
+    found = site_articles().filter(id__in=ids).prefetch_related("tags").in_bulk()
     return [found[article_id] for article_id in ids if article_id in found]

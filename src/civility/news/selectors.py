@@ -5,11 +5,18 @@ from __future__ import annotations
 from django.db.models import Count, Q
 
 from civility.news.models import Article, ArticleQuerySet, Tag
+from civility.sites.current import current_site
 
 
-def latest_articles() -> ArticleQuerySet:
-    """All published news, newest first, with tags ready for listing."""
-    return Article.objects.published().prefetch_related("tags").order_by("-published_at", "-id")
+def site_articles(site_id: int | None = None) -> ArticleQuerySet:
+    """Published articles of one site (None: the site of the current request)."""
+    site_id = site_id if site_id is not None else int(current_site().pk)
+    return Article.objects.published().filter(site_id=site_id)
+
+
+def latest_articles(site_id: int | None = None) -> ArticleQuerySet:
+    """The site's published news, newest first, with tags ready for listing."""
+    return site_articles(site_id).prefetch_related("tags").order_by("-published_at", "-id")
 
 
 def articles_tagged(tag: Tag) -> ArticleQuerySet:
@@ -19,7 +26,7 @@ def articles_tagged(tag: Tag) -> ArticleQuerySet:
 def related_articles(article: Article, *, limit: int = 5) -> list[Article]:
     """Other articles sharing most tags with ``article`` first, then the most recent ones."""
     tag_ids = list(article.tags.values_list("id", flat=True))
-    others = Article.objects.published().exclude(pk=article.pk)
+    others = site_articles(article.site_id).exclude(pk=article.pk)
     related: list[Article] = []
     if tag_ids:
         related = list(

@@ -9,7 +9,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST, require_safe
 
 from civility.news import selectors, services
-from civility.news.models import Article, Tag
+from civility.news.models import Tag
 from civility.news.search import normalise_query, search_articles
 
 ARTICLES_PER_PAGE = 10
@@ -35,7 +35,7 @@ def tag_page(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 @ensure_csrf_cookie  # the share counter posts with the cookie's token
 def article_page(request: HttpRequest, slug: str) -> HttpResponse:
-    article = get_object_or_404(Article.objects.published().prefetch_related("tags"), slug=slug)
+    article = get_object_or_404(selectors.site_articles().prefetch_related("tags"), slug=slug)
     context = {
         "article": article,
         "related": selectors.related_articles(article),
@@ -47,7 +47,7 @@ def article_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def short_link(request: HttpRequest, code: str) -> HttpResponse:
-    article = get_object_or_404(Article.objects.published(), short_code=code.lower())
+    article = get_object_or_404(selectors.site_articles(), short_code=code.lower())
     return HttpResponsePermanentRedirect(article.get_absolute_url())
 
 
@@ -64,5 +64,5 @@ def search_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def record_share(request: HttpRequest, slug: str) -> JsonResponse:
     """Count one share of an article (the share links call this before opening the network)."""
-    article = get_object_or_404(Article.objects.published(), slug=slug)
+    article = get_object_or_404(selectors.site_articles(), slug=slug)
     return JsonResponse({"shares": services.record_share(article)})

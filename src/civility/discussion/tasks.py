@@ -1,14 +1,40 @@
-"""Celery tasks: thin wrappers around plain service functions (which also run inline).
+"""Celery tasks: thin wrappers around plain functions (which also run inline).
 
-The task is acknowledged late and re-queued if the worker dies (settings), and the sweeper
+Every task is acknowledged late and re-queued if the worker dies (settings), and the sweeper
 decides anything left waiting, so a comment that was accepted always reaches a decision.
+
+A backlog (the sweeper's finds, a queue that grew while workers were down) is decided in
+batches: one :meth:`Engine.check_many` call per batch, one recent-comments read per batch
+for the cross-comment rules instead of two per comment, and each decision written through
+``services.apply_engine_verdict``, which writes it once (under a row lock, only while the
+comment still awaits the engine) however often a batch is delivered.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
 from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
 
 from civility.discussion import services
+from civility.discussion.context import DatabaseContext
+from civility.discussion.engine import current_engines
+from civility.discussion.models import Comment, CommentStatus, HoldReason
+from civility.standards.types import Context, RecentComment
+
+logger = logging.getLogger(__name__)
+
+# Comments per batch task: large enough that the per-batch reads and the engine's batching pay
+# off, small enough that a worker killed mid-batch redoes little (decided ones are skipped).
+BATCH_SIZE = 200
+# The most comments one sweep queues; the next sweep (a minute later) takes the rest.
+SWEEP_LIMIT = 20_000
+AWAITING = (HoldReason.AWAITING_ENGINE, HoldReason.EDITED)
 
 
 @shared_task(
@@ -16,11 +42,126 @@ from civility.discussion import services
     autoretry_for=(Exception,),
     max_retries=5,
     retry_backoff=True,
+    acks_late=True,
 )
 def moderate_comment_task(comment_id: int) -> str | None:
     return services.moderate_comment(comment_id)
 
 
-@shared_task(name="civility.discussion.moderate_stale_pending")
+@shared_task(
+    name="civility.discussion.moderate_comments",
+    autoretry_for=(Exception,),
+    max_retries=5,
+    retry_backoff=True,
+    acks_late=True,
+)
+def moderate_comments_task(comment_ids: list[int]) -> int:
+    return moderate_batch(comment_ids)
+
+
+@shared_task(name="civility.discussion.moderate_stale_pending", acks_late=True)
 def moderate_stale_pending_task() -> int:
-    return services.moderate_stale_pending()
+    """The sweeper (beat, every minute): queue comments waiting too long, in batches."""
+    return queue_batches(stale_pending_ids())
+
+
+def stale_pending_ids(older_than_seconds: int | None = None, limit: int = SWEEP_LIMIT) -> list[int]:
+    """Comments still awaiting the engine after ``older_than_seconds``, oldest first."""
+    seconds = (
+        settings.CIVILITY_STALE_PENDING_SECONDS
+        if older_than_seconds is None
+        else older_than_seconds
+    )
+    cutoff = timezone.now() - timedelta(seconds=seconds)
+    return list(
+        Comment.objects.filter(
+            status=CommentStatus.PENDING, hold_reason__in=AWAITING, created_at__lte=cutoff
+        )
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def batches(ids: Sequence[int], size: int | None = None) -> Iterable[list[int]]:
+    size = size or BATCH_SIZE
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
+
+
+def queue_batches(ids: Sequence[int], size: int | None = None) -> int:
+    """One batch task per ``size`` ids, so every worker takes a share; returns how many ids
+    were queued. If the broker refuses, the batches are decided here."""
+    queued = 0
+    for batch in batches(ids, size):
+        try:
+            moderate_comments_task.delay(batch)
+        except Exception:
+            logger.exception("broker unavailable; deciding a batch of %s inline", len(batch))
+            moderate_batch(batch)
+        queued += len(batch)
+    return queued
+
+
+def moderate_batch(comment_ids: Sequence[int]) -> int:
+    """Decide the comments among ``comment_ids`` that still await the engine; returns how many
+    this call decided. Safe to run twice, or concurrently with single-comment tasks."""
+    comments = list(
+        Comment.objects.filter(pk__in=list(comment_ids), status=CommentStatus.PENDING)
+        .filter(hold_reason__in=AWAITING)
+        .select_related("thread", "thread__article", "parent")
+        .order_by("created_at", "id")
+    )
+    if not comments:
+        return 0
+    engine = current_engines().full
+    started = time.perf_counter()
+    try:
+        verdicts = engine.check_many(
+            [services._engine_comment(c) for c in comments], BatchContext(DatabaseContext())
+        )
+    except Exception:
+        # One comment the engine refuses (too long for a changed policy, a detector failing on
+        # it) must not hold up the rest: decide them one by one, as the single task does.
+        logger.exception("batch of %s failed in the engine; deciding one by one", len(comments))
+        return sum(services.moderate_comment(c.pk) is not None for c in comments)
+    _observe_batch(len(comments), time.perf_counter() - started)
+    decided = 0
+    for comment, verdict in zip(comments, verdicts, strict=True):
+        if services.apply_engine_verdict(comment.pk, verdict, stage=verdict.stage) is not None:
+            decided += 1
+    return decided
+
+
+def _observe_batch(count: int, seconds: float) -> None:
+    from civility.ops import metrics
+
+    for _ in range(count):
+        metrics.observe_engine("full", seconds / count)
+
+
+class BatchContext:
+    """The engine's :class:`Context` for one batch, over another context (the database).
+
+    The cross-comment rules ask, for every comment, for the newest comments since a moment
+    a little before it. For comments taken oldest first, each answer lies within the newest
+    ``limit`` rows the first question fetched, so one read serves the batch (one more per
+    author for the per-author rule). A batch sees the comments that existed when it started.
+    """
+
+    def __init__(self, inner: Context) -> None:
+        self.inner = inner
+        # author id (None: everyone) -> (since, limit, newest-first rows) of the last read.
+        self._reads: dict[str | None, tuple[datetime, int, Sequence[RecentComment]]] = {}
+
+    def recent_comments(
+        self, *, since: datetime, author_id: str | None = None, limit: int = 500
+    ) -> Sequence[RecentComment]:
+        read = self._reads.get(author_id)
+        if read is not None and since >= read[0] and limit <= read[1]:
+            # Rows at or after ``since`` are a prefix of the newest-first rows read since an
+            # earlier moment; the newest ``limit`` of them are among those read.
+            newer = [row for row in read[2] if row.created_at >= since]
+            return newer[:limit]
+        rows = self.inner.recent_comments(since=since, author_id=author_id, limit=limit)
+        self._reads[author_id] = (since, limit, rows)
+        return rows

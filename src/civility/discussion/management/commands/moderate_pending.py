@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from civility.discussion.services import moderate_stale_pending
+from civility.discussion.tasks import batches, moderate_batch, stale_pending_ids
 
 
 class Command(BaseCommand):
@@ -18,5 +18,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        decided = moderate_stale_pending(options["older_than"])
+        ids = stale_pending_ids(options["older_than"])
+        decided = sum(moderate_batch(batch) for batch in batches(ids))
         self.stdout.write(f"{decided} comment(s) decided")

@@ -1,0 +1,109 @@
+"""Batch moderation: a backlog decided by check_many in batches, each decision written once,
+and the batch context answering the cross-comment rules as the database would."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from civility.discussion import tasks
+from civility.discussion.context import DatabaseContext
+from civility.discussion.models import Comment, CommentStatus, HoldReason
+from civility.discussion.services import thread_for_article
+from civility.moderation.models import AuditLog
+
+pytestmark = pytest.mark.django_db
+
+CLEAN = "The talks on the peace treaty and the islands seem to be making slow progress."
+
+
+def pending(thread: Any, author: Any, count: int, *, minutes_ago: int = 10) -> list[Comment]:
+    start = timezone.now() - timedelta(minutes=minutes_ago)
+    return Comment.objects.bulk_create(
+        Comment(
+            thread=thread,
+            author=author,
+            text=f"{CLEAN} Point {n}.",
+            created_at=start + timedelta(seconds=n),
+        )
+        for n in range(count)
+    )
+
+
+def decisions(comments: list[Comment]) -> list[int]:
+    ids = [str(c.pk) for c in comments]
+    return [
+        AuditLog.objects.filter(action="comment.engine_decision", target_id=pk).count()
+        for pk in ids
+    ]
+
+
+@pytest.mark.usefixtures("lenient_policy")
+def test_a_batch_decides_each_comment_once(reader: Any, article: Any) -> None:
+    comments = pending(thread_for_article(article), reader, 7)
+    ids = [c.pk for c in comments]
+    assert tasks.moderate_batch(ids) == 7
+    assert set(Comment.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
+        CommentStatus.PUBLISHED
+    }
+    # Delivered again (a worker died before acknowledging), or raced by the single task:
+    assert tasks.moderate_batch(ids) == 0
+    assert tasks.moderate_comment_task.apply(args=[ids[0]]).result is None
+    assert decisions(comments) == [1] * 7
+
+
+@pytest.mark.usefixtures("lenient_policy")
+def test_a_comment_the_engine_refuses_does_not_hold_up_its_batch(reader: Any, article: Any) -> None:
+    thread = thread_for_article(article)
+    comments = pending(thread, reader, 3)
+    too_long = Comment.objects.create(thread=thread, author=reader, text="word " * 20_000)
+    assert tasks.moderate_batch([c.pk for c in comments] + [too_long.pk]) == 4
+    too_long.refresh_from_db()
+    assert too_long.status == CommentStatus.PENDING and too_long.hold_reason == HoldReason.ENGINE
+    assert all(
+        c.status == CommentStatus.PUBLISHED
+        for c in Comment.objects.filter(author=reader)
+        if c.pk != too_long.pk
+    )
+
+
+@pytest.mark.usefixtures("lenient_policy")
+def test_the_sweeper_queues_stale_comments_in_batches(
+    reader: Any, article: Any, monkeypatch: Any
+) -> None:
+    thread = thread_for_article(article)
+    stale = pending(thread, reader, 5, minutes_ago=30)
+    fresh = pending(thread, reader, 2, minutes_ago=0)
+    monkeypatch.setattr(tasks, "BATCH_SIZE", 2)
+    sent: list[list[int]] = []
+    original = tasks.moderate_comments_task.delay
+
+    def delay(batch: list[int]) -> Any:
+        sent.append(batch)
+        return original(batch)  # eager in the test suite: decided here
+
+    monkeypatch.setattr(tasks.moderate_comments_task, "delay", delay)
+    assert tasks.moderate_stale_pending_task.apply().result == 5
+    assert sent == [[c.pk for c in stale[0:2]], [c.pk for c in stale[2:4]], [stale[4].pk]]
+    assert decisions(stale) == [1] * 5 and decisions(fresh) == [0, 0]
+
+
+def test_the_batch_context_answers_as_the_database(
+    reader: Any, other_reader: Any, article: Any
+) -> None:
+    thread = thread_for_article(article)
+    pending(thread, reader, 30, minutes_ago=20)
+    pending(thread, other_reader, 30, minutes_ago=15)
+    database, batch = DatabaseContext(), tasks.BatchContext(DatabaseContext())
+    now = timezone.now()
+    # Oldest comment first, as a batch asks: each question's moment is later than the last.
+    for minutes in (25, 18, 16, 15, 14, 5):
+        since = now - timedelta(minutes=minutes)
+        for author in (None, str(reader.pk), str(other_reader.pk)):
+            for limit in (10, 45):
+                expected = database.recent_comments(since=since, author_id=author, limit=limit)
+                got = batch.recent_comments(since=since, author_id=author, limit=limit)
+                assert [c.id for c in got] == [c.id for c in expected], (minutes, author, limit)

@@ -42,6 +42,8 @@ def test_every_requirement_is_pinned_with_hashes(requirements: Path) -> None:
 def test_the_shipped_ignore_file_is_valid() -> None:
     for ignore in load_ignores():
         assert ignore.reason and ignore.expires >= datetime.date.today()
+    for allowance in supply_chain.load_unchecked_allowances().values():
+        assert allowance.reason and allowance.expires >= datetime.date.today()
 
 
 def write(tmp_path: Path, body: str) -> Path:
@@ -107,7 +109,67 @@ def test_no_known_vulnerability_in_the_pinned_requirements() -> None:
     )
     if completed.returncode == supply_chain.EXIT_UNCHECKED:
         pytest.skip(
-            "AUDIT NOT RUN: the vulnerability service (pypi.org JSON API) is unreachable:\n"
+            "AUDIT NOT RUN: no vulnerability service (pypi.org JSON API) is reachable:\n"
             + completed.stdout
         )
     assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def project_page(version: str, vulnerabilities: list[dict[str, object]]) -> dict[str, object]:
+    return {"info": {"version": version}, "vulnerabilities": vulnerabilities}
+
+
+def test_a_skipped_pin_is_checked_against_its_project_page_when_it_is_the_latest() -> None:
+    """pip-audit's per-version lookups unreachable: the project page's advisories (those of
+    the latest release) still check a pin that is the latest release; the others stay
+    unchecked, and an advisory there makes the pin vulnerable."""
+    pages = {
+        "clean": project_page("2.0", []),
+        "bad": project_page("1.0", [{"id": "GHSA-x", "aliases": ["CVE-1"], "fixed_in": ["1.1"]}]),
+        "old": project_page("9.0", []),
+        "withdrawn": project_page("3.0", [{"id": "GHSA-w", "withdrawn": "2026-01-01"}]),
+    }
+    skipped = "Dependency not found on PyPI and could not be audited"
+    report = {"dependencies": [{"name": n, "skip_reason": skipped} for n in pages]}
+    pins = {"clean": "2.0", "bad": "1.0", "old": "1.0", "withdrawn": "3.0"}
+    filled = supply_chain.check_latest_releases(report, pins, fetch=pages.__getitem__)
+    result = summarise(filled, [])
+    assert result.checked == 3
+    assert result.vulnerabilities == ["bad==1.0: GHSA-x (fixed in ['1.1'])"]
+    assert [line.split(":")[0] for line in result.unchecked] == ["old==1.0"]
+
+
+def test_an_unreachable_project_page_leaves_the_pin_unchecked() -> None:
+    def unreachable(name: str) -> dict[str, object]:
+        raise OSError("network is unreachable")
+
+    report = {"dependencies": [{"name": "x", "skip_reason": "y"}]}
+    filled = supply_chain.check_latest_releases(report, {"x": "1"}, fetch=unreachable)
+    assert summarise(filled, []).exit_code == supply_chain.EXIT_UNCHECKED
+
+
+def test_partly_checked_is_its_own_exit_status_unless_documented(tmp_path: Path) -> None:
+    report = {
+        "dependencies": [
+            {"name": "c", "version": "1", "vulns": []},
+            {"name": "Old_Pkg", "version": "1", "skip_reason": "not the latest release"},
+        ]
+    }
+    assert summarise(report, []).exit_code == supply_chain.EXIT_PARTIAL
+    path = write(
+        tmp_path,
+        '[[unchecked]]\npackage = "old-pkg"\nreason = "pinned by c"\nexpires = 2026-12-01\n',
+    )
+    allowances = supply_chain.load_unchecked_allowances(path, today=datetime.date(2026, 11, 1))
+    documented = summarise(report, [], allowances)
+    assert documented.exit_code == 0 and documented.allowed_unchecked == [
+        "Old_Pkg==1: pinned by c (until 2026-12-01)"
+    ]
+    with pytest.raises(IgnoreFileError, match="expired"):
+        supply_chain.load_unchecked_allowances(path, today=datetime.date(2026, 12, 2))
+
+
+def test_the_pins_are_read_from_the_requirements_file() -> None:
+    pins = supply_chain.pinned_versions(ROOT / "requirements" / "base.txt")
+    assert pins["django"].startswith("6.")
+    assert all(version for version in pins.values())

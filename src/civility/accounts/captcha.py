@@ -20,6 +20,7 @@ from altcha.v1 import PayloadType
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 REPLAY_KEY_PREFIX = "civility:altcha:used:"
 
@@ -49,24 +50,24 @@ class CaptchaError(ValueError):
 def verify(payload: str) -> None:
     """Accept a solved payload once; raise :class:`CaptchaError` otherwise."""
     if not payload:
-        raise CaptchaError("Please solve the anti-robot check.")
+        raise CaptchaError(_("Please solve the anti-robot check."))
     try:
         decoded = json.loads(base64.b64decode(payload, validate=True).decode())
     except (ValueError, binascii.Error, UnicodeDecodeError) as error:
-        raise CaptchaError("The anti-robot check is invalid. Please try again.") from error
+        raise CaptchaError(_("The anti-robot check is invalid. Please try again.")) from error
     if not isinstance(decoded, dict):
-        raise CaptchaError("The anti-robot check is invalid. Please try again.")
+        raise CaptchaError(_("The anti-robot check is invalid. Please try again."))
     ok, reason = altcha.verify_solution_v1(
         cast(PayloadType, decoded), _hmac_key(), check_expires=True
     )
     if not ok:
         if reason and "expired" in reason:
-            raise CaptchaError("The anti-robot check expired. Please solve it again.")
-        raise CaptchaError("The anti-robot check failed. Please try again.")
+            raise CaptchaError(_("The anti-robot check expired. Please solve it again."))
+        raise CaptchaError(_("The anti-robot check failed. Please try again."))
     # cache.add is atomic on Redis and locmem: only the first submission of a challenge wins.
     replay_key = REPLAY_KEY_PREFIX + str(decoded["challenge"])
     if not cache.add(replay_key, 1, timeout=settings.CIVILITY_CAPTCHA_EXPIRES_SECONDS + 60):
-        raise CaptchaError("This anti-robot check was already used. Please solve it again.")
+        raise CaptchaError(_("This anti-robot check was already used. Please solve it again."))
 
 
 def solve(challenge: dict[str, object]) -> str:

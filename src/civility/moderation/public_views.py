@@ -2,16 +2,42 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from civility.accounts.forms import CaptchaField
 from civility.discussion import ratelimit
 from civility.discussion.errors import DiscussionError
 from civility.moderation import services
 from civility.moderation.models import Appeal
 from civility.moderation.selectors import is_blocked, unlock_refusal_reason
+
+
+class AnonymousCaptchaForm(forms.Form):
+    """The ALTCHA check an anonymous visitor solves before a public form is accepted. Signed-in
+    readers skip it: their account already went through the sign-up captcha."""
+
+    altcha = CaptchaField()
+
+
+class CaptchaRefused(DiscussionError):
+    """The anonymous visitor did not solve the captcha (or replayed a solution)."""
+
+
+def check_captcha(request: HttpRequest) -> None:
+    """Raise :class:`CaptchaRefused` when an anonymous POST lacks a fresh captcha solution."""
+    if request.user.is_authenticated:
+        return
+    form = AnonymousCaptchaForm(request.POST)
+    if not form.is_valid():
+        raise CaptchaRefused(" ".join(str(e) for e in form.errors.get("altcha", [])))
+
+
+def captcha_context(request: HttpRequest) -> dict[str, object]:
+    return {} if request.user.is_authenticated else {"captcha_form": AnonymousCaptchaForm()}
 
 
 def blocked(request: HttpRequest) -> HttpResponse:
@@ -31,10 +57,13 @@ def unlock_request(request: HttpRequest) -> HttpResponse:
         "min_length": settings.CIVILITY_UNLOCK_MIN_EXPLANATION,
         "refusal": refusal,
         "signed_in": signed_in,
+        **captcha_context(request),
     }
     if request.method == "POST" and not refusal:
         try:
+            # The limit counts before the captcha, so unsolved attempts use the budget up too.
             ratelimit.hit("unlock", user=request.user, ip=ratelimit.client_ip(request))
+            check_captcha(request)
             appeal = services.submit_unlock_request(
                 claimed_user_id=request.POST.get("user_id", ""),
                 explanation=request.POST.get("explanation", ""),
@@ -55,21 +84,23 @@ def unlock_request(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def contact(request: HttpRequest) -> HttpResponse:
-    context = {
+    fields = {
         "subject": request.POST.get("subject", ""),
         "body": request.POST.get("body", ""),
         "name": request.POST.get("name", ""),
         "email": request.POST.get("email", ""),
     }
+    context = {**fields, **captcha_context(request)}
     if request.method == "POST":
         try:
             ratelimit.hit("contact", user=request.user, ip=ratelimit.client_ip(request))
+            check_captcha(request)
             services.send_contact_message(
-                subject=context["subject"],
-                body=context["body"],
+                subject=fields["subject"],
+                body=fields["body"],
                 user=request.user,
-                name=context["name"],
-                email=context["email"],
+                name=fields["name"],
+                email=fields["email"],
             )
         except DiscussionError as exc:
             return render(

@@ -92,6 +92,9 @@ CIVILITY_SECURITY_POLICY_URL = ""
 CIVILITY_WRITE_LIMITS: list[tuple[str, str]] = [
     # Sign-in, sign-up and reset have allauth's limits; these bound them by IP as well.
     ("account_login", "30/300"),
+    # Django's admin sign-in bypasses allauth's per-account lockout: the address budget is
+    # the same as the main sign-in's, not the generous admin:* one below.
+    ("admin:login", "30/300"),
     ("account_signup", "10/3600"),
     ("account_reset_password", "10/3600"),
     ("discussion:api:create_token", "10/300"),

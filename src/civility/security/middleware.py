@@ -11,6 +11,8 @@ policy and the HTTPS redirect) and adds what Django does not:
 * A write budget per user, per API token and per IP address on every unsafe request
   (``settings.CIVILITY_WRITE_LIMITS``), answered with 429 and Retry-After before the view runs.
 * Retry-After on any other 429 that lacks it (views that refuse with their own limits).
+* 404 instead of a server error for a social sign-in provider the site has not configured
+  (allauth raises ``SocialApp.DoesNotExist`` from every URL of such a provider).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 
 from civility.security.privacy import pseudonymise_ip
 
@@ -131,7 +134,7 @@ def consume(pattern: str, rate: str, identities: list[str]) -> int:
 
 
 def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:
-    message = f"Too many requests; please wait {retry_after} seconds."
+    message = _("Too many requests; please wait %(seconds)d seconds.") % {"seconds": retry_after}
     wants_json = request.path.startswith("/api/") or "application/json" in request.headers.get(
         "Accept", ""
     )
@@ -215,6 +218,12 @@ class SecurityHeadersMiddleware:
             return None
         retry_after = consume(*budget, request_identities(request))
         return too_many_requests(request, retry_after) if retry_after else None
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        from allauth.socialaccount.models import SocialApp
+
+        if isinstance(exception, SocialApp.DoesNotExist):
+            raise Http404(_("This sign-in provider is not offered here.")) from exception
 
     def add_headers(self, request: HttpRequest, response: HttpResponse) -> None:
         policy = site_policy()

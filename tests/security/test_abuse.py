@@ -128,6 +128,35 @@ def test_reports_contact_and_unlock_are_limited(settings: Any, make_user: Any) -
     assert_retry_after(refused, 3600)
 
 
+def test_a_refusal_says_when_to_come_back(settings: Any, make_user: Any) -> None:
+    """RateLimited carries the seconds left in the window, the figure Retry-After sends."""
+    from civility.discussion import ratelimit
+    from civility.discussion.errors import RateLimited
+
+    settings.CIVILITY_RATE_REPORT = "1/86400"
+    user = make_user()
+    ratelimit.hit("report", user=user, ip="192.0.2.5")
+    with pytest.raises(RateLimited) as refused:
+        ratelimit.hit("report", user=user, ip="192.0.2.5")
+    assert 1 <= refused.value.retry_after <= 86400
+    assert ratelimit.last_retry_after.get() == refused.value.retry_after
+    assert f"wait {refused.value.retry_after} second" in refused.value.message
+
+
+def test_a_page_that_shows_the_refusal_sends_the_limiters_retry_after(
+    settings: Any, make_user: Any
+) -> None:
+    """A day-long window: the header is the limiter's figure, not the one-minute default."""
+    settings.CIVILITY_RATE_CONTACT = "1/86400"
+    client = Client()
+    client.force_login(make_user())
+    client.post("/contact/", {"subject": "Hello", "body": "A question."})
+    refused = client.post("/contact/", {"subject": "Hello", "body": "A question."})
+    assert_retry_after(refused, 86400)
+    waited = int(refused["Retry-After"])
+    assert f"wait {waited} second".encode() in refused.content
+
+
 # --- Brute force on sign-in ------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from civility.discussion import ratelimit, selectors, services
-from civility.discussion.errors import DiscussionError
+from civility.discussion.errors import DiscussionError, RateLimited
 from civility.discussion.models import ApiToken, Comment
 from civility.discussion.rendering import render_comment_html
 from civility.standards.rules import RULES_BY_SLUG, rule_label
@@ -50,7 +50,10 @@ def _error(request: HttpRequest, message: str, status: int) -> HttpResponse:
 
 @api.exception_handler(DiscussionError)
 def on_discussion_error(request: HttpRequest, exc: DiscussionError) -> HttpResponse:
-    return _error(request, exc.message, exc.status_code)
+    response = _error(request, exc.message, exc.status_code)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)

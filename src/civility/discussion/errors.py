@@ -34,4 +34,10 @@ class EditNotAllowed(DiscussionError):
 
 
 class RateLimited(DiscussionError):
+    """Over a rate limit; ``retry_after`` is the Retry-After header's value, in seconds."""
+
     status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))

@@ -1,18 +1,26 @@
 """Fixed-window rate limits in the Django cache (local memory, or Redis when configured).
 
 A limit applies separately to the user and to the IP address: either one over the limit
-refuses the action.
+refuses the action. The refusal says when to come back (:attr:`RateLimited.retry_after`),
+and the latest one in this request or task is kept in :data:`last_retry_after`, so that a 429
+from a view that only shows the message still gets an exact Retry-After header
+(security/middleware.py).
 """
 
 from __future__ import annotations
 
 import time
+from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import ngettext
 
 from civility.discussion.errors import RateLimited
+
+# Seconds until the last refused action may be tried again (None: nothing refused yet).
+last_retry_after: ContextVar[int | None] = ContextVar("last_retry_after", default=None)
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -42,9 +50,15 @@ def hit(scope: str, *, user: Any = None, ip: str | None = None, setting: str = "
             cache.set(key, 1, timeout=window + 5)
             count = 1
         if count > limit:
-            raise RateLimited(
-                f"Too many attempts; please wait {window - int(time.time()) % window} seconds."
-            )
+            # The counter is a fixed window: the next one starts at the next multiple.
+            retry_after = max(1, window - int(time.time()) % window)
+            last_retry_after.set(retry_after)
+            message = ngettext(
+                "Too many attempts; please wait %(seconds)d second.",
+                "Too many attempts; please wait %(seconds)d seconds.",
+                retry_after,
+            ) % {"seconds": retry_after}
+            raise RateLimited(message, retry_after=retry_after)
 
 
 def client_ip(request: Any) -> str:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from civility.accounts.forms import CaptchaField
 from civility.discussion import ratelimit
-from civility.discussion.errors import DiscussionError
+from civility.discussion.errors import DiscussionError, RateLimited
 from civility.moderation import services
 from civility.moderation.models import Appeal
 from civility.moderation.selectors import is_blocked, unlock_refusal_reason
@@ -38,6 +38,17 @@ def check_captcha(request: HttpRequest) -> None:
 
 def captcha_context(request: HttpRequest) -> dict[str, object]:
     return {} if request.user.is_authenticated else {"captcha_form": AnonymousCaptchaForm()}
+
+
+def refusal_page(
+    request: HttpRequest, template: str, context: dict[str, object], error: DiscussionError
+) -> HttpResponse:
+    response = render(
+        request, template, {**context, "error": error.message}, status=error.status_code
+    )
+    if isinstance(error, RateLimited):
+        response["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def blocked(request: HttpRequest) -> HttpResponse:
@@ -71,12 +82,7 @@ def unlock_request(request: HttpRequest) -> HttpResponse:
                 email=request.POST.get("email", "").strip(),
             )
         except DiscussionError as exc:
-            return render(
-                request,
-                "moderation/public/unlock.html",
-                {**context, "error": exc.message},
-                status=exc.status_code,
-            )
+            return refusal_page(request, "moderation/public/unlock.html", context, exc)
         return render(request, "moderation/public/unlock_sent.html", {"appeal": appeal})
     status = 403 if (refusal and request.method == "POST") else 200
     return render(request, "moderation/public/unlock.html", context, status=status)
@@ -103,11 +109,6 @@ def contact(request: HttpRequest) -> HttpResponse:
                 email=fields["email"],
             )
         except DiscussionError as exc:
-            return render(
-                request,
-                "moderation/public/contact.html",
-                {**context, "error": exc.message},
-                status=exc.status_code,
-            )
+            return refusal_page(request, "moderation/public/contact.html", context, exc)
         return render(request, "moderation/public/contact_sent.html")
     return render(request, "moderation/public/contact.html", context)

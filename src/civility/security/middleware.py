@@ -30,6 +30,7 @@ from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
+from civility.discussion import ratelimit
 from civility.security.privacy import pseudonymise_ip
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -186,11 +187,16 @@ class SecurityHeadersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+        token = ratelimit.last_retry_after.set(None)
+        try:
+            response = self.get_response(request)
+            view_retry_after = ratelimit.last_retry_after.get()
+        finally:
+            ratelimit.last_retry_after.reset(token)
         key = getattr(request, "_civility_credential_key", "")
         if key and response.status_code == 401:
             record_credential_failure(key)
-        self.add_headers(request, response)
+        self.add_headers(request, response, view_retry_after)
         return response
 
     def process_view(
@@ -225,7 +231,9 @@ class SecurityHeadersMiddleware:
         if isinstance(exception, SocialApp.DoesNotExist):
             raise Http404(_("This sign-in provider is not offered here.")) from exception
 
-    def add_headers(self, request: HttpRequest, response: HttpResponse) -> None:
+    def add_headers(
+        self, request: HttpRequest, response: HttpResponse, view_retry_after: int | None = None
+    ) -> None:
         policy = site_policy()
         if policy:
             response[CSP_HEADER] = merged_policy(response.get(CSP_HEADER), policy)
@@ -233,7 +241,9 @@ class SecurityHeadersMiddleware:
         if permissions and "Permissions-Policy" not in response:
             response["Permissions-Policy"] = permissions
         if response.status_code == 429 and "Retry-After" not in response:
-            response["Retry-After"] = str(retry_after_from_body(response))
+            # A view that caught RateLimited and showed its message: the limiter's own figure,
+            # else the wait the message names (English), else a minute.
+            response["Retry-After"] = str(view_retry_after or retry_after_from_body(response))
 
 
 def retry_after_from_body(response: HttpResponse) -> int:

@@ -1,10 +1,12 @@
 """Backlog benchmark: how fast Celery workers decide a backlog of pending comments.
 
-    python benchmarks/load_backlog.py --comments 5000 --workers 2
+    python benchmarks/load_backlog.py --comments 20000 --workers 2
+    python benchmarks/load_backlog.py --comments 2000 --batch-size 0   # one task per comment
 
 Fills PostgreSQL (dropped and re-created) with --comments comments awaiting the engine, queues
-one moderation task per comment on Redis, starts --workers ``civility worker`` processes
-(one process each) and times until every comment is decided. Reports comments per second,
+them on Redis as batch tasks of --batch-size comments (what the sweeper queues; 0: one task per
+comment, as posting does), starts --workers ``civility worker`` processes (one process each)
+and times until every comment is decided. Reports comments per second,
 the time 100k would take at that rate, and checks that none was decided twice.
 Results: benchmarks/out/backlog/summary.json (figures copied to benchmarks/LOAD.md).
 """
@@ -28,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from load import flush_redis, recreate_database, start, stop, thread_comments  # noqa: E402
 
 
-def seed(count: int) -> None:
+def seed(count: int, batch_size: int) -> None:
     """Runs with Django configured: an article and ``count`` comments awaiting the engine."""
     import django
 
@@ -36,7 +38,7 @@ def seed(count: int) -> None:
     from civility.accounts.commands.createuser import create_user
     from civility.discussion.models import Comment
     from civility.discussion.services import thread_for_article
-    from civility.discussion.tasks import moderate_comment_task
+    from civility.discussion.tasks import moderate_comment_task, queue_batches
     from civility.news.models import Article
 
     article = Article.objects.create(
@@ -52,8 +54,11 @@ def seed(count: int) -> None:
         Comment(thread=thread, author=authors[n % len(authors)], text=f"{texts[n % 200]} ({n})")
         for n in range(count)
     )
-    for comment in comments:
-        moderate_comment_task.delay(comment.pk)
+    if batch_size > 0:
+        queue_batches([c.pk for c in comments], batch_size)
+    else:
+        for comment in comments:
+            moderate_comment_task.delay(comment.pk)
     print(json.dumps({"queued": len(comments)}))
 
 
@@ -93,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--comments", type=int, default=5000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
+        "--batch-size", type=int, default=200, help="comments per task (0: one task each)"
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get(
             "CIVILITY_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/civility_backlog"
@@ -100,14 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--redis-url",
-        default=os.environ.get("CIVILITY_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
+        default=os.environ.get("CIVILITY_BENCH_REDIS_URL", "redis://127.0.0.1:6379/7"),
     )
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--seed", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--progress", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.seed:
-        seed(args.comments)
+        seed(args.comments, args.batch_size)
         return 0
     if args.progress:
         progress()
@@ -130,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
         check=True,
         capture_output=True,
     )
-    queued = django_json(["--seed", "--comments", str(args.comments)], env)["queued"]
+    queued = django_json(
+        ["--seed", "--comments", str(args.comments), "--batch-size", str(args.batch_size)], env
+    )["queued"]
     print(f"{queued} comments queued; starting {args.workers} worker(s)", flush=True)
     workers = [
         start(
@@ -179,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {
         "comments": queued,
         "workers": args.workers,
+        "batch_size": args.batch_size,
         "decided": decided,
         "decided_twice": state.get("decided_twice"),
         "seconds": round(elapsed, 1),

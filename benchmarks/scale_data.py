@@ -373,6 +373,18 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             anonymous,
             f"/news/article-{median_thread}/",
         ),
+        f"comment section, biggest thread ({biggest} comments)": (
+            anonymous,
+            f"/news/article-{biggest_thread}/discussion/",
+        ),
+        f"comment section page 20, biggest thread ({biggest} comments)": (
+            anonymous,
+            f"/news/article-{biggest_thread}/discussion/?cpage=20",
+        ),
+        f"comment section, most replies, biggest thread ({biggest} comments)": (
+            anonymous,
+            f"/news/article-{biggest_thread}/discussion/?sort=replies",
+        ),
         f"API comments page 1, biggest thread ({biggest})": (
             anonymous,
             f"/api/articles/article-{biggest_thread}/comments?page_size=50",

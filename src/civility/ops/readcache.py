@@ -120,14 +120,14 @@ def note_comment_saved(sender: Any, instance: Any, created: bool = False, **kwar
     the cache), so posting costs nothing here; the decision that publishes it marks the thread.
     """
     from civility.discussion.models import CommentStatus
-    from civility.discussion.selectors import total_cache_key
+    from civility.discussion.selectors import thread_cache_keys
 
     if created and instance.status == CommentStatus.PENDING:
         return
     try:
         thread = _thread_key_for_id(int(instance.thread_id))
         cache.set(changed_key(thread), time.time(), timeout=math.ceil(max(max_age(), 1)) + 5)
-        cache.delete(total_cache_key(int(instance.thread_id)))
+        cache.delete_many(thread_cache_keys(int(instance.thread_id)))
     except Exception as exc:  # the cache is down: entries expire within their bound anyway
         logger.warning("read cache unavailable: %s", exc)
 

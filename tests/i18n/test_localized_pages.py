@@ -87,3 +87,22 @@ def test_a_push_title_is_in_the_recipients_language() -> None:
     assert _reply_title(marie, "Oleg") == "Oleg a répondu à votre commentaire"
     marie.language = "ar"
     assert _reply_title(marie, "Oleg") == "ردّ Oleg على تعليقك"
+
+
+def test_a_reader_switches_the_interface_language() -> None:
+    client = reader_client("en")
+    front = client.get(reverse("accounts:standards")).content.decode()
+    assert f"{reverse('language')}?next=" in front and "English</a>" in front
+    page = client.get(reverse("language"), {"next": "/standards/"})
+    html = page.content.decode()
+    assert page.status_code == 200 and 'name="language" value="ar"' in html and "العربيّة" in html
+    switched = client.post(reverse("set_language"), {"language": "ru", "next": "/standards/"})
+    assert switched.status_code == 302 and switched["Location"] == "/standards/"
+    assert client.cookies["django_language"].value == "ru"
+    client.defaults.pop("HTTP_ACCEPT_LANGUAGE", None)
+    assert "<h1>Правила сообщества</h1>" in client.get("/standards/").content.decode()
+
+
+def test_the_language_page_ignores_a_next_address_on_another_host() -> None:
+    html = reader_client("en").get(reverse("language"), {"next": "https://evil.example/"})
+    assert 'name="next" value="/"' in html.content.decode()

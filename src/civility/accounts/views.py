@@ -14,6 +14,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -41,6 +42,22 @@ def standards(request: HttpRequest) -> HttpResponse:
             "rules": text.rules,
             "version": selectors.standards_version(text.language),
         },
+    )
+
+
+@require_GET
+def choose_language(request: HttpRequest) -> HttpResponse:
+    """The interface languages, each a button that posts to Django's set_language view."""
+    site = getattr(request, "site", None)
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = ""
+    return render(
+        request,
+        "accounts/language.html",
+        {"next": next_url or "/", "site_language": getattr(site, "language", "") or ""},
     )
 
 

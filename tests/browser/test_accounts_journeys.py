@@ -160,7 +160,7 @@ def publish_in_admin(browser: Browser, site: str) -> None:
     page.locator("input[name=_selected_action]").first.check()
     page.locator("select[name=action]").select_option("publish")
     page.locator("button[name=index]").click()
-    expect(page.get_by_text("Published version 2.0.")).to_be_visible()
+    expect(page.get_by_text("Published version 2.0 (en).")).to_be_visible()
     context.close()
 
 

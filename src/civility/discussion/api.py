@@ -2,7 +2,8 @@
 
 Authentication: ``Authorization: Bearer <token>`` (from ``POST /api/auth/token``; revocable),
 or the browser session (then the CSRF token is required on unsafe methods).
-Errors are ``{"detail": "...", "message": "..."}`` with 400, 401, 403, 404 or 429.
+Errors are ``{"detail": "...", "message": "..."}`` with 400, 401, 403, 404 or 429, and each
+operation declares the ones it can answer in the schema (tests/security/test_api_fuzz.py).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import authenticate
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
@@ -64,17 +66,24 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
         parts.append(
             f"{location}: {error.get('msg', 'invalid')}" if location else str(error.get("msg"))
         )
-    return _error(request, "Invalid request: " + "; ".join(parts), 400)
+    return _error(request, _("Invalid request: %(errors)s") % {"errors": "; ".join(parts)}, 400)
 
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(request, "Authentication required: a bearer token or a signed-in session.", 401)
+    return _error(
+        request, _("Authentication required: a bearer token or a signed-in session."), 401
+    )
 
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, str(exc), exc.status_code)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, _("Not found."), 404)
 
 
 # --- Schemas ------------------------------------------------------------------------------------
@@ -169,14 +178,26 @@ class ErrorOut(Schema):
     message: str
 
 
+# What each kind of refusal means, for the schema. Every operation lists the ones it can give.
+BAD_REQUEST = 400  # a parameter or body that does not validate, or a refused comment/report
+UNAUTHENTICATED = 401  # no valid bearer token or session (or wrong e-mail/password)
+FORBIDDEN = 403  # blocked, unverified, comments closed, or a failed CSRF check
+NOT_FOUND = 404  # no such article, or not one of your comments
+TOO_MANY = 429  # a rate limit or the write budget (Retry-After says when to come back)
+
+
+def errors(*statuses: int) -> dict[int, type[ErrorOut]]:
+    return dict.fromkeys(statuses, ErrorOut)
+
+
 # --- Helpers --------------------------------------------------------------------------------------
 
 
 def _page(page: int, page_size: int) -> tuple[int, int]:
     if page < 1:
-        raise HttpError(400, "page must be 1 or more")
+        raise HttpError(400, _("page must be 1 or more"))
     if not 1 <= page_size <= 100:
-        raise HttpError(400, "page_size must be between 1 and 100")
+        raise HttpError(400, _("page_size must be between 1 and 100"))
     return page, page_size
 
 
@@ -215,7 +236,7 @@ def _comment_out(comment: Comment) -> dict[str, Any]:
 # --- Endpoints ------------------------------------------------------------------------------------
 
 
-@api.get("/articles", response=ArticlePage, tags=["articles"])
+@api.get("/articles", response={200: ArticlePage, **errors(BAD_REQUEST)}, tags=["articles"])
 def list_articles(request: HttpRequest, page: int = 1, page_size: int = 20) -> dict[str, Any]:
     """Published articles, newest first."""
     page, page_size = _page(page, page_size)
@@ -238,7 +259,11 @@ def list_articles(request: HttpRequest, page: int = 1, page_size: int = 20) -> d
     return {"items": items, "count": count, "page": page, "page_size": page_size}
 
 
-@api.get("/articles/{slug}/comments", response={200: CommentPage, 404: ErrorOut}, tags=["comments"])
+@api.get(
+    "/articles/{slug}/comments",
+    response={200: CommentPage, **errors(BAD_REQUEST, NOT_FOUND)},
+    tags=["comments"],
+)
 def list_comments(
     request: HttpRequest, slug: str, page: int = 1, page_size: int = 50
 ) -> dict[str, Any]:
@@ -261,10 +286,7 @@ def list_comments(
     response={
         200: PostedOut,
         201: PostedOut,
-        400: ErrorOut,
-        403: ErrorOut,
-        404: ErrorOut,
-        429: ErrorOut,
+        **errors(BAD_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, TOO_MANY),
     },
     tags=["comments"],
 )
@@ -296,7 +318,10 @@ def create_comment(request: HttpRequest, slug: str, payload: CommentIn) -> Statu
 
 
 @api.get(
-    "/comments/{comment_id}", auth=AUTH, response={200: PostedOut, 404: ErrorOut}, tags=["comments"]
+    "/comments/{comment_id}",
+    auth=AUTH,
+    response={200: PostedOut, **errors(BAD_REQUEST, UNAUTHENTICATED, NOT_FOUND)},
+    tags=["comments"],
 )
 def comment_status(request: HttpRequest, comment_id: int) -> dict[str, Any]:
     """The decision on one of your own comments (poll this when the engine runs in a worker)."""
@@ -309,7 +334,10 @@ def comment_status(request: HttpRequest, comment_id: int) -> dict[str, Any]:
 @api.post(
     "/comments/{comment_id}/report",
     auth=AUTH,
-    response={201: ReportOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 429: ErrorOut},
+    response={
+        201: ReportOut,
+        **errors(BAD_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, TOO_MANY),
+    },
     tags=["comments"],
 )
 def report(request: HttpRequest, comment_id: int, payload: ReportIn) -> Status[dict[str, Any]]:
@@ -328,7 +356,7 @@ def report(request: HttpRequest, comment_id: int, payload: ReportIn) -> Status[d
 
 @api.post(
     "/auth/token",
-    response={201: TokenOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut},
+    response={201: TokenOut, **errors(BAD_REQUEST, UNAUTHENTICATED, TOO_MANY)},
     tags=["auth"],
 )
 def create_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
@@ -345,12 +373,17 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any
                 request, username=candidate.get_username(), password=payload.password
             )
     if user is None or not user.is_active:
-        raise HttpError(401, "Wrong e-mail address or password.")
+        raise HttpError(401, _("Wrong e-mail address or password."))
     raw, token = services.issue_api_token(user, name=payload.name)
     return Status(201, {"token": raw, "expires_at": token.expires_at})
 
 
-@api.delete("/auth/token", auth=[BearerTokenAuth()], response={204: None}, tags=["auth"])
+@api.delete(
+    "/auth/token",
+    auth=[BearerTokenAuth()],
+    response={204: None, **errors(UNAUTHENTICATED, TOO_MANY)},
+    tags=["auth"],
+)
 def revoke_token(request: HttpRequest) -> Status[None]:
     """Revoke the bearer token this request is made with."""
     token: ApiToken | None = getattr(request.auth, "_civility_api_token", None)  # type: ignore[attr-defined]

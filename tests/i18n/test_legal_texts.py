@@ -184,3 +184,20 @@ def test_an_answer_to_a_text_no_longer_in_force_is_not_recorded() -> None:
     )
     consent = Consent.objects.get(user=ivan, kind=Consent.Kind.PRIVACY)
     assert (consent.language, consent.version) == ("ru", "2")
+
+
+@pytest.mark.django_db
+def test_signing_up_in_arabic_records_the_arabic_standards_and_mails_in_arabic() -> None:
+    from django.core import mail
+
+    from tests.accounts.test_signup import signup_data
+
+    client = reader_client("ar")
+    form = client.get(reverse("account_signup")).content.decode()
+    assert "أوافق على" in form and "قواعد المجتمع" in form
+    response = client.post(reverse("account_signup"), signup_data(client, "layla@example.org"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    consent = Consent.objects.get(user__email="layla@example.org", kind=Consent.Kind.STANDARDS)
+    assert (consent.language, consent.version) == ("ar", selectors.standards_version("ar"))
+    assert consent.user.language == "ar"
+    assert "قدّم أحدهم، وربما أنت" in str(mail.outbox[-1].body)

@@ -22,6 +22,7 @@ from django.core import serializers
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from civility.accounts import legal, selectors
 from civility.accounts.models import Consent, PrivacyPolicyVersion, User
@@ -129,7 +130,7 @@ def refuse_privacy_policy(user: User, policy: PrivacyPolicyVersion) -> Consent:
 def publish_privacy_policy(policy: PrivacyPolicyVersion, *, by: Any = None) -> PrivacyPolicyVersion:
     """Put a privacy-policy version in force: every signed-in user must consent again."""
     if policy.published_at is not None:
-        raise AccountStateError("this version is already published")
+        raise AccountStateError(gettext("This version is already published."))
     policy.published_at = timezone.now()
     policy.save(update_fields=["published_at"])
     record(
@@ -178,7 +179,7 @@ def delete_account(user: User, *, by: Any = None, reason: str = "") -> User:
     """
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.deleted_at is not None:
-        raise AccountStateError("this account is already deleted")
+        raise AccountStateError(gettext("This account is already deleted."))
     now = timezone.now()
     user.deleted_at = now
     user.deleted_by_label = _actor_label(user, by)
@@ -206,9 +207,9 @@ def restore_account(user: User, *, by: Any = None) -> User:
     """Bring a deleted account back as it was: sign-in, comments and their statuses, consents."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.deleted_at is None:
-        raise AccountStateError("this account is not deleted")
+        raise AccountStateError(gettext("This account is not deleted."))
     if user.purged_at is not None:
-        raise AccountStateError("this account was purged and cannot be restored")
+        raise AccountStateError(gettext("This account was purged and cannot be restored."))
     deleted_at = user.deleted_at
     user.deleted_at = None
     user.deleted_by_label = ""
@@ -291,7 +292,7 @@ def purge_account(user: User) -> None:
     """
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.deleted_at is None:
-        raise AccountStateError("only a deleted account can be purged")
+        raise AccountStateError(gettext("Only a deleted account can be purged."))
     if user.purged_at is not None:
         return
     secrets = _personal_strings(user)

@@ -201,3 +201,11 @@ def test_signing_up_in_arabic_records_the_arabic_standards_and_mails_in_arabic()
     assert (consent.language, consent.version) == ("ar", selectors.standards_version("ar"))
     assert consent.user.language == "ar"
     assert "قدّم أحدهم، وربما أنت" in str(mail.outbox[-1].body)
+
+
+def test_rule_labels_for_other_pages_follow_the_language() -> None:
+    assert [rule.slug for rule in legal.localized_rules("fr")] == [rule.slug for rule in RULES]
+    assert legal.localized_rules("fr")[0].title == "Hors sujet"
+    with translation.override("es"):
+        assert legal.localized_rule_label("insult") == "norma 5, Insulto"
+    assert legal.localized_rule_label("insult", "en") == "rule 5, Insult"

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation import gettext
 
 from civility.standards.rules import RULES
 
@@ -99,6 +100,19 @@ def standards_text(language: str | None = None) -> StandardsText:
 def localized_rule(slug: str, language: str | None = None) -> LocalizedRule:
     """One rule's number, title and text in ``language`` (for pages and mails that name it)."""
     return standards_text(language).rule(slug)
+
+
+def localized_rules(language: str | None = None) -> tuple[LocalizedRule, ...]:
+    """Every rule, in the shape of ``civility.standards.rules.RULES`` (slug, number, title,
+    text) but in the reader's language: use it wherever readers or moderators see a rule."""
+    return standards_text(language).rules
+
+
+def localized_rule_label(slug: str, language: str | None = None) -> str:
+    """``rule 5, Insult`` in the reader's language (the engine's ``rule_label`` is English)."""
+    rule = localized_rule(slug, language)
+    with translation.override(language or translation.get_language()):
+        return gettext("rule %(number)s, %(title)s") % {"number": rule.number, "title": rule.title}
 
 
 def shipped_privacy_text(language: str | None = None) -> ShippedPrivacyText:

@@ -211,3 +211,31 @@ def test_anonymous_comment_sections_are_served_from_the_cache(
     first, second = Client().get(url), Client().get(url)
     assert (first["X-Civility-Cache"], second["X-Civility-Cache"]) == ("miss", "hit")
     assert second.content == first.content and CLEAN in second.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("lenient_policy", "read_cache_on")
+def test_a_process_serves_its_own_copy_until_a_comment_is_saved(
+    reader: Any, article: Any, settings: Any
+) -> None:
+    from django.core.cache import cache
+    from django.test import RequestFactory
+
+    from civility.ops.readcache import cache_key, forget_local
+
+    settings.CIVILITY_READ_CACHE_SECONDS = LONG_AGE
+    settings.CIVILITY_READ_CACHE_LOCAL_SECONDS = LONG_AGE
+    forget_local()
+    thread = thread_for_article(article)
+    post_comment(author=reader, thread=thread, text=CLEAN)
+    url = f"/news/{article.slug}/discussion/"
+    first = Client().get(url)
+    cache.delete(cache_key(RequestFactory().get(url)))  # Redis no longer has it...
+    second = Client().get(url)  # ...and this process does not ask
+    assert (first["X-Civility-Cache"], second["X-Civility-Cache"]) == ("miss", "hit")
+    assert second.content == first.content
+    newer = CLEAN + " A second view."
+    assert post_comment(author=reader, thread=thread, text=newer).status == "published"
+    third = Client().get(url)
+    assert third["X-Civility-Cache"] == "miss" and newer in third.content.decode()
+    forget_local()

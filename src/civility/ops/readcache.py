@@ -6,7 +6,8 @@ The cache holds a rendered response for at most CIVILITY_READ_CACHE_SECONDS (1 s
 default), so a new, edited or removed comment is visible to everyone within that bound (bulk
 changes such as hiding every comment of a deleted account included). On top of that bound, a
 saved comment marks its thread changed (:func:`note_comment_saved`, connected in ops.apps), and
-an entry rendered before the mark is not served: a new comment shows at the next request.
+an entry rendered before the mark is not served: a new comment shows at the next request of
+the process that saved it, and within CIVILITY_READ_CACHE_LOCAL_SECONDS everywhere else.
 
 Only anonymous GETs of the paths in CIVILITY_READ_CACHE_PATHS are cached: a request with a
 session cookie or an Authorization header always reaches the view (signed-in readers see their
@@ -113,6 +114,42 @@ def _thread_key_for_id(thread_id: int) -> str:
     return key
 
 
+# The process's own copies of recent entries: cache key -> (when Redis last vouched for it,
+# entry). A copy is served without asking Redis for CIVILITY_READ_CACHE_LOCAL_SECONDS (a
+# fraction of a second) and never once the entry is older than the maximum age, so the bound
+# above holds; what it saves on a hot thread is a Redis round trip carrying the whole page.
+_local: dict[str, tuple[float, Entry]] = {}
+LOCAL_ENTRIES = 256
+
+
+def local_seconds() -> float:
+    return float(getattr(settings, "CIVILITY_READ_CACHE_LOCAL_SECONDS", 0) or 0)
+
+
+def _local_entry(key: str, seconds: float) -> Entry | None:
+    kept = _local.get(key)
+    if kept is None:
+        return None
+    now = time.time()
+    vouched, entry = kept
+    if now - vouched <= min(local_seconds(), seconds) and now - entry[0] <= seconds:
+        return entry
+    return None
+
+
+def _keep_local(key: str, entry: Entry) -> None:
+    if local_seconds() <= 0:
+        return
+    if len(_local) >= LOCAL_ENTRIES:
+        _local.clear()
+    _local[key] = (time.time(), entry)
+
+
+def forget_local() -> None:
+    """Drop this process's copies (a comment saved here; tests that play another process)."""
+    _local.clear()
+
+
 def note_comment_saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
     """post_save / post_delete of a comment: its thread's cached pages and total are stale.
 
@@ -124,6 +161,7 @@ def note_comment_saved(sender: Any, instance: Any, created: bool = False, **kwar
 
     if created and instance.status == CommentStatus.PENDING:
         return
+    forget_local()
     try:
         thread = _thread_key_for_id(int(instance.thread_id))
         cache.set(changed_key(thread), time.time(), timeout=math.ceil(max(max_age(), 1)) + 5)
@@ -155,11 +193,15 @@ class ReadCache:
         if seconds <= 0 or not is_cacheable_request(request):
             return self.get_response(request)
         key = cache_key(request)
+        local = _local_entry(key, seconds)
+        if local is not None:
+            return self._hit(request, local)
         stamp_key = changed_key(thread_key_of(request))
         entry, changed = self._get(key, stamp_key)
         if entry is not None and self._fresh(entry, changed, seconds):
             age = time.time() - entry[0]
             if age <= seconds / 2 or not self._lock(key):
+                _keep_local(key, entry)
                 return self._hit(request, entry)
             return self._render(request, key, seconds)  # refresh ahead, holding the lock
         if self._lock(key):
@@ -193,6 +235,7 @@ class ReadCache:
                     route_of(request),
                 )
                 self._set(key, stored, seconds)
+                _keep_local(key, stored)
         finally:
             if locked:
                 self._unlock(key)

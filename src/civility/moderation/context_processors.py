@@ -16,10 +16,12 @@ def moderation(request: HttpRequest) -> dict[str, Any]:
     if not is_moderator(user, site_id):
         return {"is_moderator": False}
     from civility.discussion.models import Comment, CommentStatus
+    from civility.moderation.queues import capped_count, count_label
 
-    return {
-        "is_moderator": True,
-        "moderation_pending": Comment.objects.filter(
-            site_id=site_id, status=CommentStatus.PENDING
-        ).count(),
-    }
+    # The moderation pages have counted it already.
+    pending = getattr(request, "civility_pending_count", None)
+    if pending is None:
+        pending = capped_count(
+            Comment.objects.filter(site_id=site_id, status=CommentStatus.PENDING)
+        )
+    return {"is_moderator": True, "moderation_pending": count_label(pending) if pending else 0}

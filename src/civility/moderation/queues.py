@@ -73,10 +73,16 @@ def queue(name: str, site_id: int | None = None) -> QuerySet[Comment]:
     )
 
 
-def capped_count(comments: QuerySet[Comment], cap: int | None = None) -> int:
-    """The number of rows, counted up to ``cap`` + 1 (which reads as "more than cap")."""
+def capped_count(
+    comments: QuerySet[Comment], cap: int | None = None, order: tuple[str, ...] = ()
+) -> int:
+    """The number of rows, counted up to ``cap`` + 1 (which reads as "more than cap").
+
+    ``order`` (the queue's index order) makes PostgreSQL count along that index, reading the
+    index alone, instead of filtering rows found through another index.
+    """
     cap = cap if cap is not None else int(settings.CIVILITY_QUEUE_COUNT_CAP)
-    return comments.order_by()[: cap + 1].count()
+    return comments.order_by(*order).values("pk")[: cap + 1].count()
 
 
 def queue_counts(site_id: int | None = None, cap: int | None = None) -> dict[str, int]:

@@ -1,0 +1,84 @@
+"""The queue page reads a fixed number of queries, however many cards it shows: reports are
+prefetched and the authors' histories read at once for the whole page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from civility.discussion.models import Comment, CommentStatus, Report
+from civility.discussion.services import thread_for_article
+from tests.discussion.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+
+MAX_QUERIES = 20
+
+
+def held_comments(article: Any, count: int, batch: str = "a") -> list[Comment]:
+    """``count`` pending comments, each by its own author who also has a reported comment."""
+    thread = thread_for_article(article)
+    reporter = make_user(f"reporter-{batch}@example.org")
+    comments = []
+    for n in range(count):
+        author = make_user(f"author{n}-{batch}@example.org")
+        published = Comment.objects.create(
+            thread=thread, author=author, text=f"Earlier remark {n}", status="published"
+        )
+        Report.objects.create(comment=published, reporter=reporter, rule="insult")
+        comments.append(
+            Comment.objects.create(
+                thread=thread, author=author, text=f"Held remark {n}", status="pending"
+            )
+        )
+    return comments
+
+
+def queries_for(client: Client, path: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert response.status_code == 200
+    return len(captured.captured_queries)
+
+
+@pytest.mark.parametrize("queue", ["pending", "reported", "all"])
+def test_queue_page_queries_do_not_grow_with_the_page(
+    moderator_client: Client, article: Any, queue: str, django_assert_max_num_queries: Any
+) -> None:
+    held_comments(article, 2)
+    moderator_client.get("/moderation/")  # the session and the cached list of sites
+    few = queries_for(moderator_client, f"/moderation/queue/{queue}/")
+    held_comments(article, 30, batch="b")  # more than a page of cards, authors and reports
+    many = queries_for(moderator_client, f"/moderation/queue/{queue}/")
+    assert many == few
+    with django_assert_max_num_queries(MAX_QUERIES):
+        moderator_client.get(f"/moderation/queue/{queue}/?page=2")
+
+
+def test_queue_page_shows_history_and_reports_of_each_card(
+    moderator_client: Client, article: Any
+) -> None:
+    comments = held_comments(article, 3)
+    reported = Comment.objects.filter(status=CommentStatus.PUBLISHED).first()
+    assert reported is not None
+    page = moderator_client.get("/moderation/queue/pending/").content.decode()
+    for comment in comments:
+        assert f'data-comment-id="{comment.pk}"' in page
+    assert "0 strikes · 0/1 recent comments rejected" in page
+    reported_page = moderator_client.get("/moderation/queue/reported/").content.decode()
+    assert f'data-comment-id="{reported.pk}"' in reported_page
+    assert "insult" in reported_page
+
+
+def test_large_queues_are_counted_up_to_the_cap(
+    moderator_client: Client, article: Any, settings: Any
+) -> None:
+    settings.CIVILITY_QUEUE_COUNT_CAP = 2
+    held_comments(article, 3)
+    page = moderator_client.get("/moderation/queue/pending/").content.decode()
+    assert 'data-count="pending">2+<' in page
+    assert "data-queue-total>2+<" in page

@@ -106,3 +106,12 @@ def test_a_reader_switches_the_interface_language() -> None:
 def test_the_language_page_ignores_a_next_address_on_another_host() -> None:
     html = reader_client("en").get(reverse("language"), {"next": "https://evil.example/"})
     assert 'name="next" value="/"' in html.content.decode()
+
+
+def test_the_server_error_page_follows_the_language_too() -> None:
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    with translation.override("ar"):
+        html = render_to_string("500.html")
+    assert '<html lang="ar" dir="rtl">' in html and "حدث خطأ ما" in html

@@ -1,6 +1,10 @@
 """XSS corpus: more than 50 payloads are posted, then rendered in Chromium on every page that
 shows comment text (thread, permalink, "my comments" with evidence highlights, moderation
-queue, embed). Nothing may execute: each payload would set a sentinel or open a dialog."""
+queue, embed). Nothing may execute: each payload would set a sentinel or open a dialog.
+
+The site's Content-Security-Policy is switched off for the corpus, so that escaping and
+sanitising are proven on their own (the CSP is the second wall, not the first);
+test_the_csp_alone_stops_an_injected_payload checks the second wall separately."""
 
 from __future__ import annotations
 
@@ -87,6 +91,7 @@ def corpus(transactional_db: None, live_server: Any, settings: Any) -> dict[str,
 
     settings.CIVILITY_RATE_POST = "100000/60"
     settings.CIVILITY_EMBED_ORIGINS = [str(live_server.url)]
+    settings.SECURE_CSP = {}  # escaping alone must hold (module docstring)
     base = site_default_policy()
     save_policy(
         Policy.from_dict({"rules": {s: {"enabled": False} for s in base.rules}}, base=base), by=None
@@ -153,7 +158,10 @@ def assert_nothing_ran(page: Page, dialogs: list[str], where: str) -> None:
 def visit(page: Page, url: str, where: str) -> None:
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.goto(url)
+    response = page.goto(url)
+    assert response is not None
+    policy = response.headers.get("content-security-policy") or ""
+    assert "script-src" not in policy, f"{where}: the CSP is on, so it would hide an escaping bug"
     # Hover and focus everything a payload might have hooked.
     for element in page.locator(".comment__text, .mod-card__text").all()[:30]:
         element.hover(timeout=2000)
@@ -208,4 +216,37 @@ def test_the_sentinel_would_catch_an_executed_payload(browser: Browser) -> None:
     page.set_content(f"<p>{PAYLOADS[2]}</p><p>{PAYLOADS[5]}</p>")
     page.wait_for_timeout(300)
     assert page.evaluate("window.__xss") == 2
+    page.close()
+
+
+def test_the_csp_alone_stops_an_injected_payload(
+    browser: Browser, transactional_db: None, live_server: Any
+) -> None:
+    """The second wall, with the site's real policy: markup that escaping let through (here
+    injected by hand) still cannot run, and the browser reports the violation."""
+    article = make_article()
+    page = browser.new_page()
+    page.add_init_script(
+        "window.__csp = []; document.addEventListener('securitypolicyviolation',"
+        " (e) => window.__csp.push(e.violatedDirective));"
+    )
+    response = page.goto(str(live_server.url) + article.get_absolute_url())
+    assert response is not None
+    assert "script-src 'self'" in (response.headers.get("content-security-policy") or "")
+    page.evaluate(
+        """(payloads) => {
+             const box = document.createElement('div');
+             document.body.appendChild(box);
+             for (const p of payloads) box.insertAdjacentHTML('beforeend', p);
+             const s = document.createElement('script');
+             s.textContent = 'window.__xss=(window.__xss||0)+1';
+             document.body.appendChild(s);
+           }""",
+        [PAYLOADS[2], PAYLOADS[5], PAYLOADS[10]],
+    )
+    page.locator("a[href^='javascript:']").first.click()
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__xss") is None
+    violations = page.evaluate("window.__csp")
+    assert any(v.startswith("script-src") for v in violations), violations
     page.close()

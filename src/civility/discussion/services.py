@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from civility.discussion.context import DatabaseContext
 from civility.discussion.engine import current_engines, current_policy
@@ -123,7 +124,7 @@ class PostOutcome:
 
 def max_comment_length(site: Any = None) -> int:
     """The longest comment the site accepts (``site`` None: the request's site)."""
-    policy, _ = current_policy(site)
+    policy, _premoderate_all = current_policy(site)
     return min(int(settings.CIVILITY_COMMENT_MAX_LENGTH), int(policy.max_length))
 
 
@@ -131,14 +132,15 @@ def clean_text(text: Any, site: Any = None) -> str:
     """Validate a comment's text: not empty, not too long for the site (None: the request's).
     Line endings are normalised."""
     if not isinstance(text, str):
-        raise InvalidComment("The comment text must be a string.")
+        raise InvalidComment(_("The comment text must be a string."))
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
-        raise InvalidComment("The comment is empty.")
+        raise InvalidComment(_("The comment is empty."))
     limit = max_comment_length(site)
     if len(text) > limit:
         raise InvalidComment(
-            f"The comment is too long: {len(text)} characters; the limit is {limit}."
+            _("The comment is too long: %(length)d characters; the limit is %(limit)d.")
+            % {"length": len(text), "limit": limit}
         )
     return text
 
@@ -148,11 +150,13 @@ def ensure_may_post(user: Any, thread: Thread) -> None:
     from civility.moderation.selectors import is_blocked
 
     if not is_verified(user):
-        raise PostingNotAllowed("Sign in with a verified e-mail address to comment.")
+        raise PostingNotAllowed(_("Sign in with a verified e-mail address to comment."))
     if is_blocked(user):
-        raise PostingNotAllowed("Your account is blocked: you can read but not post.", blocked=True)
+        raise PostingNotAllowed(
+            _("Your account is blocked: you can read but not post."), blocked=True
+        )
     if thread.closed:
-        raise CommentsClosed("Comments are closed on this article.")
+        raise CommentsClosed(_("Comments are closed on this article."))
 
 
 def post_comment(
@@ -211,15 +215,15 @@ def _resolve_parent(thread: Thread, parent: Comment | int | str | None) -> Comme
         try:
             parent_id = int(parent)
         except (TypeError, ValueError) as exc:
-            raise InvalidComment("parent_id must be a comment id.") from exc
+            raise InvalidComment(_("parent_id must be a comment id.")) from exc
         parent = Comment.objects.filter(pk=parent_id).first()
     if parent is None or parent.thread_id != thread.pk:
-        raise InvalidComment("The comment you reply to is not in this discussion.")
+        raise InvalidComment(_("The comment you reply to is not in this discussion."))
     if (
         parent.status not in (CommentStatus.PUBLISHED, CommentStatus.DELETED)
         or parent.author_hidden
     ):
-        raise InvalidComment("The comment you reply to is not published.")
+        raise InvalidComment(_("The comment you reply to is not published."))
     return parent
 
 
@@ -343,7 +347,7 @@ def apply_engine_verdict(comment_id: int, verdict: Verdict, *, stage: str = "ful
     from civility.moderation.services import add_strike, refresh_auto_premoderation
 
     site_id = Comment.objects.filter(pk=comment_id).values_list("site_id", flat=True).first()
-    _, premoderate_all = current_policy(site_id)
+    _policy, premoderate_all = current_policy(site_id)
     with transaction.atomic():
         comment = (
             Comment.objects.select_for_update()
@@ -448,14 +452,14 @@ def comment_rules(comment: Comment) -> list[str]:
 def author_message(comment: Comment) -> str:
     """The sentence the author sees about their own comment."""
     if comment.status == CommentStatus.PUBLISHED:
-        return "Your comment is published."
+        return _("Your comment is published.")
     if comment.status == CommentStatus.PENDING:
-        return "Your comment is held for review."
+        return _("Your comment is held for review.")
     if comment.status == CommentStatus.REJECTED:
         if comment.rule in RULES_BY_SLUG:
-            return f"Your comment was removed: {rule_label(comment.rule)}."
-        return "Your comment was removed."
-    return "You deleted this comment."
+            return _("Your comment was removed: %(rule)s.") % {"rule": rule_label(comment.rule)}
+        return _("Your comment was removed.")
+    return _("You deleted this comment.")
 
 
 # --- Editing, deleting, reporting ---------------------------------------------------------
@@ -469,11 +473,11 @@ def edit_window_open(comment: Comment) -> bool:
 def edit_comment(*, comment: Comment, author: Any, text: Any) -> PostOutcome:
     """The author's own edit, within the edit window. The edit is moderated again."""
     if comment.author_id != author.pk:
-        raise EditNotAllowed("You can only edit your own comments.")
+        raise EditNotAllowed(_("You can only edit your own comments."))
     if comment.status == CommentStatus.DELETED or comment.purged:
-        raise EditNotAllowed("This comment was deleted.")
+        raise EditNotAllowed(_("This comment was deleted."))
     if not edit_window_open(comment):
-        raise EditNotAllowed("Comments can only be edited in the first 5 minutes.")
+        raise EditNotAllowed(_("Comments can only be edited in the first 5 minutes."))
     ensure_may_post(author, comment.thread)
     text = clean_text(text, comment.site_id)
     if text == comment.text:
@@ -508,7 +512,7 @@ def edit_comment(*, comment: Comment, author: Any, text: Any) -> PostOutcome:
 def delete_own_comment(*, comment: Comment, author: Any) -> Comment:
     """The author deletes their comment; a tombstone keeps the replies in place."""
     if comment.author_id != author.pk:
-        raise EditNotAllowed("You can only delete your own comments.")
+        raise EditNotAllowed(_("You can only delete your own comments."))
     if comment.status == CommentStatus.DELETED:
         return comment
     with transaction.atomic():
@@ -531,13 +535,13 @@ def report_comment(*, comment: Comment, reporter: Any, rule: str, note: str = ""
     from civility.accounts.selectors import is_verified
 
     if not is_verified(reporter):
-        raise PostingNotAllowed("Sign in with a verified e-mail address to report.")
+        raise PostingNotAllowed(_("Sign in with a verified e-mail address to report."))
     if rule not in RULES_BY_SLUG:
-        raise InvalidComment("Choose the rule the comment breaks.")
+        raise InvalidComment(_("Choose the rule the comment breaks."))
     if comment.status != CommentStatus.PUBLISHED or comment.author_hidden:
-        raise InvalidComment("Only published comments can be reported.")
+        raise InvalidComment(_("Only published comments can be reported."))
     if comment.author_id == reporter.pk:
-        raise InvalidComment("You cannot report your own comment.")
+        raise InvalidComment(_("You cannot report your own comment."))
     with transaction.atomic():
         report, created = Report.objects.get_or_create(
             comment=comment, reporter=reporter, defaults={"rule": rule, "note": note[:500]}

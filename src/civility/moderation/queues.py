@@ -25,7 +25,7 @@ QUEUES: dict[str, Promise] = {
 UNUSED_ON_CARDS = ("thread__article__body", "thread__article__body_text", "parent__verdict")
 
 
-def _open_report_comment_ids() -> QuerySet[Report]:
+def _open_report_comment_ids() -> QuerySet[Report, Any]:
     # Few comments have open reports: start from those (a partial index) rather than probe
     # every comment of the site for a report.
     return Report.objects.filter(resolved_at__isnull=True).values("comment_id")

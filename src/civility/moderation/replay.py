@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from civility.discussion.context import DatabaseContext
 from civility.discussion.engine import current_engines, engine_for
@@ -72,7 +73,9 @@ class PolicyForm:
                 try:
                     return float(raw) if raw else fallback
                 except ValueError:
-                    errors.append(f"{slug}: {name} must be a number")
+                    errors.append(
+                        _("%(rule)s: %(field)s must be a number") % {"rule": slug, "field": name}
+                    )
                     return fallback
 
             current_rule = current.rule(rule.slug)

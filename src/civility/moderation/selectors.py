@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, F, OuterRef, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from civility.moderation.models import Block, PolicyVersion, Standing, Strike
 from civility.standards.policy import Policy, default_policy
@@ -68,9 +69,9 @@ def unlock_refusal_reason(user: Any) -> str:
     if user is None:
         return ""
     if not Standing.objects.filter(user=user, blocked=True).exists():
-        return "This account is not blocked: there is nothing to unlock."
+        return _("This account is not blocked: there is nothing to unlock.")
     if Block.objects.filter(user=user, final=True, lifted_at__isnull=True).exists():
-        return (
+        return _(
             "This account has been blocked a second time. A second block is final: "
             "access can no longer be restored."
         )

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from civility.discussion.errors import DiscussionError, InvalidComment
 from civility.discussion.models import Comment, CommentRevision, CommentStatus, HoldReason, Thread
@@ -57,7 +58,7 @@ def add_strike(comment: Comment, *, rule: str, issued_by: str, moderator: Any = 
 
 
 def _standing(user: Any) -> Standing:
-    standing, _ = Standing.objects.select_for_update().get_or_create(user=user)
+    standing, _created = Standing.objects.select_for_update().get_or_create(user=user)
     return standing
 
 
@@ -131,7 +132,7 @@ def approve_comment(comment: Comment, *, moderator: Any, note: str = "") -> Comm
     with transaction.atomic():
         comment = _lock(comment)
         if comment.status == CommentStatus.DELETED:
-            raise ModerationError("The author deleted this comment.")
+            raise ModerationError(_("The author deleted this comment."))
         before = {"status": comment.status, "rule": comment.rule}
         was_rejected = comment.status == CommentStatus.REJECTED
         comment.status = CommentStatus.PUBLISHED
@@ -164,11 +165,11 @@ def approve_comment(comment: Comment, *, moderator: Any, note: str = "") -> Comm
 def reject_comment(comment: Comment, *, moderator: Any, rule: str, note: str = "") -> Comment:
     """Remove the comment, naming the rule it breaks; the author gets a strike."""
     if rule not in RULES_BY_SLUG:
-        raise ModerationError("Choose the rule the comment breaks.")
+        raise ModerationError(_("Choose the rule the comment breaks."))
     with transaction.atomic():
         comment = _lock(comment)
         if comment.status == CommentStatus.DELETED:
-            raise ModerationError("The author deleted this comment.")
+            raise ModerationError(_("The author deleted this comment."))
         before = {"status": comment.status, "rule": comment.rule}
         already_struck = comment.status == CommentStatus.REJECTED
         comment.status = CommentStatus.REJECTED
@@ -205,10 +206,10 @@ def edit_comment_as_moderator(
     """Change a comment's text. The reason is required; the history keeps both versions."""
     reason = (reason or "").strip()
     if not reason:
-        raise ModerationError("Say why the comment is edited.")
+        raise ModerationError(_("Say why the comment is edited."))
     text = (text or "").replace("\r\n", "\n").strip()
     if not text:
-        raise InvalidComment("The comment is empty.")
+        raise InvalidComment(_("The comment is empty."))
     with transaction.atomic():
         comment = _lock(comment)
         if text == comment.text:
@@ -246,7 +247,7 @@ def bulk_decide(comments: list[Comment], *, moderator: Any, action: str, rule: s
             elif action == "reject":
                 reject_comment(comment, moderator=moderator, rule=rule)
             else:
-                raise ModerationError(f"Unknown action {action!r}.")
+                raise ModerationError(_("Unknown action %(action)r.") % {"action": action})
         except ModerationError:
             if action not in ("approve", "reject"):
                 raise
@@ -297,7 +298,7 @@ def restore_access(user: Any, *, moderator: Any, reason: str = "") -> None:
         standing = _standing(user)
         block = Block.objects.select_for_update().filter(user=user, lifted_at__isnull=True).first()
         if block is not None and block.final:
-            raise ModerationError("A second block is final: access can no longer be restored.")
+            raise ModerationError(_("A second block is final: access can no longer be restored."))
         if block is not None:
             block.lifted_at = timezone.now()
             block.lifted_by = moderator
@@ -323,7 +324,10 @@ def submit_unlock_request(
     explanation = (explanation or "").strip()
     minimum = settings.CIVILITY_UNLOCK_MIN_EXPLANATION
     if len(explanation) < minimum:
-        raise InvalidComment(f"Please explain what happened in at least {minimum} characters.")
+        raise InvalidComment(
+            _("Please explain what happened in at least %(minimum)d characters.")
+            % {"minimum": minimum}
+        )
     User = get_user_model()
     if signed_in_user is not None and getattr(signed_in_user, "is_authenticated", False):
         user = signed_in_user
@@ -331,7 +335,7 @@ def submit_unlock_request(
         claimed = str(claimed_user_id or "").strip()
         user = User.objects.filter(pk=int(claimed)).first() if claimed.isdigit() else None
         if user is None:
-            raise InvalidComment("No account has this user id.")
+            raise InvalidComment(_("No account has this user id."))
     reason = unlock_refusal_reason(user)
     if reason:
         raise InvalidComment(reason)
@@ -365,7 +369,7 @@ def decide_unlock_request(appeal: Appeal, *, moderator: Any, restore: bool, mess
             Appeal.objects.select_for_update(of=("self",)).select_related("user").get(pk=appeal.pk)
         )
         if appeal.status != AppealStatus.OPEN:
-            raise ModerationError("This request was already decided.")
+            raise ModerationError(_("This request was already decided."))
         if restore and appeal.user is not None:
             restore_access(appeal.user, moderator=moderator, reason=message)
         appeal.status = AppealStatus.RESTORED if restore else AppealStatus.REFUSED
@@ -392,13 +396,13 @@ def decide_unlock_request(appeal: Appeal, *, moderator: Any, restore: bool, mess
 
 def _mail_appeal_outcome(recipient: str, restored: bool, message: str, appeal_id: int) -> None:
     if restored:
-        subject = "Your access has been restored"
-        body = "A moderator reviewed your unlock request and restored your access.\n"
+        subject = _("Your access has been restored")
+        body = _("A moderator reviewed your unlock request and restored your access.") + "\n"
     else:
-        subject = "Your unlock request was refused"
-        body = "A moderator reviewed your unlock request and refused it.\n"
+        subject = _("Your unlock request was refused")
+        body = _("A moderator reviewed your unlock request and refused it.") + "\n"
     if message:
-        body += f"\nMessage from the moderators:\n{message}\n"
+        body += "\n" + _("Message from the moderators:") + f"\n{message}\n"
     try:
         send_mail(f"{Appeal.SUBJECT}: {subject}", body, None, [recipient])
     except Exception:
@@ -412,9 +416,9 @@ def send_contact_message(
     subject = (subject or "").strip()
     body = (body or "").strip()
     if not subject or not body:
-        raise InvalidComment("Please write a subject and a message.")
+        raise InvalidComment(_("Please write a subject and a message."))
     if len(body) > 5000:
-        raise InvalidComment("The message is too long (5000 characters at most).")
+        raise InvalidComment(_("The message is too long (5000 characters at most)."))
     signed_in = getattr(user, "is_authenticated", False)
     with transaction.atomic():
         message = ContactMessage.objects.create(

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.db.models.signals import post_delete, post_migrate, post_save
+from django.utils.translation import gettext_lazy as _
 
 
 def _ensure_default_site(using: str = "default", **_: Any) -> None:
@@ -18,7 +19,7 @@ class SitesConfig(AppConfig):
     name = "civility.sites"
     # django.contrib.sites (which allauth needs) already holds the label "sites".
     label = "civility_sites"
-    verbose_name = "Sites and language versions"
+    verbose_name = _("Sites and language versions")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

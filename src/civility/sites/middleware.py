@@ -38,7 +38,8 @@ class CurrentSiteMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         found = current.match(request_host(request), request.path_info)
         site = found.site
-        request.site = site  # type: ignore[attr-defined]
+        # django-stubs type request.site as django.contrib.sites' Site; ours replaces it.
+        request.site = site  # type: ignore[assignment]
         script_prefix = get_script_prefix()
         if found.prefix:
             request.path_info = request.path_info[len(found.prefix) + 1 :] or "/"

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    # Serves Swagger UI for /api/docs from local static files (the CSP allows no CDN).
+    "ninja",
     "civility.accounts",
     "civility.news",
     "civility.discussion",

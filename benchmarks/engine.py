@@ -67,6 +67,13 @@ def batches(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process, all threads: less sensitive than wall time to other
+    processes sharing the cores (they delay us but do not add to our CPU time)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_stream(
     engine: Engine, comments: list[Comment], batch_size: int
 ) -> tuple[float, list[Verdict]]:
@@ -168,7 +175,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     gc.collect()
     cascade_engine.timings = {}
+    cpu_started = cpu_seconds()
     cascade_s, cascade_verdicts = run_stream(cascade_engine, comments, args.batch_size)
+    cascade_cpu = cpu_seconds() - cpu_started
     cascade_parts, cascade_engine.timings = cascade_engine.timings, None
     screened = sum(1 for v in cascade_verdicts if v.stage == "screen")
 
@@ -176,9 +185,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     full_engine.check_many(comments[:32])
     gc.collect()
     full_engine.timings = {}
+    embedding.full_model()._cache.clear()  # the full pass must not reuse the cascade's vectors
+    cpu_started = cpu_seconds()
     full_s, full_verdicts = run_stream(full_engine, comments, args.batch_size)
+    full_cpu = cpu_seconds() - cpu_started
     full_parts = full_engine.timings
+    embedding.full_model()._cache.clear()
+    cpu_started = cpu_seconds()
     embedding_s = time_embedding_alone(comments, args.batch_size)
+    embedding_cpu = cpu_seconds() - cpu_started
 
     # Single comments, one at a time, cascade on: what the web app does per post.
     step = max(1, len(comments) // args.latency)
@@ -192,6 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     changed = sum(
         1 for a, b in zip(cascade_verdicts, full_verdicts, strict=True) if a.decision != b.decision
     )
+    agreement = rule_agreement(cascade_verdicts, full_verdicts)
 
     reference = {"available": False, "note": "skipped"}
     if not args.skip_reference:
@@ -214,12 +230,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         "load_s": round(load_s, 2),
         "throughput_cascade_per_s": round(len(comments) / cascade_s, 1),
         "screened_share": round(screened / len(comments), 3),
+        "cpu_ms_per_comment": {
+            "cascade": round(cascade_cpu * 1000 / len(comments), 3),
+            "full": round(full_cpu * 1000 / len(comments), 3),
+            "embedding_alone": round(embedding_cpu * 1000 / len(comments), 3),
+        },
+        "cascade_over_full_speedup_cpu": round(full_cpu / cascade_cpu, 2) if cascade_cpu else None,
+        "full_over_embedding_ratio_cpu": (
+            round(full_cpu / embedding_cpu, 3) if embedding_cpu > 0 else None
+        ),
         "throughput_full_per_s": round(len(comments) / full_s, 1),
         "embedding_alone_per_s": round(len(comments) / embedding_s, 1) if embedding_s > 0 else None,
         "full_over_embedding_ratio": round(full_s / embedding_s, 3) if embedding_s > 0 else None,
         "cascade_over_full_speedup": round(full_s / cascade_s, 2),
         "decisions_cascade": decisions,
         "decisions_changed_by_cascade": changed,
+        "decisions_changed_share": round(changed / len(comments), 4),
+        "rule_agreement_cascade_vs_full": agreement,
         "latency_samples": len(single),
         "latency_p50_ms": round(percentile(single, 50), 2),
         "latency_p99_ms": round(percentile(single, 99), 2),
@@ -252,6 +279,52 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def rule_agreement(cascade: list[Verdict], full: list[Verdict]) -> dict[str, dict[str, Any]]:
+    """Per rule: how often the cascade fires where the full pass fires (agreement, and the
+    disagreements both ways), and the ROC-AUC of the cascade's scores against the full
+    pass's firing (None where the full pass never or always fires)."""
+    table: dict[str, dict[str, Any]] = {}
+    for slug in full[0].results:
+        fired_full = [v.results[slug].fired for v in full]
+        fired_cascade = [v.results[slug].fired for v in cascade]
+        scores = [v.results[slug].score for v in cascade]
+        table[slug] = {
+            "fired_full": sum(fired_full),
+            "fired_cascade": sum(fired_cascade),
+            "only_full": sum(
+                1 for f, c in zip(fired_full, fired_cascade, strict=True) if f and not c
+            ),
+            "only_cascade": sum(
+                1 for f, c in zip(fired_full, fired_cascade, strict=True) if c and not f
+            ),
+            "agreement": round(
+                sum(f == c for f, c in zip(fired_full, fired_cascade, strict=True)) / len(full), 4
+            ),
+            "auc_vs_full": _auc(scores, fired_full),
+        }
+    return table
+
+
+def _auc(scores: list[float], labels: list[bool]) -> float | None:
+    """ROC-AUC by ranks (ties share their average rank)."""
+    positives = sum(labels)
+    negatives = len(labels) - positives
+    if not positives or not negatives:
+        return None
+    order = sorted(range(len(scores)), key=lambda i: scores[i])
+    ranks = [0.0] * len(scores)
+    start = 0
+    while start < len(order):
+        stop = start
+        while stop + 1 < len(order) and scores[order[stop + 1]] == scores[order[start]]:
+            stop += 1
+        for position in range(start, stop + 1):
+            ranks[order[position]] = (start + stop) / 2 + 1
+        start = stop + 1
+    positive_ranks = sum(rank for rank, label in zip(ranks, labels, strict=True) if label)
+    return round((positive_ranks - positives * (positives + 1) / 2) / (positives * negatives), 4)
+
+
 def _per_comment(parts: dict[str, float] | None, count: int) -> dict[str, float]:
     ordered = sorted((parts or {}).items(), key=lambda item: -item[1])
     return {part: round(seconds * 1000 / count, 3) for part, seconds in ordered}
@@ -273,7 +346,12 @@ def render(results: dict[str, Any]) -> str:
         ("throughput, cascade off (full)", f"{results['throughput_full_per_s']:,} comments/s"),
         ("embedding pass alone", f"{results['embedding_alone_per_s'] or 'n/a'} comments/s"),
         ("full pass / embedding alone", f"{results['full_over_embedding_ratio'] or 'n/a'}x"),
-        ("decisions changed by the cascade", f"{results['decisions_changed_by_cascade']}"),
+        ("decisions changed by the cascade", f"{results['decisions_changed_by_cascade']} "
+         f"({results['decisions_changed_share']:.2%})"),
+        ("CPU ms/comment cascade | full | emb.", " | ".join(
+            str(v) for v in results["cpu_ms_per_comment"].values())),
+        ("CPU ratios (load-independent)", f"full/embedding {results['full_over_embedding_ratio_cpu']}x, "
+         f"cascade speed-up over full {results['cascade_over_full_speedup_cpu']}x"),
         ("one comment p50 / p99", f"{results['latency_p50_ms']} ms / {results['latency_p99_ms']} ms"),
         ("peak RSS (engine)", f"{results['peak_rss_mb']} MB"),
         ("alt-profanity-check", f"{reference.get('throughput_per_s', 'n/a')} comments/s, p50 "
@@ -289,6 +367,17 @@ def render(results: dict[str, Any]) -> str:
     for part, ms in full_parts.items():
         if part not in results["ms_per_comment_by_part_cascade"]:
             lines.append(f"  {part:<34} {0.0:>8.3f} | {ms:>8.3f}")
+    lines.append("")
+    lines.append(
+        "per rule, cascade vs full pass (fired: full / cascade / only full / only cascade):"
+    )
+    for slug, row in results["rule_agreement_cascade_vs_full"].items():
+        auc = row["auc_vs_full"]
+        lines.append(
+            f"  {slug:<18} {row['fired_full']:>5} {row['fired_cascade']:>5} {row['only_full']:>4} "
+            f"{row['only_cascade']:>4}  agreement {row['agreement']:.4f}  "
+            f"AUC {auc if auc is not None else 'n/a'}"
+        )
     lines.append("")
     lines.append("targets:")
     for key, entry in results["targets"].items():

@@ -164,9 +164,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     (args.out / f"{name}-latest.json").write_text(json.dumps(result, indent=2) + "\n")
     _plot(samples, args.out / f"{name}-latest.png")
     print(f"{args.lines:,} lines in {elapsed:.0f} s ({result['lines_per_second']:,}/s)")
-    print(f"RSS after 10% of the lines: {after_warm_up:.1f} MB")
+    warm_share = f"{args.warm_fraction:.0%}"
+    print(f"RSS after the first {warm_share} of the lines (warm-up): {after_warm_up:.1f} MB")
     print(
-        f"peak RSS over the remaining 90%: {late_peak:.1f} MB (growth {late_peak - after_warm_up:+.1f} MB)"
+        f"peak RSS over the rest: {late_peak:.1f} MB (growth {late_peak - after_warm_up:+.1f} MB)"
     )
     for fraction in (0.1, 0.25, 0.5, 0.75, 1.0):
         reached = [(n, r) for _, n, r in samples if n >= args.lines * fraction]

@@ -192,10 +192,6 @@ def test_highlight_marks_merged_spans_with_brackets_or_ansi() -> None:
     assert highlight("abc", [(1, 2)], color=True) == "a\033[1;41;97mb\033[0mc"
 
 
-@pytest.mark.xfail(
-    reason="int8 embedding quantises activations per batch (see test_engine.BATCH_DEPENDENT)",
-    strict=False,
-)
 @pytest.mark.parametrize("batch_size", [1, 7, 256])
 def test_stream_verdicts_do_not_depend_on_the_batch_size(batch_size: int) -> None:
     lines = [

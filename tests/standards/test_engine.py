@@ -215,17 +215,8 @@ def test_same_input_gives_the_same_verdict() -> None:
     ]
 
 
-# The int8 sentence model quantises activations per batch (DynamicQuantizeLinear takes one
-# scale for the whole batch tensor), so a comment's embedding, and its learned scores, move a
-# little with the other comments of its batch. Reported to the embedding's owner; this test
-# says what must hold once the model quantises per row (or keeps activations in float).
-BATCH_DEPENDENT = pytest.mark.xfail(
-    reason="int8 embedding quantises activations per batch: scores depend on batch neighbours",
-    strict=False,
-)
-
-
-@BATCH_DEPENDENT
+# The sentence model runs one comment per call (its int8 activations are quantised per input
+# tensor), so a comment's scores cannot depend on its batch mates.
 def test_a_comment_gets_the_same_verdict_alone_or_in_a_batch() -> None:
     engine = Engine(strict=True)
     comments = [

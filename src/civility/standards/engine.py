@@ -29,8 +29,8 @@ from datetime import UTC, datetime
 
 from civility import __version__
 from civility.standards.analysis import Analysis, analyse
-from civility.standards.detectors import Detector
-from civility.standards.policy import Policy, default_policy
+from civility.standards.detectors import CEILING_SUFFIX, FLOOR_CACHE_KEY, Detector
+from civility.standards.policy import Policy, RulePolicy, default_policy
 from civility.standards.rules import RULES
 from civility.standards.types import (
     Comment,
@@ -357,43 +357,170 @@ class Engine:
         self._prepare(analyses)
         findings: list[dict[str, Finding]] = [{} for _ in analyses]
         everyone = list(range(len(analyses)))
-        deferred: list[tuple[Detector, list[int]]] = []  # waiting for the full embedding
-        full_stage: set[int] = set()
+        early, embedding_families, late = self._families()
 
-        def finish_deferred() -> None:
-            if not deferred:
-                return
-            waiting = sorted({i for _, indices in deferred for i in indices})
-            self._embed([analyses[i] for i in waiting])
-            full_stage.update(waiting)
-            for detector, indices in deferred:
-                found = self._run(detector, "detect", indices, analyses, contexts)
-                self._merge(findings, indices, found)
-            deferred.clear()
-
-        for detector in self._active:
-            if not detector.uses_embedding:
-                # A cheap family listed after an embedding family may read what that one left
-                # in `analysis.cache` (profanity reads the learned offensive-language head), so
-                # the earlier family's second stage must be done first.
-                finish_deferred()
+        for detector in early:
+            self._merge(
+                findings, everyone, self._run(detector, "detect", everyone, analyses, contexts)
+            )
+        if not embedding_families:
+            for detector in late:
                 found = self._run(detector, "detect", everyone, analyses, contexts)
                 self._merge(findings, everyone, found)
-                continue
-            if not self.cascade:
-                deferred.append((detector, everyone))
-                continue
-            screened = self._run(detector, "screen", everyone, analyses, contexts)
-            settled = [i for i in everyone if screened[i] is not None]
-            self._merge(findings, settled, [screened[i] for i in settled])
-            unsettled = [i for i in everyone if screened[i] is None]
-            if unsettled:
-                deferred.append((detector, unsettled))
-        finish_deferred()
+            return [
+                self._decide(a, f, stage="screen") for a, f in zip(analyses, findings, strict=True)
+            ]
+
+        if self.cascade:
+            full_stage = self._first_stage(embedding_families, late, analyses, contexts, findings)
+        else:
+            full_stage = everyone
+        if full_stage:
+            self._embed([analyses[i] for i in full_stage])
+            for detector in embedding_families:
+                found = self._run(detector, "detect", full_stage, analyses, contexts)
+                self._merge(findings, full_stage, found)
+        # The later cheap families read what the embedding families left in `analysis.cache`:
+        # first-stage estimates for settled comments, second-stage values for the rest.
+        for detector in late:
+            self._merge(
+                findings, everyone, self._run(detector, "detect", everyone, analyses, contexts)
+            )
+        in_full = set(full_stage)
         return [
-            self._decide(analysis, found, stage="full" if i in full_stage else "screen")
+            self._decide(analysis, found, stage="full" if i in in_full else "screen")
             for i, (analysis, found) in enumerate(zip(analyses, findings, strict=True))
         ]
+
+    def _families(self) -> tuple[list[Detector], list[Detector], list[Detector]]:
+        """Cheap families before the first embedding family, the embedding families, and the
+        cheap families after it (which may read what the embedding families cache)."""
+        first = next((n for n, d in enumerate(self._active) if d.uses_embedding), len(self._active))
+        early = self._active[:first]
+        embedding_families = [d for d in self._active[first:] if d.uses_embedding]
+        late = [d for d in self._active[first:] if not d.uses_embedding]
+        return early, embedding_families, late
+
+    def _first_stage(
+        self,
+        families: list[Detector],
+        late: list[Detector],
+        analyses: list[Analysis],
+        contexts: list[Context],
+        findings: list[dict[str, Finding]],
+    ) -> list[int]:
+        """Run the first stage; merge what it settles; return who needs the full model.
+
+        The cheap families have already decided at least ``floor`` (publish, queue or
+        reject) for each comment. The full model is needed only where some rule's first-stage
+        ceiling reaches the threshold that would raise that decision: the next level up.
+        """
+        count = len(analyses)
+        everyone = list(range(count))
+        # The later families, run before any first-stage value is cached, score a lower
+        # bound of their final score (profanity's lexicon without the learned head).
+        preview = [dict(found) for found in findings]
+        for detector in late:
+            self._merge(
+                preview, everyone, self._run(detector, "detect", everyone, analyses, contexts)
+            )
+        floors = [
+            self._floor(analysis, found) for analysis, found in zip(analyses, preview, strict=True)
+        ]
+        for analysis, floor in zip(analyses, floors, strict=True):
+            analysis.cache[FLOOR_CACHE_KEY] = floor.value
+        estimates = [self._run(d, "estimate", everyone, analyses, contexts) for d in families]
+        # A rule the first stage reports unavailable stays so: it holds the comment already.
+        for found in estimates:
+            for index, entry in enumerate(found):
+                if entry and floors[index] is Decision.PUBLISH:
+                    unavailable = {
+                        slug: Finding(score=0.0, available=False)
+                        for slug, finding in entry.items()
+                        if not finding.available
+                    }
+                    floors[index] = self._floor(analyses[index], unavailable)
+        unknown = [{slug: Finding(score=0.0, ceiling=1.0) for slug in d.slugs} for d in families]
+        needed: set[int] = set()
+        for index in everyone:
+            if floors[index] is Decision.REJECT:
+                continue
+            for family, found in enumerate(estimates):
+                entry = found[index]
+                if entry is None:
+                    entry = unknown[family]  # no first-stage answer: anything is possible
+                if any(
+                    self._could_raise(analyses[index], slug, finding, floors[index])
+                    for slug, finding in entry.items()
+                ):
+                    needed.add(index)
+                    break
+        # Later cheap families read first-stage values from the cache: run them once on the
+        # ceilings (left under "<key>:ceiling") to bound what they could score.
+        undecided = [i for i in everyone if i not in needed and floors[i] is not Decision.REJECT]
+        bounded = [i for i in undecided if _has_ceilings(analyses[i])]
+        if late and bounded:
+            saved = [_swap_in_ceilings(analyses[i]) for i in bounded]
+            try:
+                for detector in late:
+                    found = self._run(detector, "detect", bounded, analyses, contexts)
+                    for index, entry in zip(bounded, found, strict=True):
+                        if entry and any(
+                            self._could_raise(
+                                analyses[index], slug, replace(f, ceiling=f.score), floors[index]
+                            )
+                            for slug, f in entry.items()
+                        ):
+                            needed.add(index)
+            finally:
+                for index, values in zip(bounded, saved, strict=True):
+                    _restore(analyses[index], values)
+        settled = [i for i in everyone if i not in needed]
+        for found in estimates:
+            self._merge(findings, settled, [found[i] for i in settled])
+        return sorted(needed)
+
+    def _holds_unavailable(self, analysis: Analysis) -> bool:
+        """Whether a rule that cannot judge ``analysis`` holds it (``policy.unavailable``)."""
+        choice = self.policy.unavailable
+        if choice == "site":
+            return not analysis.language or analysis.language in self.policy.languages
+        return choice != "ignore"
+
+    def _floor(self, analysis: Analysis, found: dict[str, Finding]) -> Decision:
+        """The decision the findings so far already force (a lower bound)."""
+        decision = Decision.PUBLISH
+        holds = self._holds_unavailable(analysis)
+        for slug, finding in found.items():
+            settings = self.policy.rules.get(slug)
+            if settings is None or not settings.enabled:
+                continue
+            if not finding.available or not _trusted(settings, analysis):
+                if holds:
+                    decision = _at_least(decision, Decision.QUEUE)
+            elif finding.score >= settings.queue:
+                decision = _at_least(
+                    decision,
+                    Decision.REJECT if finding.score >= settings.reject else Decision.QUEUE,
+                )
+        return decision
+
+    def _could_raise(
+        self, analysis: Analysis, slug: str, finding: Finding, floor: Decision
+    ) -> bool:
+        """Whether the second stage could score ``slug`` high enough to raise ``floor``."""
+        settings = self.policy.rules.get(slug)
+        if (
+            settings is None
+            or not settings.enabled
+            or not finding.available
+            or not _trusted(settings, analysis)
+        ):
+            return False
+        ceiling = finding.score if finding.ceiling is None else max(finding.ceiling, finding.score)
+        if floor is Decision.PUBLISH:
+            return ceiling >= settings.queue
+        return floor is Decision.QUEUE and ceiling >= settings.reject
 
     @staticmethod
     def _clean(comment: Comment) -> Comment:
@@ -417,6 +544,8 @@ class Engine:
         try:
             if stage == "screen":
                 return list(detector.screen_many(batch, batch_contexts))
+            if stage == "estimate":
+                return list(detector.estimate_many(batch, batch_contexts))
             return list(detector.detect_many(batch, batch_contexts))
         except Exception:
             if self.strict:
@@ -473,9 +602,12 @@ class Engine:
         results: dict[str, RuleResult] = {}
         evidence: list[Evidence] = []
         decision = Decision.PUBLISH
+        holds = self._holds_unavailable(analysis)
         for rule, settings, unscored in self._rule_table:
             slug = rule.slug
             finding = findings.get(slug)
+            if settings.languages and not _trusted(settings, analysis):
+                finding = Finding(score=0.0, available=False)
             if finding is None or (
                 finding.available and not finding.evidence and finding.score == 0.0
             ):
@@ -502,9 +634,10 @@ class Engine:
             if not settings.enabled:
                 continue
             if not finding.available:
-                # The rule cannot judge this comment: a person must, so hold it.
-                evidence.extend(finding.evidence or [_unavailable_evidence(slug, analysis)])
-                decision = _at_least(decision, Decision.QUEUE)
+                if holds:
+                    # The rule cannot judge this comment: a person must, so hold it.
+                    evidence.extend(finding.evidence or [_unavailable_evidence(slug, analysis)])
+                    decision = _at_least(decision, Decision.QUEUE)
             elif fired:
                 evidence.extend(finding.evidence)
                 decision = _at_least(
@@ -539,10 +672,45 @@ def _clamp(score: object) -> float:
     return min(1.0, max(0.0, value))
 
 
+def _has_ceilings(analysis: Analysis) -> bool:
+    return any(isinstance(key, str) and key.endswith(CEILING_SUFFIX) for key in analysis.cache)
+
+
+_ABSENT = object()
+
+
+def _swap_in_ceilings(analysis: Analysis) -> dict[str, object]:
+    """Put each "<key>:ceiling" value under "<key>"; return the values it replaced."""
+    cache = analysis.cache
+    saved: dict[str, object] = {}
+    for key in [k for k in cache if k.endswith(CEILING_SUFFIX)]:
+        base = key[: -len(CEILING_SUFFIX)]
+        saved[base] = cache.get(base, _ABSENT)
+        cache[base] = cache[key]
+    return saved
+
+
+def _restore(analysis: Analysis, saved: dict[str, object]) -> None:
+    for key, value in saved.items():
+        if value is _ABSENT:
+            analysis.cache.pop(key, None)
+        else:
+            analysis.cache[key] = value
+
+
+def _trusted(settings: RulePolicy, analysis: Analysis) -> bool:
+    """Whether the policy lets this rule judge the comment's language (unknown: yes)."""
+    return (
+        not settings.languages or not analysis.language or analysis.language in settings.languages
+    )
+
+
 def _unavailable_evidence(slug: str, analysis: Analysis) -> Evidence:
     language = analysis.language or "unknown"
     return Evidence(
-        slug, f"this rule cannot judge text in language '{language}'; held for a moderator"
+        slug,
+        f"not available in language '{language}': this rule cannot judge text in language "
+        f"'{language}'; held for a moderator",
     )
 
 

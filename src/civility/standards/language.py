@@ -141,7 +141,13 @@ def _script_of(ch: str) -> str:
     return name.split(" ", 1)[0]
 
 
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+
+
 def _script_counts(text: str) -> tuple[dict[str, int], int]:
+    if text.isascii():  # most comments: every letter is Latin, no per-character lookups
+        letters = len(_ASCII_LETTER.findall(text))
+        return ({"LATIN": letters} if letters else {}), letters
     counts: dict[str, int] = {}
     letters = 0
     for ch in text:

@@ -27,11 +27,24 @@ class PolicyError(ValueError):
     """The policy file or dict is malformed; the message names the offending key."""
 
 
+# What a rule that cannot judge a comment (``Finding.available`` False, or a language outside
+# the rule's ``languages``) does to the decision:
+# - "queue": hold the comment for a moderator, whatever its language (the default: nothing
+#   is published unread);
+# - "site": hold it when the comment is in a site language (or its language is unknown);
+#   a comment in another language is left to rule 20 (foreign_language);
+# - "ignore": the rule just does not score (the site accepts the risk).
+UNAVAILABLE_CHOICES = ("queue", "site", "ignore")
+
+
 @dataclass(frozen=True, slots=True)
 class RulePolicy:
     enabled: bool = True
     queue: float = 0.5  # score at or above which the comment is held for review
     reject: float = 0.9  # score at or above which it is removed (reject > 1 means never)
+    # Languages (ISO 639-1) the site trusts this rule in; empty = wherever its model works.
+    # In any other identified language the rule is "not available" (see UNAVAILABLE_CHOICES).
+    languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +59,7 @@ class Policy:
     flash_mob_window_minutes: int = 60
     flood_window_minutes: int = 10
     extra: dict[str, Any] = field(default_factory=dict)  # detector tuning knobs, versioned too
+    unavailable: str = "queue"  # see UNAVAILABLE_CHOICES
 
     @property
     def version(self) -> str:
@@ -60,9 +74,13 @@ class Policy:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["rules"] = {slug: asdict(rule) for slug, rule in sorted(self.rules.items())}
+        data["rules"] = {slug: _rule_dict(rule) for slug, rule in sorted(self.rules.items())}
         for key in ("languages", "allow_words", "deny_words", "allow_domains", "deny_domains"):
             data[key] = list(data[key])
+        # Keys added after policies were first stored are left out at their default, so the
+        # version (a hash of this dict) of an unchanged policy stays the same.
+        if self.unavailable == "queue":
+            del data["unavailable"]
         return data
 
     def with_languages(self, languages: list[str] | tuple[str, ...]) -> Policy:
@@ -84,6 +102,7 @@ class Policy:
             "flash_mob_window_minutes",
             "flood_window_minutes",
             "extra",
+            "unavailable",
         }
         unknown = set(data) - known
         if unknown:
@@ -97,11 +116,11 @@ class Policy:
                 raise PolicyError(f"rules.{slug}: unknown rule slug (known: {', '.join(SLUGS)})")
             if not isinstance(raw, dict):
                 raise PolicyError(f"rules.{slug}: must be a table with enabled/queue/reject")
-            stray = set(raw) - {"enabled", "queue", "reject"}
+            stray = set(raw) - {"enabled", "queue", "reject", "languages"}
             if stray:
                 raise PolicyError(
                     f"rules.{slug}: unknown key(s) {', '.join(sorted(stray))}; "
-                    "expected enabled, queue, reject"
+                    "expected enabled, queue, reject, languages"
                 )
             current = rules.get(slug, RulePolicy())
             enabled = raw.get("enabled", current.enabled)
@@ -119,7 +138,20 @@ class Policy:
                 raise PolicyError(
                     f"rules.{slug}: reject ({reject}) must not be below queue ({queue})"
                 )
-            rules[slug] = RulePolicy(enabled=enabled, queue=queue, reject=reject)
+            rule_languages = raw.get("languages", list(current.languages))
+            if not isinstance(rule_languages, list | tuple) or not all(
+                isinstance(code, str) and _LANGUAGE_CODE.fullmatch(code.strip().lower())
+                for code in rule_languages
+            ):
+                raise PolicyError(
+                    f"rules.{slug}.languages: must be a list of ISO 639-1 codes such as 'en'"
+                )
+            rules[slug] = RulePolicy(
+                enabled=enabled,
+                queue=queue,
+                reject=reject,
+                languages=tuple(code.strip().lower() for code in rule_languages),
+            )
         base_values = base or cls(rules=rules)
 
         def words(key: str) -> tuple[str, ...]:
@@ -143,6 +175,11 @@ class Policy:
         extra = data.get("extra", base_values.extra)
         if not isinstance(extra, dict):
             raise PolicyError("extra: must be a table")
+        unavailable = data.get("unavailable", base_values.unavailable)
+        if unavailable not in UNAVAILABLE_CHOICES:
+            raise PolicyError(
+                f"unavailable: must be one of {', '.join(UNAVAILABLE_CHOICES)}, got {unavailable!r}"
+            )
         return cls(
             rules=rules,
             languages=languages,
@@ -154,6 +191,7 @@ class Policy:
             flash_mob_window_minutes=integer("flash_mob_window_minutes"),
             flood_window_minutes=integer("flood_window_minutes"),
             extra=dict(extra),
+            unavailable=unavailable,
         )
 
     @classmethod
@@ -191,6 +229,15 @@ class Policy:
     @classmethod
     def default(cls) -> Policy:
         return default_policy()
+
+
+def _rule_dict(rule: RulePolicy) -> dict[str, Any]:
+    data = asdict(rule)
+    if rule.languages:
+        data["languages"] = list(rule.languages)
+    else:
+        del data["languages"]  # the default, left out so that versions stay stable
+    return data
 
 
 def _threshold(raw: dict[str, Any], key: str, current: float, slug: str) -> float:

@@ -94,6 +94,9 @@ class Finding:
     score: float
     evidence: list[Evidence] = field(default_factory=list)
     available: bool = True  # False: the rule cannot judge this language; the engine queues instead
+    # First-stage findings only (``Detector.estimate_many``): the most the second stage could
+    # score this rule. None means the score is final.
+    ceiling: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,15 @@ from civility.standards.analysis import Analysis
 from civility.standards.policy import Policy
 from civility.standards.types import Context, Finding
 
+# A first stage that leaves a value in ``analysis.cache`` for a later cheap family (the learned
+# profanity head for the profanity rule) leaves its ceiling under the same key plus this
+# suffix. The engine runs the later family on the ceilings to bound its score; such a family
+# must score no lower when the value it reads is higher.
+CEILING_SUFFIX = ":ceiling"
+# Before the first stage the engine leaves here the decision the cheap families already force
+# ("publish", "queue" or "reject"): a first stage may skip work that could not change it.
+FLOOR_CACHE_KEY = "engine:floor"
+
 
 class Detector:
     """Scores one family of rules from the shared :class:`Analysis`.
@@ -26,6 +35,13 @@ class Detector:
     (a learned head is one matrix product for the batch instead of one per comment). Each
     ``contexts[i]`` belongs to ``analyses[i]``: it shows the recent comments that comment may
     see (in a stream, the ones read before it).
+
+    :meth:`estimate_many` is the cascade's richer first stage: for every comment it may give
+    first-stage scores with a ``ceiling`` (the most the second stage could score the rule),
+    even when they are not low enough to settle the comment on their own. The engine then
+    pays for the full embedding only where a ceiling could change the decision that the cheap
+    families already reached (a comment another rule rejects needs no sentence model). By
+    default it is :meth:`screen_many`: a settled comment's scores are final, ``None`` defers.
 
     A finding with ``available=False`` says the rule cannot judge this comment (for example
     its language); the engine then holds the comment for a moderator instead of deciding.
@@ -47,6 +63,11 @@ class Detector:
         self, analyses: Sequence[Analysis], contexts: Sequence[Context]
     ) -> list[dict[str, Finding] | None]:
         return [self.screen(a, c) for a, c in zip(analyses, contexts, strict=True)]
+
+    def estimate_many(
+        self, analyses: Sequence[Analysis], contexts: Sequence[Context]
+    ) -> list[dict[str, Finding] | None]:
+        return self.screen_many(analyses, contexts)
 
     def detect_many(
         self, analyses: Sequence[Analysis], contexts: Sequence[Context]

@@ -28,12 +28,13 @@ news) are not violations, and the heads were trained with such hard negatives.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
 
 from civility.standards.analysis import Analysis
-from civility.standards.detectors import Detector
+from civility.standards.detectors import CEILING_SUFFIX, FLOOR_CACHE_KEY, Detector
 from civility.standards.detectors.learned_model import (
     ACT_CUE_CEILING,
     ACT_CUES,
@@ -79,6 +80,24 @@ __all__ = [
 ]
 
 
+# Cascade margin: where the static score is above a rule's screen bound, the full model's
+# score is taken to be at most the static (calibrated) score plus this. Used only to ask
+# whether the full model could raise a *queue* to a *reject*; comments that would otherwise be
+# published are settled only under the screen bounds. policy.extra["cascade_margin"] sets it.
+DEFAULT_CASCADE_MARGIN = 0.5
+CUES_CACHE_KEY = "learned:cues"
+ANY_PHRASE_CACHE_KEY = "learned:any-phrase"
+
+
+def _calibrate_columns(raw: np.ndarray, knots: np.ndarray) -> np.ndarray:
+    """:func:`calibrate` for a (comments, heads) matrix: one interpolation per head."""
+    out = np.empty_like(raw)
+    for head in range(raw.shape[1]):
+        queue, reject = float(knots[head, 0]), float(knots[head, 1])
+        out[:, head] = np.interp(raw[:, head], [0.0, queue, reject, 1.0], [0.0, 0.5, 0.9, 1.0])
+    return out
+
+
 class LearnedDetector(Detector):
     slugs: ClassVar[tuple[str, ...]] = LEARNED_SLUGS
     uses_embedding: ClassVar[bool] = True
@@ -91,66 +110,171 @@ class LearnedDetector(Detector):
             self.heads.index("profanity") if "profanity" in self.heads.slugs else None
         )
         self._used_cues = np.any(self.heads.cue_weights != 0, axis=0)
+        self.margin = float(policy.extra.get("cascade_margin", DEFAULT_CASCADE_MARGIN))
         # Lexicons read once; rules without a lexicon file have none.
         self._lexicon_slugs = tuple(slug for slug in LEARNED_SLUGS if lexicon(slug))
-        # One alternation over every phrase: the screen asks only "any hit at all?".
+        # One alternation over every phrase: most comments match none, so one search tells
+        # whether the per-rule look-ups are needed at all.
         sources = [f"(?:{e.source})" for slug in self._lexicon_slugs for e in lexicon(slug)]
         self._any_phrase = re.compile("|".join(sources), re.IGNORECASE) if sources else None
+        self._act_rows = {
+            int(self.heads.index(slug)): cue
+            for slug, cue in ACT_CUES.items()
+            if slug in LEARNED_SLUGS
+        }
 
     # -- first stage -------------------------------------------------------------------------
     def screen(self, analysis: Analysis, context: Context) -> dict[str, Finding] | None:
-        if not _learned_available(analysis):
-            return self._unavailable()
-        vector = analysis.static_vector
-        if vector is None:
-            return None
-        if not np.any(vector):
-            # No word the model knows (empty, emoji or symbols only): nothing to judge.
-            return {slug: Finding(score=0.0) for slug in LEARNED_SLUGS}
-        heads = self.heads
-        raw = _sigmoid(heads.static_weights @ vector + heads.static_bias)
-        if np.any(raw >= heads.screen_bound):
-            return None
-        if self._any_lexicon_hit(analysis.comment.text):
-            return None
-        if self._used_cues.any() and np.any(
-            cue_vector(analysis.comment.text, analysis.skeleton)[self._used_cues]
+        """Settled clean without the full model (every ceiling under the queue point), or
+        None. The engine uses the richer :meth:`estimate_many`; this is its strict form."""
+        found = self.estimate_many([analysis], [context])[0]
+        if found is None or any(
+            f.available and (f.ceiling if f.ceiling is not None else f.score) > SCREEN_SCORE_CEILING
+            for f in found.values()
         ):
-            # A slur or a link is what the static stage cannot weigh: the full heads decide.
+            analysis.cache.pop(PROFANITY_CACHE_KEY, None)
+            analysis.cache.pop(PROFANITY_CACHE_KEY + CEILING_SUFFIX, None)
             return None
-        scores = np.minimum(calibrate(raw, heads.static_knots), SCREEN_SCORE_CEILING)
-        if self._profanity_row is not None:
-            analysis.cache[PROFANITY_CACHE_KEY] = float(scores[self._profanity_row])
-        return {
-            slug: Finding(score=float(scores[row]))
-            for slug, row in zip(LEARNED_SLUGS, self._rows, strict=True)
-        }
+        analysis.cache.pop(PROFANITY_CACHE_KEY + CEILING_SUFFIX, None)
+        return {slug: Finding(score=f.score, evidence=f.evidence, available=f.available)
+                for slug, f in found.items()}  # fmt: skip
+
+    def estimate_many(
+        self, analyses: Sequence[Analysis], contexts: Sequence[Context]
+    ) -> list[dict[str, Finding] | None]:
+        """Static-head scores for every comment, each with its ceiling:
+        - under the rule's screen bound (no lexicon phrase, no cue the head weighs): the
+          full model stays under the queue point, so the ceiling is ``SCREEN_SCORE_CEILING``;
+        - a lexicon phrase, or a cue (slur, link) the head weighs: anything, ceiling 1;
+        - otherwise the static score plus the cascade margin.
+        """
+        results: list[dict[str, Finding] | None] = [None] * len(analyses)
+        pending: list[int] = []
+        for index, analysis in enumerate(analyses):
+            if not _learned_available(analysis):
+                results[index] = self._unavailable()
+            elif analysis.static_vector is None:
+                continue
+            elif not np.any(analysis.static_vector):
+                # No word the model knows (empty, emoji or symbols only): nothing to judge.
+                results[index] = {slug: Finding(score=0.0) for slug in LEARNED_SLUGS}
+            else:
+                pending.append(index)
+        if not pending:
+            return results
+        heads = self.heads
+        vectors = [analyses[i].static_vector for i in pending]
+        # One product per comment (not one for the batch): a comment's scores must not depend
+        # on its batch mates down to the last bit.
+        raw = np.stack([_sigmoid(heads.static_weights @ v + heads.static_bias) for v in vectors])
+        scores = _calibrate_columns(raw, heads.static_knots)
+        ceilings = np.where(
+            raw < heads.screen_bound[None, :],
+            SCREEN_SCORE_CEILING,
+            np.minimum(1.0, scores + self.margin),
+        )
+        scores = np.where(
+            raw < heads.screen_bound[None, :], np.minimum(scores, SCREEN_SCORE_CEILING), scores
+        )
+        for position, index in enumerate(pending):
+            analysis = analyses[index]
+            text = analysis.comment.text
+            ceiling = ceilings[position]
+            score = scores[position]
+            if analysis.cache.get(FLOOR_CACHE_KEY) == "reject":
+                # Another rule already removes it: no ceiling matters, skip the cue matching.
+                pass
+            elif self._any_lexicon_hit(analysis):
+                ceiling = np.ones_like(ceiling)
+            else:
+                cues = self._cues(analysis)
+                if cues is not None:
+                    ceiling = np.where(heads.cue_weights @ cues > 0, 1.0, ceiling)
+            for row, cue in self._act_rows.items():
+                if ceiling[row] > ACT_CUE_CEILING and not cue.search(text):
+                    ceiling[row] = max(ACT_CUE_CEILING, 0.0)
+                    score[row] = min(score[row], ACT_CUE_CEILING)
+            if self._profanity_row is not None:
+                analysis.cache[PROFANITY_CACHE_KEY] = float(score[self._profanity_row])
+                analysis.cache[PROFANITY_CACHE_KEY + CEILING_SUFFIX] = float(
+                    ceiling[self._profanity_row]
+                )
+            found: dict[str, Finding] = {}
+            for slug, row in zip(LEARNED_SLUGS, self._rows, strict=True):
+                value = float(score[row])
+                evidence = []
+                if value >= 0.5:
+                    evidence.append(
+                        Evidence(
+                            slug=slug,
+                            explanation=(
+                                f"the first-stage model rates this as "
+                                f"{RULES_BY_SLUG[slug].title.lower()} ({value:.2f})"
+                            ),
+                        )
+                    )
+                found[slug] = Finding(score=value, evidence=evidence, ceiling=float(ceiling[row]))
+            results[index] = found
+        return results
+
+    def _cues(self, analysis: Analysis) -> np.ndarray | None:
+        """The cue inputs (computed once per comment), or None when no head weighs them."""
+        if not self._used_cues.any():
+            return None
+        cached = analysis.cache.get(CUES_CACHE_KEY)
+        if not isinstance(cached, np.ndarray):
+            cached = cue_vector(analysis.comment.text, analysis.skeleton)
+            analysis.cache[CUES_CACHE_KEY] = cached
+        return cached
 
     # -- second stage ------------------------------------------------------------------------
     def detect(self, analysis: Analysis, context: Context) -> dict[str, Finding]:
-        if not _learned_available(analysis):
-            return self._unavailable()
-        vector = analysis.embedding
-        if vector is None:
+        return self.detect_many([analysis], [context])[0]
+
+    def detect_many(
+        self, analyses: Sequence[Analysis], contexts: Sequence[Context]
+    ) -> list[dict[str, Finding]]:
+        results: list[dict[str, Finding]] = [self._unavailable() for _ in analyses]
+        pending = [i for i, a in enumerate(analyses) if _learned_available(a)]
+        if not pending:
+            return results
+        missing = [analyses[i] for i in pending if analyses[i].embedding is None]
+        if missing:
             from civility.standards import embedding
 
-            embedding.annotate_full([analysis])
-            vector = analysis.embedding
-        assert vector is not None
+            embedding.annotate_full(missing)
         heads = self.heads
-        cues = cue_vector(analysis.comment.text, analysis.skeleton)
-        scores = calibrate(
-            _sigmoid(heads.full_weights @ vector + heads.cue_weights @ cues + heads.full_bias),
-            heads.full_knots,
-        )
+        zero_cues = np.zeros(len(CUE_NAMES), dtype=np.float32)
+        raw_rows = []
+        for index in pending:
+            analysis = analyses[index]
+            vector = analysis.embedding
+            assert vector is not None
+            cues = self._cues(analysis)
+            raw_rows.append(
+                _sigmoid(
+                    heads.full_weights @ vector
+                    + heads.cue_weights @ (cues if cues is not None else zero_cues)
+                    + heads.full_bias
+                )
+            )
+        all_scores = _calibrate_columns(np.stack(raw_rows), heads.full_knots)
+        for position, index in enumerate(pending):
+            analysis = analyses[index]
+            analysis.cache.pop(PROFANITY_CACHE_KEY + CEILING_SUFFIX, None)
+            results[index] = self._full_findings(analysis, all_scores[position])
+        return results
+
+    def _full_findings(self, analysis: Analysis, scores: np.ndarray) -> dict[str, Finding]:
         if self._profanity_row is not None:
             analysis.cache[PROFANITY_CACHE_KEY] = float(scores[self._profanity_row])
         text = analysis.comment.text
+        any_phrase = self._any_lexicon_hit(analysis)
         findings: dict[str, Finding] = {}
         for slug, row in zip(LEARNED_SLUGS, self._rows, strict=True):
             score = float(scores[row])
             evidence: list[Evidence] = []
-            hits = lexicon_hits(slug, text) if slug in self._lexicon_slugs else []
+            hits = lexicon_hits(slug, text) if any_phrase and slug in self._lexicon_slugs else []
             cue = ACT_CUES.get(slug)
             if cue is not None and score >= ACT_CUE_CEILING and not hits and not cue.search(text):
                 score = ACT_CUE_CEILING
@@ -180,8 +304,16 @@ class LearnedDetector(Detector):
             findings[slug] = Finding(score=score, evidence=evidence)
         return findings
 
-    def _any_lexicon_hit(self, text: str) -> bool:
-        return self._any_phrase is not None and self._any_phrase.search(text) is not None
+    def _any_lexicon_hit(self, analysis: Analysis) -> bool:
+        """Whether any lexicon phrase occurs (one search over all of them, once per comment)."""
+        cached = analysis.cache.get(ANY_PHRASE_CACHE_KEY)
+        if not isinstance(cached, bool):
+            cached = (
+                self._any_phrase is not None
+                and self._any_phrase.search(analysis.comment.text) is not None
+            )
+            analysis.cache[ANY_PHRASE_CACHE_KEY] = cached
+        return cached
 
     @staticmethod
     def _unavailable() -> dict[str, Finding]:

@@ -6,11 +6,12 @@ sentence embedding; a cheap detector listed after an embedding detector runs aft
 second stage (so it can read what it left in ``analysis.cache``); and when two families score
 the same slug the later one wins.
 
-While the families are being written, a module that does not exist yet is skipped (and logged
-once) unless the registry is *strict*. Only a missing module is forgiven: a module that exists
-but fails to import, or lacks its class, is a bug and raises. The shipped engine is strict
-(``STRICT = True`` or ``CIVILITY_STRICT_DETECTORS=1``), so a missing family can never silently
-turn a rule off.
+Every family has landed, so the registry is *strict* (``STRICT = True``): a family that cannot
+be loaded raises, in tests and in production, and can never silently turn a rule off. Only a
+caller that asks for ``detector_factories(strict=False)`` (a tool inspecting a partial
+checkout) gets the lenient form, which skips a family whose own module does not exist (and
+logs it once); even then a module that exists but fails to import, or lacks its class, is a
+bug and raises.
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ DETECTOR_PATHS: tuple[str, ...] = (
     "civility.standards.detectors.topic.OffTopicDetector",
 )
 
-# Flip to True once every family has landed; the environment variable forces it in CI.
-STRICT = False
+# Every family has landed: missing ones are errors. (CIVILITY_STRICT_DETECTORS=1 also forces
+# it, for checkouts that flip this back while a new family is being written.)
+STRICT = True
 
 DetectorFactory = Callable[[Policy], Detector]
 

@@ -18,6 +18,7 @@ import hashlib
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -203,6 +204,34 @@ class OffTopicDetector(Detector):
             return None
         score = min(self.model.calibrate(raw, self.model.static_knots), SCREEN_SCORE_CEILING)
         return {"off_topic": Finding(score=score)}
+
+    def estimate_many(
+        self, analyses: Sequence[Analysis], contexts: Sequence[Context]
+    ) -> list[dict[str, Finding] | None]:
+        """The screen's answer where it settles; elsewhere the static model's score, with
+        no ceiling below 1 (the full model decides whether it is off topic)."""
+        results: list[dict[str, Finding] | None] = []
+        for analysis, context in zip(analyses, contexts, strict=True):
+            settled = self.screen(analysis, context)
+            if settled is None and analysis.static_vector is not None:
+                settled = self._static_estimate(analysis)
+            results.append(settled)
+        return results
+
+    def _static_estimate(self, analysis: Analysis) -> dict[str, Finding] | None:
+        article = analysis.comment.article
+        vector = analysis.static_vector
+        if article is None or vector is None or not np.any(vector):
+            return None
+        x = features(
+            vector,
+            self.articles.get(article, "static"),
+            _parent_vector(analysis.comment.parent_text, "static", analysis),
+            len(analysis.tokens),
+        )
+        raw = self.model.raw(self.model.static_weights, self.model.static_bias, x)
+        score = self.model.calibrate(raw, self.model.static_knots)
+        return {"off_topic": Finding(score=score, ceiling=1.0)}
 
     def detect(self, analysis: Analysis, context: Context) -> dict[str, Finding]:
         if not self._has_article(analysis):

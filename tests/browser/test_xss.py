@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Dialog, Page
 from tests.browser._comments_helpers import shot, signed_in_page
 from tests.discussion.conftest import make_article, make_user
 
@@ -157,7 +157,12 @@ def assert_nothing_ran(page: Page, dialogs: list[str], where: str) -> None:
 
 def visit(page: Page, url: str, where: str) -> None:
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     response = page.goto(url)
     assert response is not None
     policy = response.headers.get("content-security-policy") or ""

@@ -11,6 +11,7 @@ from django.test import Client
 from civility.discussion.models import Comment, CommentStatus, HoldReason
 from civility.discussion.services import post_comment, thread_for_article
 from civility.moderation.models import AuditLog, Strike
+from tests.accounts.helpers import solved_captcha
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("lenient_policy")]
 
@@ -238,16 +239,16 @@ def test_anonymous_unlock_request_types_the_user_id(moderator: Any, reader: Any)
     client = Client()
     page = client.get("/unlock/").content.decode()
     assert 'name="user_id" value=""' in page
-    assert (
-        client.post("/unlock/", {"user_id": "999999", "explanation": EXPLANATION}).status_code
-        == 400
-    )
-    assert (
-        client.post(
-            "/unlock/", {"user_id": reader.pk, "explanation": EXPLANATION, "email": "a@example.org"}
-        ).status_code
-        == 200
-    )
+    # An anonymous visitor solves the captcha (issue 7) with each request.
+    unknown = {"user_id": "999999", "explanation": EXPLANATION, "altcha": solved_captcha(client)}
+    assert client.post("/unlock/", unknown).status_code == 400
+    known = {
+        "user_id": reader.pk,
+        "explanation": EXPLANATION,
+        "email": "a@example.org",
+        "altcha": solved_captcha(client),
+    }
+    assert client.post("/unlock/", known).status_code == 200
 
 
 def test_contact_form_and_messages_queue(

@@ -17,4 +17,4 @@ CIVILITY_RATE_UNLOCK = "3/3600"
 CIVILITY_UNLOCK_MIN_EXPLANATION = 30
 # Queue sizes above this are shown as "10000+": counting a million comments on every page
 # costs more than the figure is worth (the dashboard counts exactly).
-CIVILITY_QUEUE_COUNT_CAP = env_int_or("CIVILITY_QUEUE_COUNT_CAP", 10_000)
+CIVILITY_QUEUE_COUNT_CAP = 10_000

@@ -44,7 +44,7 @@ def parse_policy(header: str) -> dict[str, str]:
     """``"a x y; b z"`` -> ``{"a": "x y", "b": "z"}`` (directive names lower-cased)."""
     directives: dict[str, str] = {}
     for part in header.split(";"):
-        name, _, value = part.strip().partition(" ")
+        name, _space, value = part.strip().partition(" ")
         if name:
             directives.setdefault(name.lower(), value.strip())
     return directives
@@ -89,7 +89,7 @@ def merged_policy(view_header: str | None, base: dict[str, str]) -> str:
 
 def parse_rate(rate: str) -> tuple[int, int]:
     """``"10/60"`` -> (10 requests, per 60 seconds)."""
-    count, _, seconds = rate.partition("/")
+    count, _slash, seconds = rate.partition("/")
     return int(count), int(seconds or 60)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from civility.moderation.audit import record
 
@@ -34,10 +35,12 @@ def reveal_personal_data(subject: Any, *, by: Any, reason: str) -> RevealedData:
     a staff member reveals it here, with a reason that the audit log keeps.
     """
     if not (getattr(by, "is_authenticated", False) and by.is_active and by.is_staff):
-        raise RevealRefused("Only staff may reveal personal data.")
+        raise RevealRefused(_("Only staff may reveal personal data."))
     reason = (reason or "").strip()
     if len(reason) < MIN_REVEAL_REASON:
-        raise RevealRefused(f"Give the reason (at least {MIN_REVEAL_REASON} characters).")
+        raise RevealRefused(
+            _("Give the reason (at least %(count)d characters).") % {"count": MIN_REVEAL_REASON}
+        )
     addresses = {ip for ip in (subject.signup_ip, subject.last_login_ip) if ip}
     user_model = get_user_model()
     same = (

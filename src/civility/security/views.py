@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -83,7 +84,7 @@ def reveal_personal_data(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     if not request.user.is_staff:
-        raise PermissionDenied("Staff only.")
+        raise PermissionDenied(_("Staff only."))
     subject = get_object_or_404(get_user_model(), pk=pk)
     context: dict[str, object] = {"subject": subject, "reason": request.POST.get("reason", "")}
     status = 200

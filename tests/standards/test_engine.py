@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -352,6 +353,11 @@ class TestRegistry:
             "OffTopicDetector",
         ]
 
+    def test_every_family_has_landed_so_the_registry_is_strict(self) -> None:
+        assert registry.is_strict()
+        assert registry.missing_families() == []
+        assert len(registry.detector_factories()) == len(registry.DETECTOR_PATHS)
+
     def test_loaded_families_are_detectors(self) -> None:
         for factory in registry.detector_factories():
             assert issubclass(factory, Detector)  # type: ignore[arg-type]
@@ -473,3 +479,93 @@ def test_cheap_family_listed_after_an_embedding_family_sees_its_second_stage(
     # Listed first, the cheap family runs before and sees nothing.
     early = engine_with(ReadsTheNote, LeavesANote, cascade=cascade)
     assert [v.scores["profanity"] for v in early.check_many([Comment("harder words")])] == [0.0]
+
+
+class EstimatesSpam(Detector):
+    """An embedding family whose first stage estimates spam with a ceiling: "est=0.3/0.95"
+    gives score 0.3, ceiling 0.95; its second stage scores the ceiling."""
+
+    slugs: ClassVar[tuple[str, ...]] = ("spam",)
+    uses_embedding: ClassVar[bool] = True
+    detected: ClassVar[list[str]] = []
+
+    @staticmethod
+    def _parts(analysis: Analysis) -> tuple[float, float]:
+        for token in analysis.tokens:
+            if token.startswith("est="):
+                score, ceiling = token.removeprefix("est=").split("/")
+                return float(score), float(ceiling)
+        return 0.0, 0.0
+
+    def estimate_many(
+        self, analyses: Sequence[Analysis], contexts: Sequence[Context]
+    ) -> list[dict[str, Finding] | None]:
+        return [
+            {"spam": Finding(score=self._parts(a)[0], ceiling=self._parts(a)[1])} for a in analyses
+        ]
+
+    def detect(self, analysis: Analysis, context: Context) -> dict[str, Finding]:
+        self.detected.append(analysis.text)
+        return {"spam": Finding(score=self._parts(analysis)[1])}
+
+
+def test_full_stage_only_where_a_ceiling_could_raise_the_decision() -> None:
+    EstimatesSpam.detected.clear()
+    engine = engine_with(ScoreByWord, EstimatesSpam)
+    texts = [
+        "est=0.1/0.3 calm",  # publish, and the full model could not make it a queue
+        "est=0.1/0.6 unsure",  # publish so far, but the full model could queue it
+        "score=0.95 est=0.2/1.0 rejected anyway",  # another rule rejects: nothing to learn
+        "score=0.6 est=0.6/0.8 held anyway",  # queued; the full model could not reject it
+        "score=0.6 est=0.6/0.95 could be worse",  # queued; the full model could reject it
+    ]
+    verdicts = engine.check_many([Comment(text) for text in texts])
+    assert EstimatesSpam.detected == [texts[1], texts[4]]
+    assert [v.stage for v in verdicts] == ["screen", "full", "screen", "screen", "full"]
+    assert [v.decision for v in verdicts] == [
+        Decision.PUBLISH, Decision.QUEUE, Decision.REJECT, Decision.QUEUE, Decision.REJECT,
+    ]  # fmt: skip
+    # A settled comment keeps its first-stage score.
+    assert verdicts[3].scores["spam"] == 0.6
+    # Without the cascade every comment takes the full stage, with the same decisions.
+    EstimatesSpam.detected.clear()
+    full = engine_with(ScoreByWord, EstimatesSpam, cascade=False).check_many(
+        [Comment(text) for text in texts]
+    )
+    assert EstimatesSpam.detected == texts
+    assert [v.decision for v in full] == [v.decision for v in verdicts]
+
+
+def test_a_rule_distrusted_in_a_language_holds_the_comment_with_evidence() -> None:
+    policy = policy_with(insult=RulePolicy(queue=0.5, reject=0.9, languages=("en",)))
+    engine = engine_with(ScoreByWord, policy=policy)
+    english = Comment("score=0.1 An ordinary comment about the new bridge and the town.")
+    german = Comment("score=0.1 Ein ganz gewöhnlicher Kommentar über die Brücke und die Stadt.")
+    assert engine.check(english).decision == Decision.PUBLISH
+    verdict = engine.check(german)
+    assert verdict.decision == Decision.QUEUE
+    assert verdict.unavailable == ["insult"]
+    assert any("not available in language 'de'" in e.explanation for e in verdict.evidence)
+
+
+@pytest.mark.parametrize(
+    ("choice", "site_language", "foreign"),
+    [
+        ("queue", Decision.QUEUE, Decision.QUEUE),
+        ("site", Decision.QUEUE, Decision.PUBLISH),
+        ("ignore", Decision.PUBLISH, Decision.PUBLISH),
+    ],
+)
+def test_policy_unavailable_chooses_who_is_held(
+    choice: str, site_language: Decision, foreign: Decision
+) -> None:
+    # UnavailableForGerman cannot judge German; the site writes German, then English only.
+    german_site = replace(default_policy(), languages=("de", "en"), unavailable=choice)
+    english_site = replace(default_policy(), languages=("en",), unavailable=choice)
+    comment = Comment("Ein ganz gewöhnlicher Kommentar.", language="de")
+    assert engine_with(UnavailableForGerman, policy=german_site).check(comment).decision == (
+        site_language
+    )
+    assert engine_with(UnavailableForGerman, policy=english_site).check(comment).decision == (
+        foreign
+    )

@@ -149,3 +149,31 @@ def test_with_languages_makes_a_new_version() -> None:
     bilingual = policy.with_languages(["en", "fr"])
     assert bilingual.languages == ("en", "fr")
     assert bilingual.version != policy.version
+
+
+def test_rule_languages_and_unavailable_round_trip_and_change_the_version() -> None:
+    base = default_policy()
+    assert "unavailable" not in base.to_dict()  # defaults stay out: stored versions hold
+    assert all("languages" not in rule for rule in base.to_dict()["rules"].values())
+    edited = Policy.from_dict(
+        {"unavailable": "site", "rules": {"hate": {"languages": ["EN", "ru"]}}}, base=base
+    )
+    assert edited.unavailable == "site"
+    assert edited.rule("hate").languages == ("en", "ru")
+    assert edited.rule("hate").queue == base.rule("hate").queue
+    assert edited.version != base.version
+    rebuilt = Policy.from_dict(json.loads(json.dumps(edited.to_dict())))
+    assert rebuilt == edited and rebuilt.version == edited.version
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"unavailable": "sometimes"}, "unavailable: must be one of queue, site, ignore"),
+        ({"rules": {"hate": {"languages": "en"}}}, "rules.hate.languages"),
+        ({"rules": {"hate": {"languages": ["english"]}}}, "rules.hate.languages"),
+    ],
+)
+def test_bad_unavailable_or_rule_languages_are_named(data: object, message: str) -> None:
+    with pytest.raises(PolicyError, match=message):
+        Policy.from_dict(data, base=default_policy())  # type: ignore[arg-type]

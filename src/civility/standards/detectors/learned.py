@@ -117,6 +117,15 @@ class LearnedDetector(Detector):
         # whether the per-rule look-ups are needed at all.
         sources = [f"(?:{e.source})" for slug in self._lexicon_slugs for e in lexicon(slug)]
         self._any_phrase = re.compile("|".join(sources), re.IGNORECASE) if sources else None
+        # Per rule (LEARNED_SLUGS order): the queue and reject thresholds, inf when disabled.
+        self._levels = np.array(
+            [
+                (rule.queue, rule.reject) if rule.enabled else (np.inf, np.inf)
+                for rule in (policy.rule(slug) for slug in LEARNED_SLUGS)
+            ],
+            dtype=np.float64,
+        )
+        self._per_language_rules = any(policy.rule(slug).languages for slug in LEARNED_SLUGS)
         self._act_rows = {
             int(self.heads.index(slug)): cue
             for slug, cue in ACT_CUES.items()
@@ -181,8 +190,14 @@ class LearnedDetector(Detector):
             text = analysis.comment.text
             ceiling = ceilings[position]
             score = scores[position]
-            if analysis.cache.get(FLOOR_CACHE_KEY) == "reject":
-                # Another rule already removes it: no ceiling matters, skip the cue matching.
+            # Without a word of harm, an act rule stays under the queue point (as in detect).
+            capped = [row for row, cue in self._act_rows.items() if not cue.search(text)]
+            for row in capped:
+                ceiling[row] = min(ceiling[row], ACT_CUE_CEILING)
+                score[row] = min(score[row], ACT_CUE_CEILING)
+            if self._needs_full_anyway(analysis, ceiling):
+                # Another rule already removes it, or the static ceilings already send it to
+                # the full model: lexicon and cues could not change that, skip matching them.
                 pass
             elif self._any_lexicon_hit(analysis):
                 ceiling = np.ones_like(ceiling)
@@ -190,10 +205,7 @@ class LearnedDetector(Detector):
                 cues = self._cues(analysis)
                 if cues is not None:
                     ceiling = np.where(heads.cue_weights @ cues > 0, 1.0, ceiling)
-            for row, cue in self._act_rows.items():
-                if ceiling[row] > ACT_CUE_CEILING and not cue.search(text):
-                    ceiling[row] = max(ACT_CUE_CEILING, 0.0)
-                    score[row] = min(score[row], ACT_CUE_CEILING)
+                    ceiling[capped] = np.minimum(ceiling[capped], ACT_CUE_CEILING)
             if self._profanity_row is not None:
                 analysis.cache[PROFANITY_CACHE_KEY] = float(score[self._profanity_row])
                 analysis.cache[PROFANITY_CACHE_KEY + CEILING_SUFFIX] = float(
@@ -216,6 +228,18 @@ class LearnedDetector(Detector):
                 found[slug] = Finding(score=value, evidence=evidence, ceiling=float(ceiling[row]))
             results[index] = found
         return results
+
+    def _needs_full_anyway(self, analysis: Analysis, ceiling: np.ndarray) -> bool:
+        """Whether the floor the engine left makes these ceilings moot: "reject" (nothing can
+        raise it), or a ceiling that already reaches the next threshold up."""
+        floor = analysis.cache.get(FLOOR_CACHE_KEY)
+        if floor == "reject":
+            return True
+        if floor not in ("publish", "queue") or self._per_language_rules:
+            return False  # (a rule the policy distrusts in some language cannot raise it)
+        column = 0 if floor == "publish" else 1
+        levels = self._levels[:, column]
+        return bool(np.any(ceiling[self._rows] >= levels))
 
     def _cues(self, analysis: Analysis) -> np.ndarray | None:
         """The cue inputs (computed once per comment), or None when no head weighs them."""

@@ -46,6 +46,7 @@ class CurrentSiteMiddleware:
             script_name = request.META.get("SCRIPT_NAME", "").rstrip("/") + f"/{found.prefix}"
             request.META["SCRIPT_NAME"] = script_name
             set_script_prefix(script_name + "/")
+        previous_language = translation.get_language()
         if site.language:
             request.META["HTTP_ACCEPT_LANGUAGE"] = site.language
             request.COOKIES.pop(settings.LANGUAGE_COOKIE_NAME, None)
@@ -57,6 +58,8 @@ class CurrentSiteMiddleware:
             return self.get_response(request)
         finally:
             current.reset_current(token)
+            if site.language:  # what runs after this request keeps its own language
+                translation.activate(previous_language)
             if site.timezone:
                 timezone.deactivate()
             if found.prefix:

@@ -109,10 +109,12 @@ class Site(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self) -> None:
+    def clean_fields(self, exclude: Any = None) -> None:
+        # Normalised before the validators run: "/RU/" is the prefix "ru".
         self.domain = self.domain.strip().lower().rstrip(".")
         self.path_prefix = self.path_prefix.strip().strip("/").lower()
         self.majority_languages = ", ".join(split_codes(self.majority_languages))
+        super().clean_fields(exclude=exclude)
 
     @property
     def language_codes(self) -> tuple[str, ...]:

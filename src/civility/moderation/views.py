@@ -187,6 +187,8 @@ def _base_context(request: HttpRequest, counts: dict[str, int] | None = None) ->
         if every_site
         else 0,
         "rules": RULES,
+        # Where the forms on the page come back to (read once, not on every card).
+        "next_url": request.get_full_path(),
     }
 
 

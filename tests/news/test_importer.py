@@ -218,3 +218,14 @@ def test_cli_reports_success_and_errors(tmp_path: Path, capsys: pytest.CaptureFi
     assert Article.objects.count() == 1
     assert main(["import-articles", str(tmp_path / "missing.jsonl")]) == 1
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_cli_imports_into_one_site(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from civility.sites.models import Site
+
+    russian = Site.objects.create(name="RU", path_prefix="ru", language="ru")
+    path = _write(tmp_path, _line())
+    assert main(["import-articles", str(path), "--site", "ru"]) == 0
+    assert Article.objects.get().site_id == russian.pk
+    assert main(["import-articles", str(path), "--site", "nowhere"]) == 1
+    assert "no site 'nowhere'" in capsys.readouterr().err

@@ -31,6 +31,7 @@ from django.utils.text import slugify
 
 from civility.news.html import html_to_text, sanitize_body
 from civility.news.models import Article, Tag
+from civility.sites.models import default_site_pk
 
 MAX_LENGTHS = {
     "headline": 300,
@@ -300,8 +301,10 @@ def import_records(
     records: list[ArticleRecord],
     *,
     progress: Callable[[Iterable[ArticleRecord]], Iterable[ArticleRecord]] | None = None,
+    site_id: int | None = None,
 ) -> ImportResult:
-    """Create or update an article per record, in one transaction (all or nothing)."""
+    """Create or update an article per record, in one transaction (all or nothing). New
+    articles go to ``site_id`` (default: the default site); updated ones keep their site."""
     seen: dict[str, int] = {}
     for record in records:
         if record.source_id in seen:
@@ -318,6 +321,7 @@ def import_records(
             tags = _tags(record.tags, tag_cache)
             if article is None:
                 article = Article(
+                    site_id=site_id if site_id is not None else default_site_pk(),
                     source_id=record.source_id,
                     slug=_unique_slug(
                         record.slug or record.headline, record.line, bool(record.slug)

@@ -13,6 +13,12 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "file", type=Path, help="a .jsonl file (one article per line) or an RSS/Atom feed"
     )
+    parser.add_argument(
+        "--site",
+        default="",
+        help="the site (language version) new articles belong to: its id, path prefix or "
+        "domain (default: the default site)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -22,10 +28,24 @@ def run(args: argparse.Namespace) -> int:
     from civility.news.importer import ArticleImportError, import_records, parse_file
 
     path: Path = args.file
+    site_id = None
+    if args.site:
+        from django.db.models import Q
+
+        from civility.sites.models import Site
+
+        condition = Q(path_prefix=args.site) | Q(domain=args.site)
+        if args.site.isdigit():
+            condition |= Q(pk=int(args.site))
+        site_id = Site.objects.filter(condition).values_list("pk", flat=True).first()
+        if site_id is None:
+            print(f"civility import-articles: error: no site {args.site!r}", file=sys.stderr)
+            return 1
     try:
         records = parse_file(path)
         result = import_records(
             records,
+            site_id=site_id,
             progress=lambda items: tqdm(
                 items, desc="Importing", unit="article", disable=len(records) < 50
             ),

@@ -277,22 +277,44 @@ def thread_page(
         }
         roots = [by_id[pk] for pk in window[:page_size] if pk in by_id]
         return ThreadPage(_with_descendants(roots, viewer), page, len(window) > page_size)
-    # Ordering by thread first changes no result (one thread) but steers PostgreSQL to the
-    # thread's rows and a top-N sort, instead of walking the site-wide created_at index until
-    # the page's rows turn up (150k rows for page 20 of a busy thread).
-    order = (
-        ("thread_id", "-created_at", "-id")
-        if sort == "newest"
-        else ("thread_id", "created_at", "id")
+    newest = sort == "newest"
+    ordered = _root_window(thread, _viewer_id(viewer), newest=newest, stop=start + page_size + 1)
+    page_ids = [pk for pk, _ in ordered[start : start + page_size]]
+    by_id = {c.pk: c for c in Comment.objects.filter(pk__in=page_ids).select_related("author")}
+    roots = [by_id[pk] for pk in page_ids if pk in by_id]
+    nodes = _with_descendants(roots, viewer)
+    return ThreadPage(nodes, page, len(ordered) > start + page_size)
+
+
+def _root_window(
+    thread: Thread, viewer_id: int | None, *, newest: bool, stop: int
+) -> list[tuple[int, Any]]:
+    """(id, created_at) of the first ``stop`` top-level comments a page may show, in order.
+
+    Published ones come from the (thread, status, created_at) index in order, ``stop`` at
+    most, without touching the thread's other rows. The few others a page may show
+    (tombstones, comments of deleted or disabled accounts, the viewer's own) are read whole
+    and merged in.
+    """
+    order = ("-created_at", "-id") if newest else ("created_at", "id")
+    top = Comment.objects.filter(thread=thread, parent__isnull=True)
+    published = list(
+        top.filter(status=CommentStatus.PUBLISHED)
+        .order_by(*order)
+        .values_list("pk", "created_at")[:stop]
     )
-    candidates = list(
-        Comment.objects.filter(thread=thread, parent__isnull=True)
-        .filter(_visibility(_viewer_id(viewer)))
-        .select_related("author")
-        .order_by(*order)[start : start + page_size + 1]
+    others = list(
+        top.exclude(status=CommentStatus.PUBLISHED)
+        .filter(_visibility(viewer_id))
+        .order_by(*order)
+        .values_list("pk", "created_at")[:stop]
     )
-    nodes = _with_descendants(candidates[:page_size], viewer)
-    return ThreadPage(nodes, page, len(candidates) > page_size)
+    merged = sorted(
+        published + others,
+        key=lambda row: (row[1], row[0]),
+        reverse=newest,
+    )
+    return merged[:stop]
 
 
 def _root_ids_by_replies(thread: Thread, viewer: Any) -> list[int]:

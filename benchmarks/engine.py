@@ -208,6 +208,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         1 for a, b in zip(cascade_verdicts, full_verdicts, strict=True) if a.decision != b.decision
     )
     agreement = rule_agreement(cascade_verdicts, full_verdicts)
+    changed_examples = [
+        {
+            "id": comment.id,
+            "text": comment.text[:160],
+            "cascade": a.decision.value,
+            "full": b.decision.value,
+            "cascade_rules": a.fired,
+            "full_rules": b.fired,
+        }
+        for comment, a, b in zip(comments, cascade_verdicts, full_verdicts, strict=True)
+        if a.decision != b.decision
+    ][:20]
 
     reference = {"available": False, "note": "skipped"}
     if not args.skip_reference:
@@ -247,6 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "decisions_changed_by_cascade": changed,
         "decisions_changed_share": round(changed / len(comments), 4),
         "rule_agreement_cascade_vs_full": agreement,
+        "decisions_changed_examples": changed_examples,
         "latency_samples": len(single),
         "latency_p50_ms": round(percentile(single, 50), 2),
         "latency_p99_ms": round(percentile(single, 99), 2),

@@ -102,3 +102,17 @@ def test_annotate_sets_both_vectors_once() -> None:
     kept = analyses[0].embedding
     embedding.annotate_full(analyses)  # already set: not recomputed
     assert analyses[0].embedding is kept
+
+
+def test_a_forked_worker_embeds_batches_too() -> None:
+    # Web and queue workers may fork after the model was loaded: the child must not wait for
+    # the parent's embedding threads.
+    import multiprocessing
+
+    embedding.full_model()._cache.clear()
+    embedding.embed(["load the model", "and start its pool"])
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        vectors = pool.apply_async(embedding.embed, (["one comment", "another one"],)).get(60)
+    assert vectors.shape == (2, embedding.FULL_DIMENSIONS)
+    assert np.array_equal(vectors, embedding.embed(["one comment", "another one"]))

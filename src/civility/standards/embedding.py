@@ -84,12 +84,20 @@ class _FullModel:
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
-        workers = _thread_count()
-        self._pool = (
-            ThreadPoolExecutor(workers, thread_name_prefix="civility-embed")
-            if workers > 1
-            else None
-        )
+        self._workers = _thread_count()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0
+
+    def _executor(self) -> ThreadPoolExecutor | None:
+        """The pool of callers, made anew in a forked child (the parent's threads are not
+        there, and a pool that believes they are would wait for them forever)."""
+        if self._workers <= 1:
+            return None
+        with self._cache_lock:
+            if self._pool is None or self._pool_pid != os.getpid():
+                self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="civility-embed")
+                self._pool_pid = os.getpid()
+            return self._pool
 
     def _run_one(self, ids: list[int]) -> np.ndarray:
         input_ids = np.asarray([ids], dtype=np.int64)
@@ -117,8 +125,9 @@ class _FullModel:
         # Longest first, so that no worker is left with a long comment at the end.
         order = sorted(range(len(distinct)), key=lambda i: -len(encodings[i].ids))
         jobs = [encodings[i].ids for i in order]
-        if self._pool is not None and len(jobs) > 1:
-            vectors = list(self._pool.map(self._run_one, jobs))
+        pool = self._executor() if len(jobs) > 1 else None
+        if pool is not None:
+            vectors = list(pool.map(self._run_one, jobs))
         else:
             vectors = [self._run_one(ids) for ids in jobs]
         computed: list[tuple[str, np.ndarray]] = []

@@ -3,16 +3,24 @@
 Order of work for a batch (``check_many``):
 1. refuse comments over the policy's ``max_length`` (:class:`TextTooLong`) before any work;
 2. analyse every comment (normalised text, tokens, language, static embedding);
-3. run cheap detectors, and the first stage (``screen``) of embedding detectors;
-4. embed, in one batch, only the comments some detector could not settle;
-5. run the second stage (``detect``) of those detectors;
-6. turn scores into a decision with the policy's thresholds.
+3. run the cheap families listed before the first embedding family (privacy, links, style,
+   language, crowd), and the later cheap ones (profanity) once without any first-stage value:
+   together they give each comment a *floor*, the decision it cannot fall below;
+4. the first stage (``estimate_many``) of the embedding families: static-model scores, each
+   with a *ceiling*, the most the full model could score that rule;
+5. the full model is needed only where some ceiling reaches the threshold that would raise
+   the floor (the queue point for a comment still published, the reject point for a queued
+   one, nothing for a rejected one). Those comments are embedded in one call and every
+   embedding family runs its second stage (``detect``) on them; the others keep the first
+   stage's scores (their verdicts say ``stage="screen"``);
+6. the later cheap families run again, reading what the embedding families left in
+   ``analysis.cache``; scores become a decision with the policy's thresholds.
 
-Detectors run in registry order. A cheap detector listed after an embedding detector runs
-once that one's second stage is done, so it can read what it left in ``analysis.cache``.
-
-With ``cascade=False`` step 3 skips ``screen``: every comment takes the full model, which is
-how ``civility evaluate --no-cascade`` shows what the cascade costs in accuracy.
+So the cascade can only change a decision where a first-stage ceiling is wrong: a comment
+that another rule rejects, or that the learned rules cannot judge (its language), never
+pays for the sentence model. ``benchmarks/engine.py`` measures how often decisions change
+against ``cascade=False``, where every comment takes the full model (``civility evaluate
+--no-cascade`` shows the same in accuracy).
 """
 
 from __future__ import annotations

@@ -127,3 +127,20 @@ def test_sites_are_managed_in_the_admin(make_user: Any) -> None:
     client.force_login(staff)
     assert client.get("/admin/civility_sites/site/").status_code == 200
     assert client.get("/admin/civility_sites/moderatorgrant/add/").status_code == 200
+
+
+def test_a_cache_outage_does_not_stop_site_resolution(client: Client, settings: Any) -> None:
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nobody listens there
+            "OPTIONS": {"socket_connect_timeout": 1},
+        }
+    }
+    try:
+        assert current.all_sites()[0].is_default
+        current.clear_cache()
+    finally:
+        caches["default"].close()

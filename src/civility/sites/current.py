@@ -9,6 +9,7 @@ by the embed, for instance); outside a request that is the default site.
 from __future__ import annotations
 
 import contextvars
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from django.db import IntegrityError, connections, router, transaction
 from civility.sites.models import Site
 
 CACHE_KEY = "civility:sites:v1"
+logger = logging.getLogger(__name__)
 
 _current: contextvars.ContextVar[Site | None] = contextvars.ContextVar(
     "civility_current_site", default=None
@@ -54,22 +56,40 @@ def ensure_default_site(using: str = "default") -> Site:
     return site
 
 
+def _forget() -> None:
+    try:
+        cache.delete(CACHE_KEY)
+    except Exception:  # the cache is down: nothing is served from it either
+        logger.warning("could not clear the cached list of sites", exc_info=True)
+
+
 def clear_cache(**_: Any) -> None:
     """Forget the cached sites now and again when the transaction commits (a request that
     read the old rows in between would otherwise cache them for minutes)."""
-    cache.delete(CACHE_KEY)
-    transaction.on_commit(lambda: cache.delete(CACHE_KEY))
+    _forget()
+    transaction.on_commit(_forget)
 
 
 def all_sites() -> list[Site]:
-    """Every site, from the cache when it is there (unsaved instances built from plain values)."""
-    rows: list[dict[str, Any]] | None = cache.get(CACHE_KEY)
+    """Every site, from the cache when it is there (unsaved instances built from plain values).
+    A cache outage costs one small query per request, never the request."""
+    try:
+        rows: list[dict[str, Any]] | None = cache.get(CACHE_KEY)
+    except Exception:
+        logger.warning("cache unavailable; reading the sites from the database", exc_info=True)
+        rows, cache_up = None, False
+    else:
+        cache_up = True
     if rows is None:
         sites = list(Site.objects.order_by("pk"))
         if not sites:
             sites = [ensure_default_site()]
         rows = [site.as_cached() for site in sites]
-        cache.set(CACHE_KEY, rows, settings.CIVILITY_SITES_CACHE_SECONDS)
+        if cache_up:
+            try:
+                cache.set(CACHE_KEY, rows, settings.CIVILITY_SITES_CACHE_SECONDS)
+            except Exception:
+                logger.warning("could not cache the list of sites", exc_info=True)
     return [_from_cached(row) for row in rows]
 
 

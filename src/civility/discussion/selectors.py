@@ -292,9 +292,11 @@ def _root_window(
     """(id, created_at) of the first ``stop`` top-level comments a page may show, in order.
 
     Published ones come from the (thread, status, created_at) index in order, ``stop`` at
-    most, without touching the thread's other rows. The few others a page may show
-    (tombstones, comments of deleted or disabled accounts, the viewer's own) are read whole
-    and merged in.
+    most, without touching the thread's other rows (a published comment of a deleted or
+    disabled account becomes a tombstone later, in :func:`_forest`). The few others a page may
+    show (deleted ones kept as tombstones, those of deleted accounts, the viewer's own) are
+    read whole, with neither ORDER BY nor LIMIT (both would steer PostgreSQL to the site-wide
+    created_at index), and merged in. A removed or held comment's replies leave with it.
     """
     order = ("-created_at", "-id") if newest else ("created_at", "id")
     top = Comment.objects.filter(thread=thread, parent__isnull=True)
@@ -303,11 +305,17 @@ def _root_window(
         .order_by(*order)
         .values_list("pk", "created_at")[:stop]
     )
+    shown_anyway = Q(status=CommentStatus.DELETED) | Q(author_hidden=True)
+    if viewer_id is not None:
+        shown_anyway |= Q(author_id=viewer_id)
+    # Named statuses, not "not published": an index condition on (thread, status) then
+    # reaches the thread's few unpublished rows instead of all of them.
+    unpublished = [CommentStatus.DELETED, CommentStatus.PENDING, CommentStatus.REJECTED]
     others = list(
-        top.exclude(status=CommentStatus.PUBLISHED)
-        .filter(_visibility(viewer_id))
-        .order_by(*order)
-        .values_list("pk", "created_at")[:stop]
+        top.filter(status__in=unpublished)
+        .filter(shown_anyway)
+        .order_by()
+        .values_list("pk", "created_at")
     )
     merged = sorted(
         published + others,

@@ -146,3 +146,26 @@ def test_a_cache_outage_does_not_stop_site_resolution() -> None:
             current.clear_cache()
         finally:
             caches["default"].close()
+
+
+def test_with_several_sites_the_article_admin_names_the_site(make_user: Any) -> None:
+    from tests.discussion.conftest import make_article
+
+    staff = make_user("chief@example.org", staff=True)
+    staff.is_superuser = True
+    staff.save()
+    client = Client()
+    client.force_login(staff)
+    article = make_article("one-site")
+    single = client.get(f"/admin/news/article/{article.pk}/change/").content.decode()
+    assert 'name="site"' not in single
+    Site.objects.create(name="RU", path_prefix="ru", language="ru")
+    several = client.get(f"/admin/news/article/{article.pk}/change/").content.decode()
+    assert 'name="site"' in several
+    grant = client.post(
+        "/admin/civility_sites/moderatorgrant/add/", {"user": staff.pk, "site": ""}, follow=True
+    )
+    assert grant.status_code == 200
+    from civility.sites.models import ModeratorGrant
+
+    assert ModeratorGrant.objects.get(user=staff).granted_by == staff

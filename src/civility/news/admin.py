@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
@@ -9,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from civility.news.models import Article, Tag
+from civility.sites.current import is_single_site
 
 
 @admin.register(Tag)
@@ -45,6 +48,22 @@ class ArticleAdmin(admin.ModelAdmin):
             {"fields": ["short_code", "source_id", "share_count", "updated_at"]},
         ),
     ]
+
+    # With one site the admin stays as it was; with several, each article names its site.
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if is_single_site():
+            return fieldsets
+        (title, options), *rest = fieldsets
+        return [(title, {**options, "fields": ["site", *options["fields"]]}), *rest]
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        shown = super().get_list_display(request)
+        return shown if is_single_site() else [*shown, "site"]
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        filters = super().get_list_filter(request)
+        return filters if is_single_site() else ["site", *filters]
 
     @admin.display(description=_("short link"), ordering="short_code")
     def short_link(self, article: Article) -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from civility.sites.models import ModeratorGrant, Site
 
@@ -26,5 +29,12 @@ class ModeratorGrantAdmin(admin.ModelAdmin):
     list_display = ["user", "site", "created_at", "granted_by"]
     list_filter = ["site"]
     search_fields = ["user__email", "user__display_name"]
-    raw_id_fields = ["user", "granted_by"]
-    readonly_fields = ["created_at"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["created_at", "granted_by"]
+
+    def save_model(
+        self, request: HttpRequest, obj: ModeratorGrant, form: Any, change: bool
+    ) -> None:
+        if not change:
+            obj.granted_by_id = request.user.pk
+        super().save_model(request, obj, form, change)

@@ -117,6 +117,10 @@ ROUTES: dict[str, Access] = {
     "accounts:download_my_data": SIGNED_IN_READ,
     "standards": PUBLIC_PAGE,
     "privacy": PUBLIC_PAGE,
+    # the interface language: a page of buttons, and Django's set_language (a cookie, then a
+    # redirect to a same-site "next"; GET only redirects)
+    "language": PUBLIC_PAGE,
+    "set_language": PUBLIC_FORM,
     "service_worker": PUBLIC_PAGE,
     # moderation (moderators and staff)
     "moderation:dashboard": MODERATION,
@@ -161,6 +165,8 @@ ROUTES: dict[str, Access] = {
     "discussion:api:revoke_token": API_ROUTE,
     "discussion:post": COMMENT_POST,
     "discussion:comment": PUBLIC_PAGE,
+    # the comment section alone (what thread.js fetches for the next page): public, like the page
+    "discussion:section": PUBLIC_PAGE,
     "discussion:reply": SIGNED_IN_READ,
     "discussion:edit": OWN_COMMENT,
     "discussion:delete": OWN_COMMENT,

@@ -265,6 +265,8 @@ WITHOUT_CAPTCHA = {
     # Signing out changes nothing for an anonymous visitor (allauth shows the form on some
     # error pages).
     "account_logout": "sign-out",
+    # The interface language goes into a cookie; nothing is stored or sent on the server.
+    "set_language": "language choice (a cookie)",
     # These only send the browser to the provider, which runs its own bot checks; nothing is
     # stored here until the provider's callback comes back with a valid flow.
     "google_login": "redirect to the identity provider",

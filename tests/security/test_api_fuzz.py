@@ -101,3 +101,29 @@ def test_every_answer_is_documented(case: Any, bearer: dict[str, Any]) -> None:
     CASES[f"{case.method} {case.path}"] += 1
     raw, _token = bearer["issue"](bearer["user"], name="fuzz")
     case.call_and_validate(headers={"Authorization": f"Bearer {raw}"}, checks=CONFORMANCE_CHECKS)
+
+
+# Found by the long run (docs/security.md, "Fuzzing"): both were server errors on PostgreSQL.
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/api/articles?page=813440540198744902074368", None),
+        ("get", "/api/articles/fuzz/comments?page=9223372036854775807", None),
+        ("post", "/api/auth/token", {"email": "\u0000", "password": "x"}),
+        ("post", "/api/articles/fuzz/comments", {"text": "hello\u0000"}),
+        ("post", "/api/comments/1/report", {"rule": "insult", "note": "\u0000"}),
+    ],
+)
+def test_inputs_the_fuzzer_found_are_refused_with_400(
+    method: str, path: str, body: dict[str, str] | None, bearer: dict[str, Any]
+) -> None:
+    from django.test import Client
+
+    raw, _token = bearer["issue"](bearer["user"], name="fuzz")
+    client = Client(raise_request_exception=False, headers={"Authorization": f"Bearer {raw}"})
+    if body is None:
+        response = client.get(path)
+    else:
+        response = client.post(path, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert set(response.json()) == {"detail", "message"}

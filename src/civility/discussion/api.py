@@ -9,7 +9,7 @@ operation declares the ones it can answer in the schema (tests/security/test_api
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.contrib.auth import authenticate
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
+from pydantic import AfterValidator
 
 from civility.discussion import ratelimit, selectors, services
 from civility.discussion.errors import DiscussionError, RateLimited
@@ -89,6 +90,17 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 # --- Schemas ------------------------------------------------------------------------------------
 
 
+def _no_nul(value: str) -> str:
+    # PostgreSQL cannot store or even compare a NUL character: refuse it as bad input (400)
+    # before it reaches a query and becomes a server error.
+    if "\x00" in value:
+        raise ValueError(_("must not contain a NUL character"))
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+
+
 class ArticleOut(Schema):
     slug: str
     headline: str
@@ -127,9 +139,9 @@ class CommentPage(Schema):
 
 
 class CommentIn(Schema):
-    text: str | None = None
+    text: Text | None = None
     parent_id: int | None = None
-    client_token: str | None = None
+    client_token: Text | None = None
 
 
 class EvidenceOut(Schema):
@@ -151,8 +163,8 @@ class PostedOut(Schema):
 
 
 class ReportIn(Schema):
-    rule: str
-    note: str = ""
+    rule: Text
+    note: Text = ""
 
 
 class ReportOut(Schema):
@@ -163,9 +175,9 @@ class ReportOut(Schema):
 
 
 class TokenIn(Schema):
-    email: str
-    password: str
-    name: str = ""
+    email: Text
+    password: Text
+    name: Text = ""
 
 
 class TokenOut(Schema):
@@ -193,9 +205,12 @@ def errors(*statuses: int) -> dict[int, type[ErrorOut]]:
 # --- Helpers --------------------------------------------------------------------------------------
 
 
+MAX_PAGE = 1_000_000  # beyond it the row offset overflows the database's integers
+
+
 def _page(page: int, page_size: int) -> tuple[int, int]:
-    if page < 1:
-        raise HttpError(400, _("page must be 1 or more"))
+    if not 1 <= page <= MAX_PAGE:
+        raise HttpError(400, _("page must be between 1 and %(max)d") % {"max": MAX_PAGE})
     if not 1 <= page_size <= 100:
         raise HttpError(400, _("page_size must be between 1 and 100"))
     return page, page_size

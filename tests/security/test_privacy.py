@@ -137,8 +137,16 @@ def test_redaction_removes_addresses_and_secrets(line: str) -> None:
     assert log_redaction.REDACTED in redacted
 
 
-def test_redaction_keeps_ordinary_messages() -> None:
-    line = "engine failed on comment 42: status code: 500 in 3.2 s"
+@pytest.mark.parametrize(
+    "line",
+    [
+        "engine failed on comment 42: status code: 500 in 3.2 s",
+        "django.utils.datastructures.MultiValueDictKeyError: 'app_label'",
+        "KeyError: 'thread_id'",
+    ],
+)
+def test_redaction_keeps_ordinary_messages(line: str) -> None:
+    """Including tracebacks: an exception named *KeyError* names a missing key, no secret."""
     assert log_redaction.redact(line) == line
 
 

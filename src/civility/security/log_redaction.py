@@ -33,14 +33,22 @@ SECRETS = (
 )
 
 
+# "KeyError: 'app_label'" names a missing key, not a secret: tracebacks keep it.
+EXCEPTION_NAME = re.compile(r"(?:Error|Exception)[\"']?\s*:\s*[\"']?$")
+
+
+def _replace(match: re.Match[str]) -> str:
+    prefix = match.group(1) if match.groups() else ""
+    if prefix and EXCEPTION_NAME.search(prefix):
+        return match.group(0)
+    return prefix + REDACTED
+
+
 def redact(text: str) -> str:
     """``text`` with e-mail addresses and secrets replaced by ``[redacted]``."""
     text = EMAIL.sub(REDACTED, text)
     for pattern in SECRETS:
-        text = pattern.sub(
-            lambda m: (m.group(1) if m.groups() else "") + REDACTED,
-            text,
-        )
+        text = pattern.sub(_replace, text)
     return text
 
 

@@ -98,3 +98,33 @@ def test_probe_accuracy(rule: str, engine: Engine) -> None:
     ]
     accuracy = 1 - len(wrong) / len(cases)
     assert accuracy >= REQUIRED_ACCURACY, f"{rule}: accuracy {accuracy:.2f}\n" + "\n".join(wrong)
+
+
+# Pharmacy spam ("buy cheap viagra pills online") once fired self_harm: the self_harm seeds
+# mention pills. Team-written pharmacy spam is now a hard negative for self_harm
+# (training/seeds/pharmacy_spam.jsonl); these cases are not among those seeds.
+PILL_SPAM = (
+    "buy cheap viagra pills online, best prices, no prescription",
+    "Order cheap cialis pills online today, discreet delivery to your door.",
+    "Best online drugstore: pills for every problem, 50% off this week only!!!",
+    "cheap pills cheap pills cheap pills www.pillshop.example",
+    "Want to lose weight fast? These pills melt fat, buy now while stocks last.",
+    "Generic pills shipped overnight, no doctor needed, pay with paypal.",
+)
+
+
+@pytest.mark.parametrize("text", PILL_SPAM)
+def test_pill_spam_is_not_self_harm(text: str, engine: Engine) -> None:
+    verdict = engine.check(Comment(text))
+    assert "self_harm" not in verdict.fired, verdict.results["self_harm"].score
+
+
+def test_pill_spam_still_reads_as_commerce(engine: Engine) -> None:
+    verdicts = engine.check_many([Comment(text) for text in PILL_SPAM])
+    flagged = sum(bool({"spam", "advertising"} & set(v.fired)) for v in verdicts)
+    assert flagged >= len(PILL_SPAM) - 1
+
+
+def test_incitement_to_self_harm_with_pills_still_fires(engine: Engine) -> None:
+    verdict = engine.check(Comment("Just take all the pills in the bottle and kill yourself."))
+    assert "self_harm" in verdict.fired

@@ -64,7 +64,8 @@ GROUPS: dict[str, set[str]] = {
     "minors": {"harm", "drugs"},
     "extremism": {"harm"},
     "narcotics": {"drugs"},
-    "animal_cruelty": {"harm"},
+    # Boasting of cruelty is often trolling too: not a fair negative for the abuse rules.
+    "animal_cruelty": {"harm", "abuse"},
     "advertising": {"commerce"},
     "promotion": {"commerce"},
     "spam": {"commerce"},
@@ -309,6 +310,79 @@ class HeadReport:
     screen_clean_share: float
 
 
+# The word model (learned_model.WordModel): binary unigrams and bigrams seen in at least
+# WORD_MIN_DF training rows, a logistic regression per slug of WORD_CUE_SLUGS.
+WORD_MIN_DF = 3
+WORD_C = 1.0
+WORD_FOLDS = 5
+
+
+def train_word_cues(
+    corpus: Corpus,
+    cues: np.ndarray,
+    *,
+    progress: Callable[[str], None] = print,
+    out: Path | None = None,
+) -> None:
+    """Fit the word model, write it, and fill its cue columns of ``cues`` in place: out of
+    fold for the rows a head trains on (a head must not learn to trust a model that has seen
+    the row), the final model's verdict for the other rows."""
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.preprocessing import normalize
+
+    from civility.standards.detectors import learned_model
+    from civility.standards.text import skeleton
+
+    slugs = learned_model.WORD_CUE_SLUGS
+    if not slugs:
+        return
+    features = [
+        learned_model.word_features(skeleton(text).text)
+        for text in tqdm(corpus.texts, desc="train: word features")
+    ]
+    targets = {slug: training_set(corpus, slug) for slug in slugs}
+    in_training = sorted({int(i) for index, _ in targets.values() for i in index})
+    vectorizer = CountVectorizer(
+        analyzer=lambda grams: grams, binary=True, min_df=WORD_MIN_DF, dtype=np.float64
+    )
+    vectorizer.fit([features[i] for i in in_training])
+    x_all = normalize(vectorizer.transform(features))
+    weights = np.zeros((len(slugs), len(vectorizer.vocabulary_)), dtype=np.float32)
+    bias = np.zeros(len(slugs), dtype=np.float64)
+    oof: dict[str, np.ndarray] = {}
+    for row, slug in enumerate(slugs):
+        index, y = targets[slug]
+        x = x_all[index]
+        row_weights = np.array([SOURCE_WEIGHTS.get(corpus.sources[i], 1.0) for i in index])
+        held_out = np.zeros(len(y))
+        splitter = StratifiedKFold(n_splits=WORD_FOLDS, shuffle=True, random_state=3)
+        for fit_index, held_index in splitter.split(x, y):
+            coef, intercept = fit_logistic(
+                x[fit_index], y[fit_index], WORD_C, row_weights[fit_index]
+            )
+            held_out[held_index] = x[held_index] @ coef + intercept
+        weights[row], bias[row] = fit_logistic(x, y, WORD_C, row_weights)
+        oof[slug] = held_out
+    vocabulary = {str(term): int(i) for term, i in vectorizer.vocabulary_.items()}
+    model = learned_model.WordModel(slugs=slugs, vocabulary=vocabulary, weights=weights, bias=bias)
+    path = out or learned_model.WORDS_PATH
+    model.save(path)
+    learned_model.reset_word_model()
+    from sklearn.metrics import roc_auc_score
+
+    final = x_all @ weights.T.astype(np.float64) + bias
+    for row, slug in enumerate(slugs):
+        column = learned_model.CUE_NAMES.index(f"{slug}:words")
+        cues[:, column] = learned_model.word_cue(final[:, row])
+        index, y = targets[slug]
+        cues[index, column] = learned_model.word_cue(oof[slug])
+        progress(
+            f"words/{slug}: vocabulary {len(vocabulary)}, out-of-fold ROC-AUC "
+            f"{roc_auc_score(y, oof[slug]):.3f}; wrote {path.name}"
+        )
+
+
 def fit_students(
     static: np.ndarray, teacher_logits: np.ndarray, alpha: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -328,6 +402,7 @@ def train_heads(
     c_full: float = 2.0,
     progress: Callable[[str], None] = print,
     out: Path = HEADS_PATH,
+    words_out: Path | None = None,
 ) -> list[HeadReport]:
     """Full heads by logistic regression; static heads as students of the full heads.
 
@@ -338,11 +413,14 @@ def train_heads(
     """
     from sklearn.metrics import roc_auc_score
 
-    from civility.standards.detectors.learned import CUE_NAMES, cue_group, cue_vector
+    from civility.standards.detectors.learned_model import CUE_NAMES, cue_group, cue_vector
 
     full = cache.full(corpus.texts, desc="train: full embeddings")
     static = embedding.embed_static(corpus.texts)
-    cues = np.stack([cue_vector(text) for text in tqdm(corpus.texts, desc="train: cues")])
+    cues = np.stack(
+        [cue_vector(text, with_words=False) for text in tqdm(corpus.texts, desc="train: cues")]
+    )
+    train_word_cues(corpus, cues, progress=progress, out=words_out)
     heads = len(HEAD_SLUGS)
     w_full = np.zeros((heads, full.shape[1]), dtype=np.float32)
     w_cues = np.zeros((heads, len(CUE_NAMES)), dtype=np.float32)

@@ -743,7 +743,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--worker-concurrency", type=int, default=1, help="Celery processes")
     parser.add_argument(
-        "--read-cache", type=float, default=1.0, help="CIVILITY_READ_CACHE_SECONDS (0: off)"
+        "--read-cache", type=float, default=5.0, help="CIVILITY_READ_CACHE_SECONDS (0: off)"
     )
     parser.add_argument(
         "--database-url",

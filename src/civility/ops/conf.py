@@ -67,10 +67,13 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Read cache ------------------------------------------------------------------------------
 # Anonymous GETs of thread reads (the JSON comment listing, the comment section, the embedded
-# thread, article pages) are served from the cache for at most this many seconds, so a removed
-# comment shows within that bound (1 s: the longest a new comment may take to show; a saved
-# comment also invalidates its thread's entries at once). 0 turns the cache off. Off in the test suite unless a test turns it on.
-CIVILITY_READ_CACHE_SECONDS = _env_float("CIVILITY_READ_CACHE_SECONDS", 0.0 if _TESTING else 1.0)
+# thread, article pages) are served from the cache. A saved comment (new, edited, published,
+# removed) invalidates its thread's entries at once, so it shows at the next request (within
+# CIVILITY_READ_CACHE_LOCAL_SECONDS below on other web processes); changes that save no
+# comment (bulk updates: an account's comments hidden) show within this many seconds, the
+# most an entry is ever served. 0 turns the cache off. Off in the test suite unless a test
+# turns it on.
+CIVILITY_READ_CACHE_SECONDS = _env_float("CIVILITY_READ_CACHE_SECONDS", 0.0 if _TESTING else 5.0)
 # Each web process keeps its own copy of a hot entry and serves it without asking Redis for
 # this long (never beyond the maximum age above): a cache hit then costs no round trip.
 CIVILITY_READ_CACHE_LOCAL_SECONDS = _env_float(

@@ -2,12 +2,14 @@
 
 Under load most requests are readers fetching the same few threads. Rendering a thread of a
 few hundred comments costs tens of milliseconds; serving it from Redis costs well under one.
-The cache holds a rendered response for at most CIVILITY_READ_CACHE_SECONDS (1 s by
-default), so a new, edited or removed comment is visible to everyone within that bound (bulk
-changes such as hiding every comment of a deleted account included). On top of that bound, a
-saved comment marks its thread changed (:func:`note_comment_saved`, connected in ops.apps), and
-an entry rendered before the mark is not served: a new comment shows at the next request of
-the process that saved it, and within CIVILITY_READ_CACHE_LOCAL_SECONDS everywhere else.
+The cache holds a rendered response for at most CIVILITY_READ_CACHE_SECONDS (5 s by default).
+A saved comment marks its thread changed (:func:`note_comment_saved`, connected in ops.apps),
+and an entry rendered before the mark is not served: a new, edited or removed comment shows at
+the next request of the process that saved it, and within CIVILITY_READ_CACHE_LOCAL_SECONDS
+(0.25 s) everywhere else. Bulk changes that save no comment (every comment of a deleted account
+hidden) show within the maximum age. Why not simply a 1 s maximum age: rendering a busy thread
+takes long enough on a loaded host that entries stamped at the start of their rendering would
+expire as they are stored, and every reader would render.
 
 Only anonymous GETs of the paths in CIVILITY_READ_CACHE_PATHS are cached: a request with a
 session cookie or an Authorization header always reaches the view (signed-in readers see their

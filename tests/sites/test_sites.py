@@ -169,3 +169,26 @@ def test_group_moderators_and_all_site_grants_moderate_every_site(
         assert is_moderator(user, en_site) and is_moderator(user, ru_site)
         assert moderates_all_sites(user)
     assert not is_moderator(reader, ru_site)
+
+
+def test_dashboard_and_engine_context_count_only_the_sites_comments(
+    reader: Any, en_article: Any, ru_article: Any, ru_site: Any, make_user: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from civility.discussion.context import DatabaseContext
+    from civility.moderation import stats
+
+    for n in range(3):
+        post_comment(author=reader, thread=thread_for_article(en_article), text=f"{ENGLISH} {n}")
+    russian = post_comment(author=reader, thread=thread_for_article(ru_article), text=ENGLISH)
+    since = timezone.now() - timedelta(hours=1)
+    # Flash mobs and floods on one site say nothing about another.
+    on_russian = DatabaseContext(ru_site.pk).recent_comments(since=since)
+    assert [c.id for c in on_russian] == [str(russian.comment.pk)]
+    assert len(DatabaseContext(en_article.site_id).recent_comments(since=since)) == 3
+    assert sum(n for _day, n in stats.comments_per_day(ru_site.pk)) == 1
+    assert stats.dashboard(ru_site.pk)["queues"]["all"] == 1
+    assert stats.dashboard(en_article.site_id)["queues"]["all"] == 3

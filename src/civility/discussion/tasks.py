@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -37,24 +38,21 @@ SWEEP_LIMIT = 20_000
 AWAITING = (HoldReason.AWAITING_ENGINE, HoldReason.EDITED)
 
 
-@shared_task(
-    name="civility.discussion.moderate_comment",
-    autoretry_for=(Exception,),
-    max_retries=5,
-    retry_backoff=True,
-    acks_late=True,
-)
+# Failures retry with exponential backoff; a message is acknowledged only once its task ran.
+RETRIED: dict[str, Any] = {
+    "autoretry_for": (Exception,),
+    "max_retries": 5,
+    "retry_backoff": True,
+    "acks_late": True,
+}
+
+
+@shared_task(name="civility.discussion.moderate_comment", **RETRIED)
 def moderate_comment_task(comment_id: int) -> str | None:
     return services.moderate_comment(comment_id)
 
 
-@shared_task(
-    name="civility.discussion.moderate_comments",
-    autoretry_for=(Exception,),
-    max_retries=5,
-    retry_backoff=True,
-    acks_late=True,
-)
+@shared_task(name="civility.discussion.moderate_comments", **RETRIED)
 def moderate_comments_task(comment_ids: list[int]) -> int:
     return moderate_batch(comment_ids)
 

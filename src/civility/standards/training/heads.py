@@ -71,6 +71,8 @@ GROUPS: dict[str, set[str]] = {
     "spam": {"commerce"},
     "profanity": {"abuse"},
 }
+# At most this share of the comments a head flags, or of its training positives, falls under
+# its screen bound.
 SCREEN_MISS_RATE = 0.02
 # Rules trained on the team's seed examples alone (no shippable public data). Their
 # cross-validation is on small, clean seeds, so its best-F1 point is too strict for real
@@ -459,7 +461,14 @@ def train_heads(
     )
     screen_bound = np.zeros(heads, dtype=np.float32)
     for h in range(heads):
+        # What the screen must not settle: what the full head flags, and the rule's true
+        # positives it does not flag. A settled comment keeps the student's (weaker) score, so
+        # positives settled there sink in the ranking: with the full head's flags alone, the
+        # screen settled 56% of davidson's test rows and the engine's hate ROC-AUC fell from
+        # 0.880 (full model on every comment) to 0.774.
         flagged = teacher[:, h] >= 0.5
+        index, y, _ = fits[h]
+        flagged[index[y == 1]] = True
         if flagged.any():
             screen_bound[h] = float(
                 _sigmoid(np.quantile(student_logits[flagged, h], SCREEN_MISS_RATE))

@@ -143,10 +143,11 @@ def test_redaction_removes_addresses_and_secrets(line: str) -> None:
         "engine failed on comment 42: status code: 500 in 3.2 s",
         "django.utils.datastructures.MultiValueDictKeyError: 'app_label'",
         "KeyError: 'thread_id'",
+        "Unauthorized: /api/auth/token",
     ],
 )
 def test_redaction_keeps_ordinary_messages(line: str) -> None:
-    """Including tracebacks: an exception named *KeyError* names a missing key, no secret."""
+    """Including tracebacks (a *KeyError* names a missing key) and Django's request log."""
     assert log_redaction.redact(line) == line
 
 

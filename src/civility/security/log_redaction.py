@@ -33,13 +33,17 @@ SECRETS = (
 )
 
 
-# "KeyError: 'app_label'" names a missing key, not a secret: tracebacks keep it.
-EXCEPTION_NAME = re.compile(r"(?:Error|Exception)[\"']?\s*:\s*[\"']?$")
+# Names that end in "key" or start with "auth" but label no secret: "KeyError: 'app_label'" in
+# a traceback, Django's "Unauthorized: /api/auth/token" request log line (secrets in a path or a
+# query string are caught by the patterns above).
+NOT_A_SECRET_NAME = re.compile(
+    r"(?:(?:Error|Exception)[\"']?|^\s*Unauthorized)\s*:\s*[\"']?$", re.IGNORECASE
+)
 
 
 def _replace(match: re.Match[str]) -> str:
     prefix = match.group(1) if match.groups() else ""
-    if prefix and EXCEPTION_NAME.search(prefix):
+    if prefix and NOT_A_SECRET_NAME.search(prefix):
         return match.group(0)
     return prefix + REDACTED
 

@@ -32,7 +32,7 @@ REQUIRED_ACCURACY = 0.9
 # Measured below the requirement at the last training (see models/README.md, "Probe sets"):
 # kept visible as expected failures until the seed-only heads improve; they still run.
 BELOW_TARGET = {
-    "animal_cruelty": "0.85",
+    "animal_cruelty": "0.867",
 }
 
 

@@ -25,6 +25,7 @@ def pending(thread: Any, author: Any, count: int, *, minutes_ago: int = 10) -> l
     return Comment.objects.bulk_create(
         Comment(
             thread=thread,
+            site_id=thread.site_id,  # bulk_create skips save(), which takes it from the thread
             author=author,
             text=f"{CLEAN} Point {n}.",
             created_at=start + timedelta(seconds=n),
@@ -107,3 +108,28 @@ def test_the_batch_context_answers_as_the_database(
                 expected = database.recent_comments(since=since, author_id=author, limit=limit)
                 got = batch.recent_comments(since=since, author_id=author, limit=limit)
                 assert [c.id for c in got] == [c.id for c in expected], (minutes, author, limit)
+
+
+@pytest.mark.usefixtures("lenient_policy")
+def test_each_site_judges_its_comments_with_its_own_policy(reader: Any, article: Any) -> None:
+    from civility.moderation.selectors import site_default_policy
+    from civility.moderation.services import save_policy
+    from civility.sites.models import Site
+    from civility.standards.policy import Policy
+    from tests.discussion.conftest import make_article
+
+    other_site = Site.objects.create(name="Short comments", path_prefix="short", language="en")
+    rules = {slug: {"enabled": False} for slug in site_default_policy().rules}
+    base = site_default_policy()
+    save_policy(
+        Policy.from_dict({"rules": rules, "max_length": 40}, base=base), by=None, site=other_site
+    )
+    here = pending(thread_for_article(article), reader, 2)
+    there = pending(thread_for_article(make_article("short", site=other_site)), reader, 2)
+    assert tasks.moderate_batch([c.pk for c in here + there]) == 4
+    for comment in here:
+        comment.refresh_from_db()
+        assert comment.status == CommentStatus.PUBLISHED  # this site takes long comments
+    for comment in there:
+        comment.refresh_from_db()  # too long for the other site's policy: a moderator decides
+        assert (comment.status, comment.hold_reason) == (CommentStatus.PENDING, HoldReason.ENGINE)

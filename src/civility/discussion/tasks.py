@@ -109,13 +109,20 @@ def moderate_batch(comment_ids: Sequence[int]) -> int:
         .select_related("thread", "thread__article", "parent")
         .order_by("created_at", "id")
     )
-    if not comments:
-        return 0
-    engine = current_engines().full
+    by_site: dict[int | None, list[Comment]] = {}
+    for comment in comments:
+        by_site.setdefault(comment.site_id, []).append(comment)
+    # Each site judges by its own policy, and its cross-comment rules count its own comments.
+    return sum(_decide_site_batch(site_id, batch) for site_id, batch in by_site.items())
+
+
+def _decide_site_batch(site_id: int | None, comments: list[Comment]) -> int:
+    engine = current_engines(site_id).full
     started = time.perf_counter()
     try:
         verdicts = engine.check_many(
-            [services._engine_comment(c) for c in comments], BatchContext(DatabaseContext())
+            [services._engine_comment(c) for c in comments],
+            BatchContext(DatabaseContext(site_id)),
         )
     except Exception:
         # One comment the engine refuses (too long for a changed policy, a detector failing on

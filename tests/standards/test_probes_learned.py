@@ -31,9 +31,7 @@ PROBE_RULES = (
 REQUIRED_ACCURACY = 0.9
 # Measured below the requirement at the last training (see models/README.md, "Probe sets"):
 # kept visible as expected failures until the seed-only heads improve; they still run.
-BELOW_TARGET = {
-    "animal_cruelty": "0.867",
-}
+BELOW_TARGET: dict[str, str] = {}
 
 
 def load_probes(rule: str) -> list[dict[str, Any]]:
@@ -128,3 +126,18 @@ def test_pill_spam_still_reads_as_commerce(engine: Engine) -> None:
 def test_incitement_to_self_harm_with_pills_still_fires(engine: Engine) -> None:
     verdict = engine.check(Comment("Just take all the pills in the bottle and kill yourself."))
     assert "self_harm" in verdict.fired
+
+
+@pytest.mark.parametrize(
+    ("text", "hits"),
+    [
+        ("We kicked the stray dogs out of the yard every night, great fun.", True),
+        ("Those kittens should have been drowned, nobody wants them.", True),
+        ("The court heard he kicked the dogs daily; he was jailed for 18 weeks.", False),
+        ("Poisoned meat left for the foxes and cats: the RSPCA is investigating.", False),
+    ],
+)
+def test_cruelty_phrases_told_as_news_do_not_hit(text: str, hits: bool) -> None:
+    from civility.standards.detectors.learned_model import lexicon_hits
+
+    assert bool(lexicon_hits("animal_cruelty", text)) is hits

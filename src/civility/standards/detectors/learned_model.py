@@ -308,11 +308,15 @@ class LexiconEntry:
     pattern: re.Pattern[str]
     weight: float
     source: str
+    # A phrase that is a violation when told with relish is news when a court or an inspector
+    # tells it: where this pattern occurs anywhere in the comment, the entry does not hit.
+    unless: re.Pattern[str] | None = None
 
 
 @cache
 def lexicon(slug: str) -> tuple[LexiconEntry, ...]:
-    """Entries of lexicons/<slug>.txt: ``weight<TAB>regex`` lines; '#' starts a comment."""
+    """Entries of lexicons/<slug>.txt: ``weight<TAB>regex`` lines, optionally followed by
+    ``<TAB>unless<TAB>regex`` (see :class:`LexiconEntry`); '#' starts a comment."""
     try:
         text = (
             resources.files("civility.standards")
@@ -327,11 +331,13 @@ def lexicon(slug: str) -> tuple[LexiconEntry, ...]:
         if not line or line.startswith("#"):
             continue
         weight_text, _, expression = line.partition("\t")
+        expression, _, unless = expression.partition("\tunless\t")
         entries.append(
             LexiconEntry(
                 pattern=re.compile(expression.strip(), re.IGNORECASE),
                 weight=float(weight_text),
                 source=expression.strip(),
+                unless=re.compile(unless.strip(), re.IGNORECASE) if unless.strip() else None,
             )
         )
     return tuple(entries)
@@ -340,6 +346,8 @@ def lexicon(slug: str) -> tuple[LexiconEntry, ...]:
 def lexicon_hits(slug: str, text: str) -> list[tuple[int, int, float]]:
     hits: list[tuple[int, int, float]] = []
     for entry in lexicon(slug):
+        if entry.unless is not None and entry.unless.search(text):
+            continue
         for match in entry.pattern.finditer(text):
             if match.end() > match.start():
                 hits.append((match.start(), match.end(), entry.weight))

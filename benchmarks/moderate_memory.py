@@ -8,6 +8,10 @@ The report compares the RSS once the first quarter of the lines is done (models 
 the command's 20,000-comment window full) with the peak over the rest of the run: flat means
 the growth stays within a few MB, however many lines follow.
 Writes JSON (and a PNG of RSS against lines done) to benchmarks/out/.
+
+Measured 2026-11-29 (--cheap-rules-only, 2 shared cores, load about 8): 100,000 lines in
+844 s; RSS 145 MB at 10,000 lines, 179 MB at 25,000 (window and memos filling), 184 MB at
+50,000, 189.5 MB at 75,000 and 189.6 MB at 100,000: flat once the bounded memos are full.
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ def assert_verdict_line(line: dict[str, Any], comment_id: Any) -> None:
 
 
 def test_stdin_to_stdout_one_line_per_input_line() -> None:
-    lines = [
+    lines: list[dict[str, Any]] = [
         GOOD,
         {"id": 2, "text": "A plain comment without anything else."},
         {"id": "c3", "text": "Second reply", "article": "Bridge story", "author": 17},

@@ -239,3 +239,24 @@ def test_a_process_serves_its_own_copy_until_a_comment_is_saved(
     third = Client().get(url)
     assert third["X-Civility-Cache"] == "miss" and newer in third.content.decode()
     forget_local()
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("lenient_policy", "read_cache_on")
+def test_a_path_prefix_sites_threads_are_cached_and_invalidated(reader: Any, settings: Any) -> None:
+    from civility.sites.models import Site
+    from tests.discussion.conftest import make_article
+
+    settings.CIVILITY_READ_CACHE_SECONDS = LONG_AGE
+    site = Site.objects.create(name="Civility по-русски", path_prefix="ru", language="ru")
+    article = make_article("peregovory", site=site)
+    thread = thread_for_article(article)
+    post_comment(author=reader, thread=thread, text=CLEAN)
+    url = f"/ru/news/{article.slug}/discussion/"
+    first, second = Client().get(url), Client().get(url)
+    assert first.status_code == 200 and CLEAN in first.content.decode()
+    assert (first["X-Civility-Cache"], second["X-Civility-Cache"]) == ("miss", "hit")
+    newer = CLEAN + " A second view."
+    assert post_comment(author=reader, thread=thread, text=newer).status == "published"
+    third = Client().get(url)
+    assert third["X-Civility-Cache"] == "miss" and newer in third.content.decode()

@@ -79,12 +79,14 @@ CIVILITY_READ_CACHE_SECONDS = _env_float("CIVILITY_READ_CACHE_SECONDS", 0.0 if _
 CIVILITY_READ_CACHE_LOCAL_SECONDS = _env_float(
     "CIVILITY_READ_CACHE_LOCAL_SECONDS", 0.0 if _TESTING else 0.25
 )
+# A site served under a path prefix (/ru/news/...) is matched too: the read cache runs before
+# the sites middleware strips the prefix, and its key holds the whole path and the host.
 CIVILITY_READ_CACHE_PATHS = [
-    r"^/api/articles$",
-    r"^/api/articles/[^/]+/comments$",
-    r"^/news/[^/]+/$",
-    r"^/news/[^/]+/discussion/$",
-    r"^/embed/thread$",
+    r"^(?:/[^/]+)?/api/articles$",
+    r"^(?:/[^/]+)?/api/articles/[^/]+/comments$",
+    r"^(?:/[^/]+)?/news/[^/]+/$",
+    r"^(?:/[^/]+)?/news/[^/]+/discussion/$",
+    r"^(?:/[^/]+)?/embed/thread$",
 ]
 
 # --- Health and metrics ----------------------------------------------------------------------

@@ -41,7 +41,9 @@ ROUTE_ATTRIBUTE = "_civility_route"
 Entry = tuple[float, int, list[tuple[str, str]], bytes, str]
 CHANGED_PREFIX = "readcache:changed:"
 # Paths of one article's thread: the article page, its comment section, the JSON listing.
-_ARTICLE_PATH = re.compile(r"^/(?:news|api/articles)/(?P<slug>[^/]+)/")
+# (A path-prefix site's paths start with its prefix: the sites middleware runs later.)
+_ARTICLE_PATH = re.compile(r"^(?:/[^/]+)?/(?:news|api/articles)/(?P<slug>[^/]+)/")
+_EMBED_PATH = re.compile(r"^(?:/[^/]+)?/embed/thread$")
 
 
 @lru_cache(maxsize=8)
@@ -86,7 +88,7 @@ def thread_key_of(request: HttpRequest) -> str:
     match = _ARTICLE_PATH.match(request.path_info)
     if match is not None:
         return thread_key(match.group("slug"), None)
-    if request.path_info == "/embed/thread" and request.GET.get("url"):
+    if _EMBED_PATH.match(request.path_info) and request.GET.get("url"):
         from civility.discussion.embed import canonicalise
 
         return thread_key(None, canonicalise(request.GET["url"]))

@@ -34,7 +34,7 @@ from mix import build_mix
 
 from civility.standards import embedding
 from civility.standards.analysis import analyse
-from civility.standards.engine import Engine, InMemoryContext
+from civility.standards.engine import CASCADE_GOALS, Engine, InMemoryContext
 from civility.standards.types import Comment, Context, RecentComment, Verdict
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -150,6 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=10_000)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--latency", type=int, default=1000, help="single comments timed")
+    parser.add_argument(
+        "--cascade-goal", choices=CASCADE_GOALS, default="scores",
+        help="what the cascade keeps as the full model has it (Engine's cascade_goal)",
+    )  # fmt: skip
     parser.add_argument("--skip-reference", action="store_true")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
@@ -159,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rss_baseline = current_rss_mb()
 
     started = time.perf_counter()
-    cascade_engine = Engine()
+    cascade_engine = Engine(cascade_goal=args.cascade_goal)
     cascade_engine.check_many(comments[:32])  # loads lazy models, fills caches
     # The cascade may settle the warm-up batch without the full model: load it explicitly so
     # no timed pass pays for a model load.
@@ -236,6 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "engine_version": cascade_engine.version,
         "policy_version": cascade_engine.policy_version,
         "detectors": [type(d).__name__ for d in cascade_engine.detectors],
+        "cascade_goal": cascade_engine.cascade_goal,
         "rules_without_detector_sampled": missing,
         "comments": len(comments),
         "batch_size": args.batch_size,
@@ -354,6 +359,7 @@ def render(results: dict[str, Any]) -> str:
     rows = [
         ("comments in the mix", f"{results['comments']:,} (batches of {results['batch_size']})"),
         ("engine load + warm-up", f"{results['load_s']} s"),
+        ("cascade goal", results["cascade_goal"]),
         ("throughput, cascade on", f"{results['throughput_cascade_per_s']:,} comments/s "
          f"({results['screened_share']:.0%} settled by the first stage)"),
         ("throughput, cascade off (full)", f"{results['throughput_full_per_s']:,} comments/s"),

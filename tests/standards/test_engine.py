@@ -18,7 +18,7 @@ from typing import ClassVar
 import pytest
 
 from civility.standards.analysis import Analysis
-from civility.standards.detectors import Detector, registry
+from civility.standards.detectors import CEILING_SUFFIX, Detector, registry
 from civility.standards.engine import ENGINE_VERSION, Engine, InMemoryContext, scrub
 from civility.standards.policy import Policy, RulePolicy, default_policy
 from civility.standards.rules import SLUGS
@@ -511,7 +511,7 @@ class EstimatesSpam(Detector):
 
 def test_full_stage_only_where_a_ceiling_could_raise_the_decision() -> None:
     EstimatesSpam.detected.clear()
-    engine = engine_with(ScoreByWord, EstimatesSpam)
+    engine = engine_with(ScoreByWord, EstimatesSpam, cascade_goal="decisions")
     texts = [
         "est=0.1/0.3 calm",  # publish, and the full model could not make it a queue
         "est=0.1/0.6 unsure",  # publish so far, but the full model could queue it
@@ -534,6 +534,74 @@ def test_full_stage_only_where_a_ceiling_could_raise_the_decision() -> None:
     )
     assert EstimatesSpam.detected == texts
     assert [v.decision for v in full] == [v.decision for v in verdicts]
+
+
+def test_by_default_every_score_that_could_reach_a_queue_point_takes_the_full_model() -> None:
+    EstimatesSpam.detected.clear()
+    texts = [
+        "est=0.1/0.3 calm",  # the full model could not reach the queue point: settled
+        "est=0.1/0.6 unsure",
+        "score=0.95 est=0.2/1.0 rejected anyway",  # rejected, but its spam score could be 1
+        "score=0.6 est=0.6/0.8 held anyway",
+        "score=0.95 est=0.1/0.4 rejected, spam evidently low",  # settled: spam stays low
+    ]
+    verdicts = engine_with(ScoreByWord, EstimatesSpam).check_many([Comment(t) for t in texts])
+    assert EstimatesSpam.detected == texts[1:4]
+    assert [v.stage for v in verdicts] == ["screen", "full", "full", "full", "screen"]
+    full = engine_with(ScoreByWord, EstimatesSpam, cascade=False).check_many(
+        [Comment(t) for t in texts]
+    )
+    assert [v.decision for v in full] == [v.decision for v in verdicts]
+    # The scores are the full model's wherever the full model could reach the queue point.
+    assert [v.scores["spam"] for v in verdicts][1:4] == [v.scores["spam"] for v in full][1:4]
+    assert verdicts[2].scores["spam"] == 1.0  # the "decisions" goal would have kept 0.2
+    aggressive = engine_with(ScoreByWord, EstimatesSpam, cascade_goal="decisions")
+    assert aggressive.check(Comment(texts[2])).scores["spam"] == 0.2
+
+
+class EstimatesANote(Detector):
+    """An embedding family that leaves a value, and its ceiling, for a later cheap family."""
+
+    slugs: ClassVar[tuple[str, ...]] = ("hate",)
+    uses_embedding: ClassVar[bool] = True
+    detected: ClassVar[list[str]] = []
+
+    def estimate_many(
+        self, analyses: Sequence[Analysis], contexts: Sequence[Context]
+    ) -> list[dict[str, Finding] | None]:
+        for analysis in analyses:
+            analysis.cache["note"] = 0.1
+            analysis.cache["note" + CEILING_SUFFIX] = 0.9
+        return [{"hate": Finding(score=0.0, ceiling=0.2)} for _ in analyses]
+
+    def detect(self, analysis: Analysis, context: Context) -> dict[str, Finding]:
+        self.detected.append(analysis.text)
+        analysis.cache["note"] = 0.8
+        return {"hate": Finding(score=0.0)}
+
+
+class SwearsOrReadsTheNote(Detector):
+    """A later cheap family: "damn" scores 1 whatever the note says, else the note."""
+
+    slugs: ClassVar[tuple[str, ...]] = ("profanity",)
+
+    def detect(self, analysis: Analysis, context: Context) -> dict[str, Finding]:
+        note = float(analysis.cache.get("note", 0.0))  # type: ignore[arg-type]
+        return {"profanity": Finding(score=1.0 if "damn" in analysis.tokens else note)}
+
+
+def test_a_later_family_score_the_full_model_cannot_move_needs_no_full_model() -> None:
+    EstimatesANote.detected.clear()
+    engine = engine_with(EstimatesANote, SwearsOrReadsTheNote)
+    pinned, open_ = engine.check_many([Comment("damn this bridge"), Comment("a calm bridge")])
+    assert EstimatesANote.detected == ["a calm bridge"]
+    assert (pinned.stage, pinned.scores["profanity"]) == ("screen", 1.0)
+    assert (open_.stage, open_.scores["profanity"]) == ("full", 0.8)
+
+
+def test_an_unknown_cascade_goal_is_refused() -> None:
+    with pytest.raises(ValueError, match="cascade_goal"):
+        engine_with(ScoreByWord, cascade_goal="fastest")
 
 
 def test_a_rule_distrusted_in_a_language_holds_the_comment_with_evidence() -> None:

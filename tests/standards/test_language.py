@@ -73,7 +73,12 @@ def test_annotate_sets_language_and_declared_hint_for_short_text() -> None:
     language.annotate([long, short], default_policy())
     assert long.language == "de"
     assert short.language == "de"
-    assert language.learned_models_support("en") and not language.learned_models_support("ru")
+    english = analyse(Comment("The council votes next week on the new bridge over the river."))
+    language.annotate([english], default_policy())
+    # The learned detector's own rule: a confident or declared foreign language is not judged.
+    assert language.learned_models_support(english)
+    assert not language.learned_models_support(long)
+    assert not language.learned_models_support(short)
 
 
 @settings(max_examples=100, deadline=None)

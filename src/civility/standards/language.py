@@ -29,9 +29,6 @@ from civility.standards.analysis import Analysis
 from civility.standards.policy import Policy
 
 CACHE_KEY = "language:guess"
-# Languages the learned (embedding) rules were trained and measured on; other languages
-# make those rules "not available" for the engine.
-LEARNED_MODEL_LANGUAGES = frozenset({"en"})
 # Common languages always among the candidates, whatever the site languages are: a comment
 # can only be called foreign if its language can be recognised.
 COMMON_LANGUAGES = (
@@ -342,9 +339,14 @@ def guess_of(analysis: Analysis) -> LanguageGuess | None:
     return found if isinstance(found, LanguageGuess) else None
 
 
-def learned_models_support(code: str) -> bool:
-    """Whether the learned rules were trained for ``code`` ("" = unknown: assume yes)."""
-    return not code or code in LEARNED_MODEL_LANGUAGES
+def learned_models_support(analysis: Analysis) -> bool:
+    """Whether the learned rules can judge ``analysis`` in its language: the detector's own
+    rule (``learned_model.MODEL_LANGUAGES``, and an unsure lingua guess on a short Latin text
+    still judged by the English model), never a second list that could drift from it."""
+    # Imported here: learned_model reads this module's guesses (guess_of) at import time.
+    from civility.standards.detectors.learned_model import _learned_available
+
+    return _learned_available(analysis)
 
 
 def annotate(analyses: list[Analysis], policy: Policy) -> None:

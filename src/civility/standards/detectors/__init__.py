@@ -15,7 +15,9 @@ from civility.standards.types import Context, Finding
 # must score no lower when the value it reads is higher.
 CEILING_SUFFIX = ":ceiling"
 # Before the first stage the engine leaves here the decision the cheap families already force
-# ("publish", "queue" or "reject"): a first stage may skip work that could not change it.
+# ("publish", "queue" or "reject"): a first stage may skip work that could not change it. An
+# engine that keeps scores as the full model has them (``cascade_goal="scores"``, the default)
+# leaves "publish" for every comment: any rule that could reach its queue point counts.
 FLOOR_CACHE_KEY = "engine:floor"
 
 
@@ -39,8 +41,9 @@ class Detector:
     :meth:`estimate_many` is the cascade's richer first stage: for every comment it may give
     first-stage scores with a ``ceiling`` (the most the second stage could score the rule),
     even when they are not low enough to settle the comment on their own. The engine then
-    pays for the full embedding only where a ceiling could change the decision that the cheap
-    families already reached (a comment another rule rejects needs no sentence model). By
+    pays for the full embedding only where a ceiling reaches the queue point (or, with
+    ``cascade_goal="decisions"``, only where it could change the decision that the cheap
+    families already reached: a comment another rule rejects needs no sentence model). By
     default it is :meth:`screen_many`: a settled comment's scores are final, ``None`` defers.
 
     A finding with ``available=False`` says the rule cannot judge this comment (for example

@@ -118,7 +118,10 @@ def column_defaults(cursor: Any, table: str) -> dict[str, Any]:
     )
     filler: dict[str, Any] = {}
     for name, data_type in cursor.fetchall():
-        if data_type == "boolean":
+        if name == "site_id":
+            # Every generated row belongs to the default site (id 1, made by the sites migration).
+            filler[name] = 1
+        elif data_type == "boolean":
             filler[name] = False
         elif data_type in ("integer", "bigint", "smallint", "double precision", "real"):
             filler[name] = 0

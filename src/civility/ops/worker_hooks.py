@@ -17,17 +17,20 @@ logger = logging.getLogger("civility.ops.worker")
 
 
 def warm_engine() -> float:
-    """Build the active policy's engines and run one comment through them; return seconds."""
+    """Build every site's engines and run one comment through them; return seconds."""
     started = time.perf_counter()
     from django.db import close_old_connections
 
     from civility.discussion.engine import current_engines
+    from civility.sites.current import all_sites
     from civility.standards.types import Comment
 
     close_old_connections()
-    engines = current_engines()
-    # Models load lazily on first use: one check pays that cost before the first real comment.
-    engines.full.check(Comment(text="Warming up the moderation engine."))
+    # Sites with the same policy share one engine, so this costs one model load, not one a site.
+    for site in all_sites():
+        engines = current_engines(site)
+        # Models load lazily on first use: one check pays that before the first real comment.
+        engines.full.check(Comment(text="Warming up the moderation engine."))
     close_old_connections()
     return time.perf_counter() - started
 

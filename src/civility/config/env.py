@@ -97,8 +97,12 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "Broker redelivers an unacknowledged task after this.",
     ),
     "CIVILITY_READ_CACHE_SECONDS": (
-        "1.0 (0 in tests)",
-        "Rendered threads are cached this long (0: off).",
+        "5.0 (0 in tests)",
+        "Rendered threads are cached at most this long (0: off); a new comment clears its thread.",
+    ),
+    "CIVILITY_READ_CACHE_LOCAL_SECONDS": (
+        "0.25 (0 in tests)",
+        "Each web process reuses its own copy of a hot cached thread this long.",
     ),
     "CIVILITY_METRICS_ALLOWED_IPS": (
         "(anyone)",
@@ -106,8 +110,14 @@ VARIABLES: dict[str, tuple[str, str]] = {
     ),
     # Engine (standards/)
     "CIVILITY_DATASETS": ("../shared/datasets", "Labelled datasets for training and evaluation."),
-    "CIVILITY_ONNX_THREADS": ("cores available, at most 4", "Threads the embedding model uses."),
-    "CIVILITY_STRICT_DETECTORS": ("false", "Fail when a detector family cannot be loaded."),
+    "CIVILITY_ONNX_THREADS": (
+        "cores available, at most 4",
+        "Comments the embedding model encodes in parallel, one thread each.",
+    ),
+    "CIVILITY_STRICT_DETECTORS": (
+        "true",
+        "A detector family that cannot be loaded is an error (always; kept for old configs).",
+    ),
     "CIVILITY_TRAIN_CACHE": (
         "~/.cache/civility-train",
         "Cache of `civility train` (embeddings of the datasets).",

@@ -133,3 +133,114 @@ def test_each_site_judges_its_comments_with_its_own_policy(reader: Any, article:
     for comment in there:
         comment.refresh_from_db()  # too long for the other site's policy: a moderator decides
         assert (comment.status, comment.hold_reason) == (CommentStatus.PENDING, HoldReason.ENGINE)
+
+
+def made_verdict(decision: Any, fired: str = "") -> Any:
+    from civility.standards.rules import RULES_BY_SLUG
+    from civility.standards.types import RuleResult, Verdict
+
+    results = {
+        slug: RuleResult(
+            slug=slug,
+            number=n,
+            score=0.95 if slug == fired else 0.0,
+            queue_threshold=0.5,
+            reject_threshold=0.9,
+            enabled=True,
+            fired=slug == fired,
+        )
+        for n, slug in enumerate(RULES_BY_SLUG, start=1)
+    }
+    return Verdict(decision, results, (), "engine-test", "policy-test")
+
+
+def decision_mix() -> list[Any]:
+    """Publish, queue and reject, as the engine could answer."""
+    from civility.standards.rules import RULES_BY_SLUG
+    from civility.standards.types import Decision
+
+    rule = next(iter(RULES_BY_SLUG))
+    return [
+        made_verdict(Decision.PUBLISH),
+        made_verdict(Decision.QUEUE, rule),
+        made_verdict(Decision.REJECT, rule),
+        made_verdict(Decision.PUBLISH),
+    ]
+
+
+def outcome(comments: list[Comment]) -> list[tuple[Any, ...]]:
+    """What a decision wrote, comment by comment, without ids and times."""
+    from civility.moderation.models import Strike
+
+    rows = []
+    for comment in Comment.objects.filter(pk__in=[c.pk for c in comments]).order_by("created_at"):
+        entries = [
+            (e.action, e.actor_label, e.subject_user_id, e.rule, e.before, e.after, e.data)
+            for e in AuditLog.objects.filter(
+                action="comment.engine_decision", target_id=str(comment.pk)
+            )
+        ]
+        rows.append(
+            (
+                comment.status,
+                comment.hold_reason,
+                comment.rule,
+                comment.verdict,
+                comment.fired_rules,
+                comment.engine_version,
+                comment.decided_by,
+                comment.decided_at is not None,
+                entries,
+                list(Strike.objects.filter(comment=comment).values_list("rule", "issued_by")),
+            )
+        )
+    return rows
+
+
+def test_a_batch_writes_what_the_single_path_writes(
+    reader: Any, other_reader: Any, article: Any
+) -> None:
+    from civility.discussion import services
+    from civility.moderation.services import set_premoderation
+
+    thread = thread_for_article(article)
+    set_premoderation(other_reader, on=True, by=None)
+    verdicts = decision_mix()
+    one_by_one = pending(thread, reader, 4) + pending(thread, other_reader, 4)
+    together = pending(thread, reader, 4) + pending(thread, other_reader, 4)
+    for comment, verdict in zip(one_by_one, verdicts * 2, strict=True):
+        services.apply_engine_verdict(comment.pk, verdict, stage="full")
+    decided = services.apply_engine_verdicts(
+        [(c.pk, v) for c, v in zip(together, verdicts * 2, strict=True)]
+    )
+    assert outcome(together) == outcome(one_by_one)
+    assert sorted(decided.values()) == sorted(
+        Comment.objects.filter(pk__in=[c.pk for c in one_by_one]).values_list("status", flat=True)
+    )
+    held = [row[1] for row in outcome(together)]
+    assert held.count(HoldReason.PREMODERATION) == 2  # the pre-moderated author's publishes
+
+
+def test_a_second_run_of_a_batch_decides_nothing(reader: Any, article: Any) -> None:
+    from civility.discussion import services
+    from civility.moderation.models import Strike
+
+    comments = pending(thread_for_article(article), reader, 4)
+    batch = [(c.pk, v) for c, v in zip(comments, decision_mix(), strict=True)]
+    assert len(services.apply_engine_verdicts(batch)) == 4
+    assert services.apply_engine_verdicts(batch) == {}
+    assert decisions(comments) == [1] * 4
+    assert Strike.objects.filter(comment__in=comments).count() == 1
+
+
+def test_a_batch_of_fifty_takes_a_bounded_number_of_queries(
+    reader: Any, other_reader: Any, article: Any, django_assert_max_num_queries: Any
+) -> None:
+    from civility.discussion import services
+
+    thread = thread_for_article(article)
+    comments = pending(thread, reader, 25) + pending(thread, other_reader, 25)
+    batch = [(c.pk, v) for c, v in zip(comments, decision_mix() * 13, strict=False)]
+    # Was about 10 per comment (500); now a fixed number, whatever the batch's size.
+    with django_assert_max_num_queries(12):
+        assert len(services.apply_engine_verdicts(batch)) == 50

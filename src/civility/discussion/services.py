@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,6 +55,7 @@ logger = logging.getLogger(__name__)
 
 ENGINE = "engine"
 MODERATOR = "moderator"
+AWAITING_ENGINE = (HoldReason.AWAITING_ENGINE, HoldReason.EDITED)
 
 
 # --- Threads -----------------------------------------------------------------------------
@@ -304,10 +307,7 @@ def moderate_comment(comment_id: int) -> str | None:
 
 
 def _awaits_engine(comment: Comment) -> bool:
-    return comment.status == CommentStatus.PENDING and comment.hold_reason in (
-        HoldReason.AWAITING_ENGINE,
-        HoldReason.EDITED,
-    )
+    return comment.status == CommentStatus.PENDING and comment.hold_reason in AWAITING_ENGINE
 
 
 def hold_for_review(comment_id: int, *, error: str) -> str | None:
@@ -344,72 +344,192 @@ def rejecting_rule(verdict: Verdict) -> str:
 
 def apply_engine_verdict(comment_id: int, verdict: Verdict, *, stage: str = "full") -> str | None:
     """Store the verdict and move the comment to published, held or rejected."""
-    from civility.moderation.services import add_strike, refresh_auto_premoderation
+    return apply_engine_verdicts([(comment_id, verdict)], stage=stage).get(comment_id)
 
-    site_id = Comment.objects.filter(pk=comment_id).values_list("site_id", flat=True).first()
-    _policy, premoderate_all = current_policy(site_id)
+
+# Written by a decision; the rest of a pending comment stays as its author left it.
+DECISION_FIELDS = [
+    "status",
+    "hold_reason",
+    "rule",
+    "verdict",
+    "fired_rules",
+    "engine_version",
+    "policy_version",
+    "engine_checked_at",
+    "decided_by",
+    "decided_at",
+]
+
+
+def apply_engine_verdicts(
+    batch: Sequence[tuple[int, Verdict]], *, stage: str | None = None
+) -> dict[int, str]:
+    """Store each verdict and move its comment to published, held or rejected, for a whole
+    batch in a fixed number of queries (one policy read per site, one write per table).
+
+    Only comments that still await the engine are decided, under a row lock, so a decision is
+    written once however often a batch is delivered. ``stage`` None: each verdict's own stage.
+    Returns the new status of each comment decided here.
+    """
+    from civility.moderation.models import AuditLog, Standing, Strike
+
+    verdicts = dict(batch)
+    if not verdicts:
+        return {}
     with transaction.atomic():
-        comment = (
-            Comment.objects.select_for_update()
+        comments = [
+            c
+            for c in Comment.objects.select_for_update(of=("self",))
             .select_related("thread")
-            .filter(pk=comment_id)
-            .first()
-        )
-        if comment is None or not _awaits_engine(comment):
-            return None
-        before = {"status": comment.status, "hold_reason": comment.hold_reason}
+            .filter(
+                pk__in=list(verdicts),
+                status=CommentStatus.PENDING,
+                hold_reason__in=AWAITING_ENGINE,
+            )
+            .order_by("created_at", "id")
+        ]
+        if not comments:
+            return {}
+        site_wide = {
+            site_id: current_policy(site_id)[1] for site_id in {c.site_id for c in comments}
+        }
+        author_ids = {c.author_id for c in comments}
+        standings = {s.user_id: s for s in Standing.objects.filter(user_id__in=author_ids)}
         now = timezone.now()
-        comment.verdict = {**verdict.to_dict(), "stage": stage}
-        comment.fired_rules = f",{','.join(verdict.fired)}," if verdict.fired else ""
-        comment.engine_version = verdict.engine_version
-        comment.policy_version = verdict.policy_version
-        comment.engine_checked_at = now
-        rule = ""
-        if verdict.decision is Decision.REJECT:
-            rule = rejecting_rule(verdict)
-            comment.status = CommentStatus.REJECTED
-            comment.hold_reason = HoldReason.AWAITING_ENGINE
-            comment.rule = rule
-            comment.decided_by = ENGINE
-            comment.decided_at = now
-        elif verdict.decision is Decision.QUEUE:
-            comment.hold_reason = HoldReason.ENGINE
-        elif _premoderated(comment, premoderate_all):
-            comment.hold_reason = HoldReason.PREMODERATION
-        else:
-            comment.status = CommentStatus.PUBLISHED
-            comment.hold_reason = HoldReason.AWAITING_ENGINE
-            comment.decided_by = ENGINE
-            comment.decided_at = now
-        comment.save()
-        record(
-            "comment.engine_decision",
-            comment,
-            actor_label=ENGINE,
-            subject_user=comment.author,
-            rule=rule,
-            before=before,
-            after={"status": comment.status, "hold_reason": comment.hold_reason},
-            data={
-                "decision": verdict.decision.value,
-                "rules": verdict.fired,
-                "scores": {s: round(v, 4) for s, v in verdict.scores.items() if v > 0},
-                "stage": stage,
-            },
-            engine_version=verdict.engine_version,
-            policy_version=verdict.policy_version,
+        entries: list[AuditLog] = []
+        strikes: list[Strike] = []
+        for comment in comments:
+            verdict = verdicts[comment.pk]
+            standing = standings.get(comment.author_id)
+            premoderated = (
+                site_wide[comment.site_id]
+                or comment.thread.premoderated
+                or bool(standing and standing.premoderated)
+            )
+            entries.append(
+                _decide(
+                    comment, verdict, stage or verdict.stage, premoderated=premoderated, now=now
+                )
+            )
+            if comment.status == CommentStatus.REJECTED:
+                strikes.append(
+                    Strike(
+                        user_id=comment.author_id,
+                        comment=comment,
+                        rule=comment.rule,
+                        issued_by=ENGINE,
+                    )
+                )
+        Comment.objects.bulk_update(comments, DECISION_FIELDS)
+        AuditLog.objects.bulk_create(entries)
+        Strike.objects.bulk_create(strikes)
+        for comment in comments:  # what comment.save() would tell: caches, reply notifications
+            post_save.send(
+                sender=Comment,
+                instance=comment,
+                created=False,
+                update_fields=frozenset(DECISION_FIELDS),
+                raw=False,
+                using=Comment.objects.db,
+            )
+        _refresh_auto_premoderation(
+            {c.author_id for c in comments if c.status != CommentStatus.PENDING}, standings
         )
-        if comment.status == CommentStatus.REJECTED:
-            add_strike(comment, rule=rule, issued_by=ENGINE)
-        if comment.status in (CommentStatus.REJECTED, CommentStatus.PUBLISHED):
-            refresh_auto_premoderation(comment.author)
-    return str(comment.status)
+    _count_engine_decisions(comments, entries)
+    return {c.pk: str(c.status) for c in comments}
 
 
-def _premoderated(comment: Comment, site_wide: bool) -> bool:
-    from civility.moderation.selectors import is_premoderated
+def _decide(comment: Comment, verdict: Verdict, stage: str, *, premoderated: bool, now: Any) -> Any:
+    """Set the decision's fields on ``comment`` (unsaved); returns its unsaved audit row."""
+    from civility.moderation.models import AuditLog
 
-    return site_wide or comment.thread.premoderated or is_premoderated(comment.author)
+    before = {"status": comment.status, "hold_reason": comment.hold_reason}
+    comment.verdict = {**verdict.to_dict(), "stage": stage}
+    comment.fired_rules = f",{','.join(verdict.fired)}," if verdict.fired else ""
+    comment.engine_version = verdict.engine_version
+    comment.policy_version = verdict.policy_version
+    comment.engine_checked_at = now
+    rule = ""
+    if verdict.decision is Decision.REJECT:
+        rule = rejecting_rule(verdict)
+        comment.status = CommentStatus.REJECTED
+        comment.hold_reason = HoldReason.AWAITING_ENGINE
+        comment.rule = rule
+        comment.decided_by = ENGINE
+        comment.decided_at = now
+    elif verdict.decision is Decision.QUEUE:
+        comment.hold_reason = HoldReason.ENGINE
+    elif premoderated:
+        comment.hold_reason = HoldReason.PREMODERATION
+    else:
+        comment.status = CommentStatus.PUBLISHED
+        comment.hold_reason = HoldReason.AWAITING_ENGINE
+        comment.decided_by = ENGINE
+        comment.decided_at = now
+    return AuditLog(
+        site_id=comment.site_id,
+        action="comment.engine_decision",
+        target_type=comment._meta.label_lower,
+        target_id=str(comment.pk),
+        actor=None,
+        actor_label=ENGINE,
+        subject_user_id=comment.author_id,
+        rule=rule,
+        before=before,
+        after={"status": comment.status, "hold_reason": comment.hold_reason},
+        data={
+            "decision": verdict.decision.value,
+            "rules": verdict.fired,
+            "scores": {s: round(v, 4) for s, v in verdict.scores.items() if v > 0},
+            "stage": stage,
+        },
+        engine_version=verdict.engine_version,
+        policy_version=verdict.policy_version,
+    )
+
+
+def _refresh_auto_premoderation(author_ids: set[int], standings: dict[int, Any]) -> None:
+    """Pre-moderation on or off for the authors whose recent rejection rate crossed the line:
+    one read for all of them; the few that change go through the moderation service."""
+    from civility.moderation.selectors import recent_rejections
+    from civility.moderation.services import refresh_auto_premoderation
+
+    if not author_ids:
+        return
+    rates = recent_rejections(sorted(author_ids))
+    changing = []
+    for author_id in sorted(author_ids):
+        rejected, decided = rates.get(author_id, (0, 0))
+        high = (
+            decided >= settings.CIVILITY_PREMOD_MIN_COMMENTS
+            and rejected / decided >= settings.CIVILITY_PREMOD_REJECTION_RATE
+        )
+        standing = standings.get(author_id)
+        on = bool(standing and standing.premoderated)
+        automatic = bool(standing and standing.premoderated_automatically)
+        if (high and not on) or (not high and on and automatic):
+            changing.append(author_id)
+    if changing:
+        from django.contrib.auth import get_user_model
+
+        for user in get_user_model().objects.filter(pk__in=changing):
+            refresh_auto_premoderation(user)
+
+
+def _count_engine_decisions(comments: list[Comment], entries: list[Any]) -> None:
+    """The decision metrics the audit log's post_save receiver counts for a single row (bulk
+    rows send no signal); the lag comes from the comments at hand, not a read per row."""
+    from civility.ops import metrics
+
+    if not metrics.AVAILABLE:
+        return
+    now = timezone.now()
+    for comment, entry in zip(comments, entries, strict=True):
+        decision = str(entry.data.get("decision") or "unknown")
+        for fired in list(entry.data.get("rules") or []) or ["none"]:
+            metrics.DECISIONS.labels("engine", decision, str(fired)).inc()
+        metrics.DECISION_LAG.observe(max(0.0, (now - comment.created_at).total_seconds()))
 
 
 def moderate_stale_pending(older_than_seconds: int | None = None, limit: int = 500) -> int:

@@ -5,8 +5,8 @@ decides anything left waiting, so a comment that was accepted always reaches a d
 
 A backlog (the sweeper's finds, a queue that grew while workers were down) is decided in
 batches: one :meth:`Engine.check_many` call per batch, one recent-comments read per batch
-for the cross-comment rules instead of two per comment, and each decision written through
-``services.apply_engine_verdict``, which writes it once (under a row lock, only while the
+for the cross-comment rules instead of two per comment, and the decisions written together by
+``services.apply_engine_verdicts``, which writes each once (under a row lock, only while the
 comment still awaits the engine) however often a batch is delivered.
 """
 
@@ -130,11 +130,10 @@ def _decide_site_batch(site_id: int | None, comments: list[Comment]) -> int:
         logger.exception("batch of %s failed in the engine; deciding one by one", len(comments))
         return sum(services.moderate_comment(c.pk) is not None for c in comments)
     _observe_batch(len(comments), time.perf_counter() - started)
-    decided = 0
-    for comment, verdict in zip(comments, verdicts, strict=True):
-        if services.apply_engine_verdict(comment.pk, verdict, stage=verdict.stage) is not None:
-            decided += 1
-    return decided
+    decided = services.apply_engine_verdicts(
+        [(comment.pk, verdict) for comment, verdict in zip(comments, verdicts, strict=True)]
+    )
+    return len(decided)
 
 
 def _observe_batch(count: int, seconds: float) -> None:

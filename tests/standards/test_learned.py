@@ -17,9 +17,15 @@ from civility.standards.detectors.learned import (
     lexicon_hits,
     load_heads,
 )
+from civility.standards.detectors.learned_model import (
+    SLUR_CUES,
+    _cue_patterns,
+    _lower_case_form,
+)
 from civility.standards.detectors.topic import OffTopicDetector
 from civility.standards.engine import EMPTY_CONTEXT, Engine
 from civility.standards.policy import default_policy
+from civility.standards.text import skeleton
 from civility.standards.types import Comment
 
 
@@ -189,3 +195,38 @@ def test_same_input_gives_the_same_verdict(engines: tuple[Engine, Engine]) -> No
     cascade, _ = engines
     comment = Comment(text="Some people here are clowns, honestly.")
     assert cascade.check(comment).to_dict() == cascade.check(comment).to_dict()
+
+
+def _reference_pattern_cues(text: str) -> list[float]:
+    """The cues of lexicons/cues.txt as first written: every pattern, case-insensitive, on
+    the skeleton and on the text as written."""
+    skel = skeleton(text)
+    return [
+        1.0 if pattern.search(skel.text) or pattern.search(text) else 0.0
+        for _, _, pattern in _cue_patterns()
+    ]
+
+
+def test_pattern_cues_equal_the_plain_search_on_varied_texts() -> None:
+    pieces = [
+        "Check OUT my channel", "SUBSCRIBE plz!!!", "visit WWW.Example.COM now", "http://x.ly/a",
+        "they are VERMIN", "Send Them Back", "inferior RACE", "free $50 gift card", "sub4sub",
+        "\u017fubscribe", "\u212aick them out", "İmmigrants", "\uff4d\uff59 \uff43\uff48\uff41\uff4e\uff4e\uff45\uff4c", "c.h.e.c.k o.u.t",
+        "ch3ck 0ut my v1deos", "the council meets on Tuesday", "Please like and share",
+        "Follow Me", "go back to", "Jews", "??!", "Ωmega", "views", "m y  c h a n n e l",
+    ]  # fmt: skip
+    texts = [
+        " ".join(pieces[(i * 7 + j * 3) % len(pieces)] for j in range(i % 4 + 1))
+        for i in range(300)
+    ] + pieces
+    start = len(SLUR_CUES)
+    for text in texts:
+        found = [float(v) for v in cue_vector(text, with_words=False)]
+        assert found[start : start + len(_cue_patterns())] == _reference_pattern_cues(text), text
+
+
+def test_lower_case_pattern_forms_refuse_what_case_would_change() -> None:
+    assert _lower_case_form(r"\bcheck\s+out\b") is not None
+    assert _lower_case_form("[a-z0-9-]+") is not None
+    for expression in ("Check", "(?i)x", r"\x41", "[!-_]", "[^]!-_]", "é"):
+        assert _lower_case_form(expression) is None, expression

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import string
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -80,6 +81,60 @@ def _cue_patterns() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
     return tuple(patterns)
 
 
+# Escapes whose meaning does not depend on case (classes, anchors, quoted punctuation).
+_CASELESS_ESCAPES = frozenset("bBsSwWdD") | frozenset(string.punctuation) | {" "}
+
+
+def _lower_case_form(expression: str) -> re.Pattern[str] | None:
+    """``expression`` compiled without IGNORECASE, for lower-case ASCII text, or None when
+    that would not be the same search: an upper-case letter, an escape other than a class,
+    an anchor or punctuation, or an inline group flag. On ASCII text, the IGNORECASE pattern
+    matches exactly where this one matches the text's ``lower()`` (and runs twice as fast:
+    case-insensitive literals defeat the regex engine's first-character checks)."""
+    if "(?" in expression.replace("(?:", "").replace("(?=", "").replace("(?!", "").replace(
+        "(?<=", ""
+    ).replace("(?<!", ""):
+        return None
+    escaped = in_class = False
+    class_start = 0
+    for index, ch in enumerate(expression):
+        if escaped:
+            if ch not in _CASELESS_ESCAPES:
+                return None
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch.isupper() or not ch.isascii():
+            return None
+        elif not in_class and ch == "[":
+            in_class, class_start = True, index
+        elif (
+            in_class
+            and ch == "]"
+            and index > class_start + 1 + expression.startswith("^", class_start + 1)
+        ):
+            in_class = False
+        elif (
+            in_class
+            and ch == "-"
+            and expression[index - 1] != "["
+            and (index + 1 < len(expression) and expression[index + 1] != "]")
+        ):
+            # A range such as "!-_" holds upper-case letters without naming one.
+            before, after = expression[index - 1], expression[index + 1]
+            if not (
+                ("a" <= before <= "z" and "a" <= after <= "z")
+                or (before.isdigit() and after.isdigit())
+            ):
+                return None
+    return re.compile(expression)
+
+
+@cache
+def _lower_case_cue_patterns() -> tuple[re.Pattern[str] | None, ...]:
+    return tuple(_lower_case_form(pattern.pattern) for _, _, pattern in _cue_patterns())
+
+
 @cache
 def _slur_lexicon() -> Lexicon:
     return Lexicon(load_lexicon("hate_slurs.txt"))
@@ -130,15 +185,44 @@ def cue_vector(
     if hits:
         values[0] = max(hit.weight for hit in hits)
         values[1] = min(len(hits), 3) / 3.0
-    for offset, (_, _, pattern) in enumerate(_cue_patterns(), len(SLUR_CUES)):
-        if pattern.search(skel.text) or pattern.search(text):
-            values[offset] = 1.0
+    _set_pattern_cues(values, text, skel.text)
     if with_words and WORD_CUE_SLUGS:
         model = load_word_model()
         if model is not None:
             first = len(CUE_NAMES) - len(WORD_CUE_SLUGS)
             values[first:] = word_cue(model.logits(word_features(skel.text)))
     return values
+
+
+def _set_pattern_cues(values: np.ndarray, text: str, skeleton_text: str) -> None:
+    """Set the cues of lexicons/cues.txt that match the skeleton or the text as written.
+    The same answers as ``pattern.search(skeleton_text) or pattern.search(text)`` for each
+    pattern, cheaper: an ASCII text whose lower case is its skeleton is searched once, and
+    ASCII texts are searched lower-cased with the case-sensitive form of each pattern."""
+    # (string, whether it is lower-case ASCII) to search; the text as written only where it
+    # could match differently from the skeleton.
+    targets: list[tuple[str, bool]] = []
+    skeleton_ascii = skeleton_text.isascii()
+    lowered_skeleton = skeleton_text.lower() if skeleton_ascii else skeleton_text
+    targets.append((lowered_skeleton, skeleton_ascii))
+    if text.isascii():
+        lowered = text.lower()
+        if not (skeleton_ascii and lowered == lowered_skeleton):
+            targets.append((lowered, True))
+    else:
+        targets.append((text, False))
+    fast_patterns = _lower_case_cue_patterns()
+    for offset, ((_, _, pattern), fast) in enumerate(
+        zip(_cue_patterns(), fast_patterns, strict=True), len(SLUR_CUES)
+    ):
+        for target, lower_ascii in targets:
+            if lower_ascii and fast is not None:
+                if fast.search(target):
+                    values[offset] = 1.0
+                    break
+            elif pattern.search(target):
+                values[offset] = 1.0
+                break
 
 
 # -- word model ------------------------------------------------------------------------------

@@ -247,17 +247,24 @@ class Lexicon:
 def find_hits(skeleton: Skeleton, lexicon: Lexicon) -> list[Hit]:
     text = skeleton.text
     hits: list[Hit] = []
+    memo = lexicon._memo
+    masks = "*" in text or "#" in text
     for match in _TOKEN.finditer(text):
         word = match.group()
+        # Most words are known and clean: one memo look-up, nothing else.
+        found = memo.get(word)
+        if found is not None and not found and not skeleton.ambiguous:
+            continue
         begin = match.start()
-        if _MASK.search(word):
+        if masks and _MASK.search(word):
             entry = lexicon.match_masked(word)
             if entry is not None:
                 hits.append(
                     Hit(entry.term, entry.weight * _MASKED_FACTOR, begin, match.end(), masked=True)
                 )
             continue
-        found = lexicon.match_word_cached(word)
+        if found is None:
+            found = lexicon.match_word_cached(word)
         if not found and skeleton.ambiguous and "i" in word:
             # "1" and "|" may have stood for "l": s1ut, |oser.
             relettered = "".join(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -228,5 +230,24 @@ def test_pattern_cues_equal_the_plain_search_on_varied_texts() -> None:
 def test_lower_case_pattern_forms_refuse_what_case_would_change() -> None:
     assert _lower_case_form(r"\bcheck\s+out\b") is not None
     assert _lower_case_form("[a-z0-9-]+") is not None
-    for expression in ("Check", "(?i)x", r"\x41", "[!-_]", "[^]!-_]", "é"):
+    assert _lower_case_form(r"\bL\b|code\s+[A-Z0-9]{4,}") == re.compile(
+        r"\bl\b|code\s+[a-z0-9]{4,}"
+    )
+    for expression in ("(?i)x", r"\x41", "[!-_]", "[A-z]", "[^]!-_]", "é"):
         assert _lower_case_form(expression) is None, expression
+
+
+def test_phrase_and_act_searches_equal_the_case_insensitive_search(
+    detector: LearnedDetector,
+) -> None:
+    texts = [
+        "Ratio + L", "use Referral Code AB12CD for 10%", "KILL YOURSELF", "kill yourself",
+        "they KICKED the dog", "\u212aicked the cat", "DM ME FOR COKE", "the dog was fine",
+        "\u0130 will hurt the cat", "L + ratio", "promo code abcd", "Promo Code \u00c9T\u00c91",
+    ]  # fmt: skip
+    patterns = [detector._any_phrase, *detector._act_cues.values()]
+    for pattern in patterns:
+        assert pattern is not None and pattern.lower_form is not None
+        for text in texts:
+            assert pattern.found_in(text) == bool(pattern.pattern.search(text)), text
+    assert detector._any_phrase is not None and detector._any_phrase.found_in("Ratio + L")

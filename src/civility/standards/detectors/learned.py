@@ -44,6 +44,7 @@ from civility.standards.detectors.learned_model import (
     MODEL_LANGUAGES,
     PROFANITY_CACHE_KEY,
     SCREEN_SCORE_CEILING,
+    CaselessPattern,
     Heads,
     LexiconEntry,
     _learned_available,
@@ -119,7 +120,9 @@ class LearnedDetector(Detector):
         # One alternation over every phrase: most comments match none, so one search tells
         # whether the per-rule look-ups are needed at all.
         sources = [f"(?:{e.source})" for slug in self._lexicon_slugs for e in lexicon(slug)]
-        self._any_phrase = re.compile("|".join(sources), re.IGNORECASE) if sources else None
+        self._any_phrase = (
+            CaselessPattern.of(re.compile("|".join(sources), re.IGNORECASE)) if sources else None
+        )
         # Per rule (LEARNED_SLUGS order): the queue and reject thresholds, inf when disabled.
         self._levels = np.array(
             [
@@ -129,11 +132,10 @@ class LearnedDetector(Detector):
             dtype=np.float64,
         )
         self._per_language_rules = any(policy.rule(slug).languages for slug in LEARNED_SLUGS)
-        self._act_rows = {
-            int(self.heads.index(slug)): cue
-            for slug, cue in ACT_CUES.items()
-            if slug in LEARNED_SLUGS
+        self._act_cues = {
+            slug: CaselessPattern.of(cue) for slug, cue in ACT_CUES.items() if slug in LEARNED_SLUGS
         }
+        self._act_rows = {int(self.heads.index(slug)): cue for slug, cue in self._act_cues.items()}
 
     # -- first stage -------------------------------------------------------------------------
     def screen(self, analysis: Analysis, context: Context) -> dict[str, Finding] | None:
@@ -194,7 +196,7 @@ class LearnedDetector(Detector):
             ceiling = ceilings[position]
             score = scores[position]
             # Without a word of harm, an act rule stays under the queue point (as in detect).
-            capped = [row for row, cue in self._act_rows.items() if not cue.search(text)]
+            capped = [row for row, cue in self._act_rows.items() if not cue.found_in(text)]
             for row in capped:
                 ceiling[row] = min(ceiling[row], ACT_CUE_CEILING)
                 score[row] = min(score[row], ACT_CUE_CEILING)
@@ -261,8 +263,12 @@ class LearnedDetector(Detector):
     def detect_many(
         self, analyses: Sequence[Analysis], contexts: Sequence[Context]
     ) -> list[dict[str, Finding]]:
-        results: list[dict[str, Finding]] = [self._unavailable() for _ in analyses]
-        pending = [i for i, a in enumerate(analyses) if _learned_available(a)]
+        available = [_learned_available(a) for a in analyses]
+        # (Findings built only for the comments they stand for: 14 objects each.)
+        results: list[dict[str, Finding]] = [
+            {} if judged else self._unavailable() for judged in available
+        ]
+        pending = [i for i, judged in enumerate(available) if judged]
         if not pending:
             return results
         missing = [analyses[i] for i in pending if analyses[i].embedding is None]
@@ -302,8 +308,8 @@ class LearnedDetector(Detector):
             score = float(scores[row])
             evidence: list[Evidence] = []
             hits = lexicon_hits(slug, text) if any_phrase and slug in self._lexicon_slugs else []
-            cue = ACT_CUES.get(slug)
-            if cue is not None and score >= ACT_CUE_CEILING and not hits and not cue.search(text):
+            cue = self._act_cues.get(slug)
+            if cue is not None and score >= ACT_CUE_CEILING and not hits and not cue.found_in(text):
                 score = ACT_CUE_CEILING
             if hits:
                 score = max(score, max(weight for _, _, weight in hits))
@@ -335,9 +341,8 @@ class LearnedDetector(Detector):
         """Whether any lexicon phrase occurs (one search over all of them, once per comment)."""
         cached = analysis.cache.get(ANY_PHRASE_CACHE_KEY)
         if not isinstance(cached, bool):
-            cached = (
-                self._any_phrase is not None
-                and self._any_phrase.search(analysis.comment.text) is not None
+            cached = self._any_phrase is not None and self._any_phrase.found_in(
+                analysis.comment.text
             )
             analysis.cache[ANY_PHRASE_CACHE_KEY] = cached
         return cached

@@ -213,17 +213,25 @@ class FlashMobDetector(Detector):
         # (map/zip over attrgetters: up to 500 recent comments per comment, and C-level loops
         # cost a third of Python-level ones.)
         ids = list(map(_ID, recent))
-        present = dict(zip(ids, recent, strict=True))
-        present.pop(comment.id, None)
         # In a stream every comment was fingerprinted when it was judged, so this is
         # usually empty; after a restart, or for an edited comment, it fingerprints what is new.
+        # (One list comparison tells that nothing is; the lazy walk below fingerprints in
+        # order, each step seeing what the previous ones added.)
         known = self.memo.texts
-        stale = map(operator.ne, map(known.get, ids), map(_TEXT, recent))
-        for missing in itertools.compress(recent, stale):
-            if missing.id != comment.id:
-                self.memo.get(missing.id, missing.text)
+        texts = list(map(_TEXT, recent))
+        if list(map(known.get, ids)) != texts:
+            stale = map(operator.ne, map(known.get, ids), texts)
+            for missing in itertools.compress(recent, stale):
+                if missing.id != comment.id:
+                    self.memo.get(missing.id, missing.text)
+        # (This comment's own id is never one of the others: it leaves ``present`` below.)
+        candidates = [key for key in self.memo.candidates(own) if key[0] != comment.id]
+        if not candidates:
+            return {"flash_mob": Finding(score=0.0)}  # only this comment: one author
+        present = dict(zip(ids, recent, strict=True))
+        present.pop(comment.id, None)
         cluster: list[RecentComment] = []
-        for other_id, other_text in self.memo.candidates(own):
+        for other_id, other_text in candidates:
             other = present.get(other_id)
             if other is None or other.text != other_text or not _is_before(other, moment):
                 continue

@@ -163,14 +163,23 @@ def _fold(word: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@cache
+def _languages_of_function_word() -> dict[str, tuple[str, ...]]:
+    """Function word -> the languages whose list holds it (one look-up per word)."""
+    languages: dict[str, list[str]] = {}
+    for code, vocabulary in _FUNCTION_WORDS.items():
+        for word in vocabulary:
+            languages.setdefault(word, []).append(code)
+    return {word: tuple(codes) for word, codes in languages.items()}
+
+
 def _function_word_guess(words: list[str], site_languages: Iterable[str]) -> str:
     """A site language recognised by its function words, or ""."""
     tallies = {code: 0 for code in _FUNCTION_WORDS}
+    languages_of = _languages_of_function_word()
     for word in words:
-        folded = _fold(word)
-        for code, vocabulary in _FUNCTION_WORDS.items():
-            if folded in vocabulary:
-                tallies[code] += 1
+        for code in languages_of.get(_fold(word), ()):
+            tallies[code] += 1
     ranked = sorted(tallies.items(), key=lambda item: item[1], reverse=True)
     best, best_count = ranked[0]
     runner_up = ranked[1][1]

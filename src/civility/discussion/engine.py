@@ -53,13 +53,16 @@ def current_policy(site: Site | int | None = None) -> tuple[Policy, bool]:
     return policy, bool(version and version.premoderate_all)
 
 
-def current_engines(site: Site | int | None = None) -> EngineSet:
-    """The engines for the site's active policy (one database read to learn which it is)."""
+def current_engines(
+    site: Site | int | None = None, *, in_force: tuple[Policy, bool] | None = None
+) -> EngineSet:
+    """The engines for the site's active policy (one database read to learn which it is;
+    none when the caller read ``in_force``, the site's :func:`current_policy`, already)."""
     from civility.moderation.selectors import policy_site
 
     global _current
     site_id = int(policy_site(site).pk)
-    policy, premoderate_all = current_policy(site_id)
+    policy, premoderate_all = in_force if in_force is not None else current_policy(site_id)
     engines = _by_site.get(site_id)
     if engines is None or engines.policy.version != policy.version:
         with _lock:

@@ -46,6 +46,7 @@ from civility.discussion.models import (
     Thread,
 )
 from civility.moderation.audit import record
+from civility.standards.policy import Policy
 from civility.standards.rules import RULES_BY_SLUG, rule_label
 from civility.standards.types import Article as EngineArticle
 from civility.standards.types import Comment as EngineComment
@@ -65,6 +66,7 @@ def thread_for_article(article: Any) -> Thread:
     """The article's thread (on the article's site), created on first use."""
     thread = Thread.objects.filter(article=article).first()
     if thread is not None:
+        thread.article = article  # the engine reads it; spare a query for what is at hand
         return thread
     try:
         with transaction.atomic():
@@ -125,13 +127,15 @@ class PostOutcome:
         return author_message(self.comment)
 
 
-def max_comment_length(site: Any = None) -> int:
-    """The longest comment the site accepts (``site`` None: the request's site)."""
-    policy, _premoderate_all = current_policy(site)
+def max_comment_length(site: Any = None, *, policy: Policy | None = None) -> int:
+    """The longest comment the site accepts (``site`` None: the request's site; ``policy``:
+    the site's policy when the caller has read it)."""
+    if policy is None:
+        policy, _premoderate_all = current_policy(site)
     return min(int(settings.CIVILITY_COMMENT_MAX_LENGTH), int(policy.max_length))
 
 
-def clean_text(text: Any, site: Any = None) -> str:
+def clean_text(text: Any, site: Any = None, *, policy: Policy | None = None) -> str:
     """Validate a comment's text: not empty, not too long for the site (None: the request's).
     Line endings are normalised."""
     if not isinstance(text, str):
@@ -139,7 +143,7 @@ def clean_text(text: Any, site: Any = None) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
         raise InvalidComment(_("The comment is empty."))
-    limit = max_comment_length(site)
+    limit = max_comment_length(site, policy=policy)
     if len(text) > limit:
         raise InvalidComment(
             _("The comment is too long: %(length)d characters; the limit is %(limit)d.")
@@ -178,7 +182,9 @@ def post_comment(
         if existing is not None:
             return PostOutcome(existing, created=False, rules=comment_rules(existing))
     ensure_may_post(author, thread)
-    text = clean_text(text, thread.site_id)
+    # One policy read serves the length check, the engine and the decision.
+    in_force = current_policy(thread.site_id)
+    text = clean_text(text, thread.site_id, policy=in_force[0])
     parent_comment = _resolve_parent(thread, parent)
     try:
         with transaction.atomic():
@@ -206,8 +212,9 @@ def post_comment(
         if existing is None:
             raise
         return PostOutcome(existing, created=False, rules=comment_rules(existing))
-    decide_new_comment(comment)
-    comment.refresh_from_db()
+    comment.thread = thread
+    comment.parent = parent_comment
+    decide_new_comment(comment, in_force=in_force)
     return PostOutcome(comment, created=True, rules=comment_rules(comment))
 
 
@@ -234,20 +241,25 @@ def broker_configured() -> bool:
     return not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", True)
 
 
-def decide_new_comment(comment: Comment) -> None:
-    """Inline by default; with a broker, screen inline and queue the full engine."""
+def decide_new_comment(comment: Comment, *, in_force: tuple[Policy, bool] | None = None) -> None:
+    """Inline by default; with a broker, screen inline and queue the full engine.
+
+    ``comment`` is the pending comment just saved, with its thread (and article) and parent
+    at hand; a decision made here is written onto it. ``in_force``: the site's policy and
+    whether the whole site is pre-moderated, when the caller has read them.
+    """
     if not broker_configured():
-        moderate_comment(comment.pk)
+        _moderate(comment, in_force=in_force)
         return
     try:
-        verdict = current_engines(comment.site_id).screen.check(
+        verdict = current_engines(comment.site_id, in_force=in_force).screen.check(
             _engine_comment(comment), DatabaseContext(comment.site_id)
         )
     except Exception:  # the full engine in the worker will decide
         logger.exception("inline screen of comment %s failed", comment.pk)
         verdict = None
     if verdict is not None and verdict.decision is Decision.REJECT:
-        apply_engine_verdict(comment.pk, verdict, stage="screen")
+        _apply_onto(comment, verdict, stage="screen", in_force=in_force)
         return
     enqueue_moderation(comment.pk)
 
@@ -293,17 +305,39 @@ def moderate_comment(comment_id: int) -> str | None:
     )
     if comment is None or not _awaits_engine(comment):
         return None
+    return _moderate(comment)
+
+
+def _moderate(comment: Comment, *, in_force: tuple[Policy, bool] | None = None) -> str | None:
+    """Run the full engine on ``comment`` (loaded, awaiting it) and apply the decision onto it."""
     try:
-        engine = current_engines(comment.site_id).full
+        engine = current_engines(comment.site_id, in_force=in_force).full
         verdict: Verdict | None = engine.check(
             _engine_comment(comment), DatabaseContext(comment.site_id)
         )
     except Exception as exc:
         # A broken detector must not leave the comment in limbo: a moderator decides.
-        logger.exception("engine failed on comment %s", comment_id)
-        return hold_for_review(comment_id, error=f"{type(exc).__name__}: {exc}")
+        logger.exception("engine failed on comment %s", comment.pk)
+        status = hold_for_review(comment.pk, error=f"{type(exc).__name__}: {exc}")
+        comment.refresh_from_db()
+        return status
     assert verdict is not None
-    return apply_engine_verdict(comment_id, verdict, stage=verdict.stage)
+    return _apply_onto(comment, verdict, stage=verdict.stage, in_force=in_force)
+
+
+def _apply_onto(
+    comment: Comment, verdict: Verdict, *, stage: str, in_force: tuple[Policy, bool] | None
+) -> str | None:
+    """Apply the verdict and bring ``comment`` up to date with what was written (or, when
+    another process decided it first, with what that one wrote)."""
+    site_wide = {comment.site_id: in_force[1]} if in_force is not None else None
+    decided = _apply_verdicts([(comment.pk, verdict)], stage=stage, site_wide=site_wide)
+    if not decided:
+        comment.refresh_from_db()
+        return None
+    for name in DECISION_FIELDS:
+        setattr(comment, name, getattr(decided[0], name))
+    return str(comment.status)
 
 
 def _awaits_engine(comment: Comment) -> bool:
@@ -363,20 +397,34 @@ DECISION_FIELDS = [
 
 
 def apply_engine_verdicts(
-    batch: Sequence[tuple[int, Verdict]], *, stage: str | None = None
+    batch: Sequence[tuple[int, Verdict]],
+    *,
+    stage: str | None = None,
+    site_wide: dict[int | None, bool] | None = None,
 ) -> dict[int, str]:
     """Store each verdict and move its comment to published, held or rejected, for a whole
     batch in a fixed number of queries (one policy read per site, one write per table).
 
     Only comments that still await the engine are decided, under a row lock, so a decision is
     written once however often a batch is delivered. ``stage`` None: each verdict's own stage.
-    Returns the new status of each comment decided here.
+    ``site_wide``: per site id, whether the whole site is pre-moderated, when the caller has
+    read its policy (the engine's); otherwise read here. Returns the new status of each
+    comment decided here.
     """
+    return {c.pk: str(c.status) for c in _apply_verdicts(batch, stage=stage, site_wide=site_wide)}
+
+
+def _apply_verdicts(
+    batch: Sequence[tuple[int, Verdict]],
+    *,
+    stage: str | None = None,
+    site_wide: dict[int | None, bool] | None = None,
+) -> list[Comment]:
     from civility.moderation.models import AuditLog, Standing, Strike
 
     verdicts = dict(batch)
     if not verdicts:
-        return {}
+        return []
     with transaction.atomic():
         comments = [
             c
@@ -390,10 +438,10 @@ def apply_engine_verdicts(
             .order_by("created_at", "id")
         ]
         if not comments:
-            return {}
-        site_wide = {
-            site_id: current_policy(site_id)[1] for site_id in {c.site_id for c in comments}
-        }
+            return []
+        site_wide = dict(site_wide or {})
+        for site_id in {c.site_id for c in comments} - set(site_wide):
+            site_wide[site_id] = current_policy(site_id)[1]
         author_ids = {c.author_id for c in comments}
         standings = {s.user_id: s for s in Standing.objects.filter(user_id__in=author_ids)}
         now = timezone.now()
@@ -437,7 +485,7 @@ def apply_engine_verdicts(
             {c.author_id for c in comments if c.status != CommentStatus.PENDING}, standings
         )
     _count_engine_decisions(comments, entries)
-    return {c.pk: str(c.status) for c in comments}
+    return comments
 
 
 def _decide(comment: Comment, verdict: Verdict, stage: str, *, premoderated: bool, now: Any) -> Any:

@@ -117,7 +117,8 @@ def moderate_batch(comment_ids: Sequence[int]) -> int:
 
 
 def _decide_site_batch(site_id: int | None, comments: list[Comment]) -> int:
-    engine = current_engines(site_id).full
+    engines = current_engines(site_id)
+    engine = engines.full
     started = time.perf_counter()
     try:
         verdicts = engine.check_many(
@@ -131,7 +132,9 @@ def _decide_site_batch(site_id: int | None, comments: list[Comment]) -> int:
         return sum(services.moderate_comment(c.pk) is not None for c in comments)
     _observe_batch(len(comments), time.perf_counter() - started)
     decided = services.apply_engine_verdicts(
-        [(comment.pk, verdict) for comment, verdict in zip(comments, verdicts, strict=True)]
+        [(comment.pk, verdict) for comment, verdict in zip(comments, verdicts, strict=True)],
+        # The policy the engine judged by says whether the site is pre-moderated as a whole.
+        site_wide={comment.site_id: engines.premoderate_all for comment in comments},
     )
     return len(decided)
 

@@ -294,7 +294,7 @@ class WordModel:
     bias: np.ndarray  # (slugs,)
 
     def logits(self, features: list[str]) -> np.ndarray:
-        found = [self.vocabulary[f] for f in features if f in self.vocabulary]
+        found = [i for i in map(self.vocabulary.get, features) if i is not None]
         if not found:
             return self.bias.astype(np.float64)
         summed = self.weights[:, found].sum(axis=1, dtype=np.float64)

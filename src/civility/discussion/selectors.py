@@ -24,8 +24,12 @@ def _articles() -> Any:
     return Article.objects.published()
 
 
-def get_published_article_or_404(slug: str) -> Any:
-    article = _articles().filter(slug=slug).first()
+def get_published_article_or_404(slug: str, site_id: int | None = None) -> Any:
+    """A published article of one site (None: the request's site); another site's article
+    of the same slug is not found, so no page or API call reaches across sites."""
+    from civility.news.selectors import site_articles
+
+    article = site_articles(site_id).filter(slug=slug).first()
     if article is None:
         raise Http404("No such article.")
     return article

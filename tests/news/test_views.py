@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -142,15 +143,37 @@ def test_share_counter_counts_posts_only(client: Client) -> None:
     assert Article.objects.get(pk=article.pk).share_count == 2
 
 
-def test_share_counter_requires_csrf_token() -> None:
+def test_an_anonymous_article_page_sets_no_cookie_and_its_share_counter_needs_none() -> None:
     article = ArticleFactory()
     strict = Client(enforce_csrf_checks=True)
-    assert strict.post(f"{article.get_absolute_url()}share").status_code == 403
+    page = strict.get(article.get_absolute_url())
+    assert page.status_code == 200
+    assert "Set-Cookie" not in page.headers and not page.cookies  # a cache may keep it
+    # The counter is exempt: no token cookie to post with, and a forged post adds one share.
+    assert strict.post(f"{article.get_absolute_url()}share").json() == {"shares": 1}
+
+
+def test_a_signed_in_reader_gets_the_csrf_cookie_with_the_article_page() -> None:
+    from tests.discussion.conftest import make_user
+
+    article = ArticleFactory()
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(make_user("alice@example.org"))
     strict.get(article.get_absolute_url())
-    token = strict.cookies["csrftoken"].value
-    assert (
-        strict.post(f"{article.get_absolute_url()}share", HTTP_X_CSRFTOKEN=token).status_code == 200
-    )
+    assert strict.cookies["csrftoken"].value
+
+
+def test_the_share_counter_is_rate_limited_per_address(client: Client, settings: Any) -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.CIVILITY_RATE_SHARE = "2/60"
+    article = ArticleFactory()
+    url = f"{article.get_absolute_url()}share"
+    assert [client.post(url).status_code for _ in range(3)] == [200, 200, 429]
+    assert int(client.post(url)["Retry-After"]) >= 1
+    assert Article.objects.get(pk=article.pk).share_count == 2
+    cache.clear()
 
 
 def test_base_template_offers_sign_in_and_registration(client: Client) -> None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
+from civility.discussion.errors import RateLimited
+from civility.discussion.ratelimit import client_ip, hit
 from civility.news import selectors, services
 from civility.news.models import Tag
 from civility.news.search import normalise_query, search_articles
@@ -33,9 +36,13 @@ def tag_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
-@ensure_csrf_cookie  # the share counter posts with the cookie's token
 def article_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """The article and its comments. An anonymous reader's page sets no cookie, so a cache
+    may keep it: nothing on it needs a CSRF token (the share counter is exempt, and the
+    comment forms are a signed-in reader's)."""
     article = get_object_or_404(selectors.site_articles().prefetch_related("tags"), slug=slug)
+    if request.user.is_authenticated:
+        get_token(request)  # the comment scripts post with the cookie's token
     context = {
         "article": article,
         "related": selectors.related_articles(article),
@@ -61,8 +68,20 @@ def search_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+@csrf_exempt
 @require_POST
 def record_share(request: HttpRequest, slug: str) -> JsonResponse:
-    """Count one share of an article (the share links call this before opening the network)."""
+    """Count one share of an article (the share links call this before opening the network).
+
+    Exempt from CSRF so that anonymous article pages need no token cookie: a forged post can
+    do no more than a reader's click (add one to a public tally, no session state, no audit
+    row), and each address is held to the CIVILITY_RATE_SHARE limit.
+    """
     article = get_object_or_404(selectors.site_articles(), slug=slug)
+    try:
+        hit("share", ip=client_ip(request), setting="CIVILITY_RATE_SHARE")
+    except RateLimited as refused:
+        response = JsonResponse({"error": str(refused)}, status=429)
+        response["Retry-After"] = str(refused.retry_after)
+        return response
     return JsonResponse({"shares": services.record_share(article)})

@@ -20,7 +20,12 @@ LONG_AGE = 60.0
 
 @pytest.fixture
 def read_cache_on(settings: Any) -> None:
+    from civility.ops import readcache
+
     settings.CIVILITY_READ_CACHE_SECONDS = MAX_AGE
+    # Each test's rows are rolled back, so SQLite hands the next test the same thread ids: the
+    # process's thread-id -> thread-key memo must not carry an earlier test's articles.
+    readcache._thread_keys.clear()
 
 
 def texts(response: Any) -> list[str]:

@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from civility.discussion import ratelimit, selectors, services
@@ -86,7 +87,11 @@ def post_comment(request: HttpRequest, slug: str) -> HttpResponse:
     if not request.user.is_authenticated:
         if wants_json(request):
             return JsonResponse(
-                {"ok": False, "error": "Sign in to comment.", "login_url": "/accounts/login/"},
+                {
+                    "ok": False,
+                    "error": gettext("Sign in to comment."),
+                    "login_url": "/accounts/login/",
+                },
                 status=401,
             )
         return redirect_to_login(article.get_absolute_url() + "#comments")
@@ -178,10 +183,10 @@ def delete_comment(request: HttpRequest, pk: int) -> HttpResponse:
                     "ok": True,
                     "id": comment.pk,
                     "status": "deleted",
-                    "message": "You deleted this comment.",
+                    "message": gettext("You deleted this comment."),
                 }
             )
-        messages.info(request, "You deleted your comment.")
+        messages.info(request, gettext("You deleted your comment."))
         return redirect(_thread_url(comment))
     return render(request, "discussion/delete.html", {"comment": comment})
 
@@ -209,7 +214,7 @@ def report_comment(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except DiscussionError as exc:
             return _error_response(request, exc, template="discussion/report.html", context=context)
-        message = "Thank you: the moderators will review this comment."
+        message = gettext("Thank you: the moderators will review this comment.")
         if wants_json(request):
             return JsonResponse({"ok": True, "message": message})
         messages.success(request, message)
@@ -328,7 +333,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         token = get_object_or_404(mine, pk=request.POST.get("token"))
         services.revoke_api_token(token, by=request.user)
-        messages.info(request, "The token was revoked.")
+        messages.info(request, gettext("The token was revoked."))
         return redirect("discussion:api_tokens")
     tokens = mine.order_by("-created_at")
     return render(request, "discussion/api_tokens.html", {"tokens": tokens})

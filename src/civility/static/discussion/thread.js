@@ -18,6 +18,12 @@
     return field ? field.value : "";
   }
 
+  // Translated texts come from the form's data-label-* attributes (set by the template);
+  // the English fallbacks only serve a form rendered without them.
+  function label(form, name, fallback) {
+    return form.getAttribute("data-label-" + name) || fallback;
+  }
+
   function say(form, text, kind) {
     var status = form.querySelector("[data-form-status]");
     if (!status) return;
@@ -76,13 +82,13 @@
       event.preventDefault();
       var button = form.querySelector("button[type=submit]");
       if (button) button.disabled = true;
-      say(form, "Sending…");
+      say(form, label(form, "sending", "Sending…"));
       send(form).then(function (result) {
         var data = result.data || {};
         if (!result.ok) {
           if (data.blocked_url) { window.location.href = data.blocked_url; return; }
           if (data.login_url) { window.location.href = data.login_url + "?next=" + encodeURIComponent(location.pathname); return; }
-          say(form, data.error || "Something went wrong.", "rejected");
+          say(form, data.error || label(form, "error", "Something went wrong."), "rejected");
           return;
         }
         say(form, data.message, data.status);
@@ -100,7 +106,7 @@
         var details = form.closest("details");
         if (details && data.status === "published") details.open = false;
       }).catch(function () {
-        say(form, "Network error: your comment was not sent. Try again.", "rejected");
+        say(form, label(form, "network", "Network error: your comment was not sent. Try again."), "rejected");
       }).finally(function () {
         if (button) button.disabled = false;
       });
@@ -110,12 +116,17 @@
   function onDeleteForm(form) {
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      if (!window.confirm("Delete this comment? Replies to it stay in place.")) return;
+      var question = form.getAttribute("data-confirm") || "Delete this comment? Replies to it stay in place.";
+      if (!window.confirm(question)) return;
       send(form).then(function (result) {
         if (!result.ok) return;
         var item = form.closest("[data-comment-id]");
         var body = item && item.querySelector(".comment__body");
-        if (body) body.innerHTML = '<p class="comment__tombstone">You deleted this comment.</p>';
+        if (!body) return;
+        var tombstone = document.createElement("p");
+        tombstone.className = "comment__tombstone";
+        tombstone.textContent = (result.data && result.data.message) || label(form, "deleted", "You deleted this comment.");
+        body.replaceChildren(tombstone);
       });
     });
   }
@@ -125,7 +136,7 @@
       event.preventDefault();
       send(form).then(function (result) {
         var data = result.data || {};
-        say(form, result.ok ? data.message : (data.error || "Could not send the report."), result.ok ? "published" : "rejected");
+        say(form, result.ok ? data.message : (data.error || label(form, "error", "Could not send the report.")), result.ok ? "published" : "rejected");
       });
     });
   }

@@ -22,6 +22,10 @@ CSRF_EXEMPT = {
     # Google's one-tap sign-in posts from Google's script with its own double-submit cookie
     # (g_csrf_token), which allauth checks, and a signed ID token; no session is used.
     "google_login_by_token": "provider token sign-in",
+    # The share counter: a public tally with no session state or audit row, limited per address
+    # (CIVILITY_RATE_SHARE); exempt so that anonymous article pages set no cookie and can be
+    # cached.
+    "news:share": "share counter",
 }
 CSRF_REFUSED = 403
 

@@ -28,6 +28,8 @@ CIVILITY_EMBED_ORIGINS = env_list("CIVILITY_EMBED_ORIGINS", "")
 CIVILITY_RATE_POST = "10/60"
 CIVILITY_RATE_REPORT = "20/3600"
 CIVILITY_RATE_TOKEN = "10/300"
+# Share clicks counted per address (the counter takes posts without a CSRF token).
+CIVILITY_RATE_SHARE = "30/60"
 # API bearer tokens expire after this many days (0: never).
 CIVILITY_API_TOKEN_DAYS = env_int_or("CIVILITY_API_TOKEN_DAYS", 90)
 

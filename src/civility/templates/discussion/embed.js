@@ -2,7 +2,7 @@
    Usage: <div id="civility-comments"></div>
           <script src="{{ base_url }}/embed.js" async></script>
    The thread is keyed by the page's canonical URL (<link rel="canonical">, else the URL). */
-(function () {
+{% load i18n %}(function () {
   "use strict";
   var base = "{{ base_url|escapejs }}";
   var target = document.getElementById("civility-comments");
@@ -16,7 +16,7 @@
   var url = target.getAttribute("data-url") || (link && link.href) || location.href.split("#")[0];
   var frame = document.createElement("iframe");
   frame.src = base + "/embed/thread?url=" + encodeURIComponent(url) + "&title=" + encodeURIComponent(document.title);
-  frame.title = "Comments";
+  frame.title = "{% translate "Comments" as frame_title %}{{ frame_title|escapejs }}";
   frame.setAttribute("data-civility-embed", "");
   frame.style.width = "100%";
   frame.style.border = "0";

@@ -567,17 +567,11 @@ def _refresh_auto_premoderation(author_ids: set[int], standings: dict[int, Any])
 
 def _count_engine_decisions(comments: list[Comment], entries: list[Any]) -> None:
     """The decision metrics the audit log's post_save receiver counts for a single row (bulk
-    rows send no signal); the lag comes from the comments at hand, not a read per row."""
+    rows send no signal)."""
     from civility.ops import metrics
 
-    if not metrics.AVAILABLE:
-        return
-    now = timezone.now()
     for comment, entry in zip(comments, entries, strict=True):
-        decision = str(entry.data.get("decision") or "unknown")
-        for fired in list(entry.data.get("rules") or []) or ["none"]:
-            metrics.DECISIONS.labels("engine", decision, str(fired)).inc()
-        metrics.DECISION_LAG.observe(max(0.0, (now - comment.created_at).total_seconds()))
+        metrics.record_engine_decision(entry.data, comment.created_at)
 
 
 def moderate_stale_pending(older_than_seconds: int | None = None, limit: int = 500) -> int:

@@ -17,6 +17,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -118,9 +119,7 @@ def record_audit_entry(action: str, rule: str, data: dict[str, Any], target_id: 
     if action == "comment.posted":
         COMMENTS_POSTED.inc()
     elif action == "comment.engine_decision":
-        decision = str(data.get("decision") or "unknown")
-        for fired in list(data.get("rules") or []) or ["none"]:
-            DECISIONS.labels("engine", decision, str(fired)).inc()
+        _count_engine_decision(data)
         _observe_decision_lag(target_id)
     elif action == "comment.engine_failed":
         DECISIONS.labels("engine", "error", "none").inc()
@@ -131,9 +130,22 @@ def record_audit_entry(action: str, rule: str, data: dict[str, Any], target_id: 
         DECISIONS.labels("moderator", "reject", rule or "none").inc()
 
 
-def _observe_decision_lag(comment_id: str) -> None:
-    from django.utils import timezone
+def record_engine_decision(data: dict[str, Any], comment_created_at: datetime) -> None:
+    """What ``record_audit_entry`` counts for an engine decision, for rows written in bulk
+    (which send no post_save); the caller has the comment's creation time at hand."""
+    if not AVAILABLE:
+        return
+    _count_engine_decision(data)
+    _observe_lag_since(comment_created_at)
 
+
+def _count_engine_decision(data: dict[str, Any]) -> None:
+    decision = str(data.get("decision") or "unknown")
+    for fired in list(data.get("rules") or []) or ["none"]:
+        DECISIONS.labels("engine", decision, str(fired)).inc()
+
+
+def _observe_decision_lag(comment_id: str) -> None:
     from civility.discussion.models import Comment
 
     created = (
@@ -142,7 +154,13 @@ def _observe_decision_lag(comment_id: str) -> None:
         else None
     )
     if created is not None:
-        DECISION_LAG.observe(max(0.0, (timezone.now() - created).total_seconds()))
+        _observe_lag_since(created)
+
+
+def _observe_lag_since(created: datetime) -> None:
+    from django.utils import timezone
+
+    DECISION_LAG.observe(max(0.0, (timezone.now() - created).total_seconds()))
 
 
 # --- Scrape-time gauges -------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext
@@ -15,10 +17,30 @@ from django.utils.translation import gettext_lazy as _
 
 from civility.accounts import services
 from civility.accounts.models import Consent, PrivacyPolicyVersion, User
+from civility.security.validators import validate_display_name
+
+
+class CivilityUserChangeForm(UserChangeForm):  # type: ignore[type-arg]
+    """The admin's user form checks display names as the reader's settings form does.
+
+    One exception: a staff account may carry a role word ("Moderator Team"), because there the
+    name tells the truth; the reserved-word rule exists to stop readers posing as staff.
+    """
+
+    def clean_display_name(self) -> str:
+        value: str = self.cleaned_data.get("display_name", "")
+        try:
+            validate_display_name(value)
+        except ValidationError as error:
+            is_staff = self.cleaned_data.get("is_staff", self.instance.is_staff)
+            if error.code != "reserved" or not (is_staff or self.instance.is_staff):
+                raise
+        return value
 
 
 @admin.register(User)
 class CivilityUserAdmin(UserAdmin):
+    form = CivilityUserChangeForm
     list_display = ("email", "display_name", "is_active", "is_staff", "date_joined", "deleted_at")
     list_filter = ("is_active", "is_staff", "deleted_at")
     search_fields = ("email", "display_name", "username")

@@ -111,3 +111,20 @@ def moderator_client(moderator: Any) -> Client:
     client = Client()
     client.force_login(moderator)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_celery_connections() -> Iterator[None]:
+    """Each test publishes through connections made for the broker it configures.
+
+    kombu keeps the app's connection and producer pools for the broker URL they were made
+    for; a test that points the app elsewhere would otherwise publish to the previous test's
+    broker (a solo worker on the new one then waits for a task that never comes).
+    """
+    from civility.config.celery import app
+
+    app._pool = None
+    app.amqp._producer_pool = None
+    yield
+    app._pool = None
+    app.amqp._producer_pool = None

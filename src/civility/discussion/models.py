@@ -155,6 +155,12 @@ class Comment(models.Model):
                 fields=["site", "status", "decided_at", "id"], name="comment_site_decided"
             ),
             models.Index(fields=["site", "created_at", "id"], name="comment_site_created"),
+            # A thread page's top-level comments in order, without walking the replies.
+            models.Index(
+                fields=["thread", "status", "created_at", "id"],
+                condition=Q(parent__isnull=True),
+                name="comment_thread_top",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -116,3 +116,46 @@ def test_a_forked_worker_embeds_batches_too() -> None:
         vectors = pool.apply_async(embedding.embed, (["one comment", "another one"],)).get(60)
     assert vectors.shape == (2, embedding.FULL_DIMENSIONS)
     assert np.array_equal(vectors, embedding.embed(["one comment", "another one"]))
+
+
+def test_a_long_comment_alone_runs_on_every_core_and_gets_the_batch_vector(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A long comment that comes alone (the web app's one post) runs on a second session with
+    # one thread per core, for its latency: its vector must be the one a batch gives it.
+    model = embedding.full_model()
+    long_text = "The council's budget vote was delayed again, and residents are angry. " * 12
+    short_text = "Thanks for the article!"
+    assert len(model.tokenizer.encode(long_text).ids) >= embedding.LONE_PARALLEL_MIN_TOKENS
+    model._cache.clear()
+    in_batch = embedding.embed([long_text, short_text])
+    model._cache.clear()
+    # The cores may be busy while the suite runs: say they are free, to take the lone path.
+    monkeypatch.setattr(embedding, "_cores_free_for", lambda threads: True)
+    calls: list[int] = []
+    lone_session = model.lone_session
+
+    def counted() -> object:
+        calls.append(1)
+        return lone_session()
+
+    monkeypatch.setattr(model, "lone_session", counted)
+    alone = embedding.embed([long_text])[0]
+    assert np.array_equal(alone, in_batch[0])
+    assert calls == ([1] if model._workers > 1 else [])
+    model._cache.clear()
+    embedding.embed([short_text])  # a short comment alone stays on one thread
+    assert len(calls) <= 1
+    monkeypatch.undo()
+    # And the two sessions agree at every length, up to the 256-token truncation.
+    one_thread, parallel = model.session, model.lone_session()
+    separator = model.tokenizer.token_to_id("[SEP]")
+    assert separator is not None
+    for count in (3, 40, 64, 130, embedding.MAX_TOKENS):
+        ids = [*model.tokenizer.encode(long_text * 3).ids[: count - 1], separator]
+        assert np.array_equal(model._run_one(ids, parallel), model._run_one(ids, one_thread))
+
+
+def test_cores_free_reads_the_running_count() -> None:
+    # The calling thread is running, so one more thread than there are cores never fits.
+    assert embedding._cores_free_for(embedding._available_cores() + 1) is False

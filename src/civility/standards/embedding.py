@@ -10,6 +10,9 @@ Two models, both shipped under ``standards/models`` (data card: ``models/README.
   function of its own text only, which costs about 5% of CPU time (no padding to compute
   offsets part of the batching loss) and lets identical texts share one computation: a
   small cache by text answers reposts, flash mobs and re-checks without the model.
+  A batch spreads its comments over a pool of callers, one thread each; a long comment that
+  comes alone (the web app's one post) runs, when the cores are free, on a second session with
+  one thread per core, the same graph and kernels: the same vector bit for bit, sooner.
 - the **static** model: one 128-dimension vector per WordPiece token, distilled from the full
   model (each token run through it alone, then PCA). A comment's static vector is the
   frequency-weighted mean of its tokens' vectors: no network at all, a few microseconds.
@@ -42,10 +45,21 @@ MAX_TOKENS = 256
 TEXT_CACHE_SIZE = 4096
 # The static stage reads more of a long comment than the full model's 256 tokens: it is cheap.
 STATIC_MAX_TOKENS = 512
+# A comment alone with at least this many tokens runs on every core the pool may use: below
+# it, one comment's matrices are too small to be worth splitting (threads meeting at each of
+# the graph's ~200 steps cost more than they save).
+LONE_PARALLEL_MIN_TOKENS = 64
 
 _lock = threading.Lock()
 _full: _FullModel | None = None
 _static: _StaticModel | None = None
+
+
+def _available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _thread_count() -> int:
@@ -54,31 +68,46 @@ def _thread_count() -> int:
     configured = os.environ.get("CIVILITY_ONNX_THREADS", "")
     if configured.isdigit() and int(configured) > 0:
         return int(configured)
+    return max(1, min(4, _available_cores()))
+
+
+def _cores_free_for(threads: int) -> bool:
+    """Whether ``threads`` threads would each find a core free now: the running count of
+    /proc/loadavg (which counts the calling thread) against the cores this process may use.
+    Threads that split one comment meet at every step of the graph, so one of them waiting
+    for a busy core stalls all of them (measured at load 10 on 2 cores: a 256-token comment
+    took 4x longer on two threads than on one). True where the count cannot be read."""
     try:
-        available = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        available = os.cpu_count() or 1
-    return max(1, min(4, available))
+        with open("/proc/loadavg", "rb") as file:
+            running = int(file.read().split()[3].split(b"/")[0])
+    except (OSError, ValueError, IndexError):
+        return True
+    return running - 1 + threads <= _available_cores()
+
+
+def _session(threads: int) -> Any:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    return onnxruntime.InferenceSession(
+        str(FULL_MODEL_PATH), options, providers=["CPUExecutionProvider"]
+    )
 
 
 class _FullModel:
     def __init__(self) -> None:
-        import onnxruntime
         from tokenizers import Tokenizer
 
-        options = onnxruntime.SessionOptions()
         # One thread per call, and the comments of a batch spread over a pool of callers
-        # (onnxruntime releases the GIL): one comment's matrices are too small to split
+        # (onnxruntime releases the GIL): a short comment's matrices are too small to split
         # between threads, which then spend more time meeting than working (measured: half
         # the CPU time for the same vectors, which do not depend on the thread count).
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        self.session = onnxruntime.InferenceSession(
-            str(FULL_MODEL_PATH), options, providers=["CPUExecutionProvider"]
-        )
+        self.session = _session(1)
         self.tokenizer = Tokenizer.from_file(str(TOKENIZER_PATH))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(MAX_TOKENS)
@@ -87,6 +116,8 @@ class _FullModel:
         self._workers = _thread_count()
         self._pool: ThreadPoolExecutor | None = None
         self._pool_pid = 0
+        # Made on the first long comment that comes alone (a batch never needs it).
+        self._lone_session: Any = None
 
     def _executor(self) -> ThreadPoolExecutor | None:
         """The pool of callers, made anew in a forked child (the parent's threads are not
@@ -99,9 +130,19 @@ class _FullModel:
                 self._pool_pid = os.getpid()
             return self._pool
 
-    def _run_one(self, ids: list[int]) -> np.ndarray:
+    def lone_session(self) -> Any:
+        """The session for a long comment alone: one thread per core the pool may use. The
+        kernels split a product's rows and columns between threads, never a sum, so its
+        vectors are bit-identical to the one-thread session's (a test holds it to that)."""
+        if self._lone_session is None:
+            with _lock:
+                if self._lone_session is None:
+                    self._lone_session = _session(self._workers)
+        return self._lone_session
+
+    def _run_one(self, ids: list[int], session: Any = None) -> np.ndarray:
         input_ids = np.asarray([ids], dtype=np.int64)
-        output = self.session.run(
+        output = (session or self.session).run(
             None, {"input_ids": input_ids, "attention_mask": np.ones_like(input_ids)}
         )
         vector: np.ndarray = output[0][0]
@@ -128,6 +169,13 @@ class _FullModel:
         pool = self._executor() if len(jobs) > 1 else None
         if pool is not None:
             vectors = list(pool.map(self._run_one, jobs))
+        elif (
+            self._workers > 1
+            and len(jobs) == 1
+            and len(jobs[0]) >= LONE_PARALLEL_MIN_TOKENS
+            and _cores_free_for(self._workers)
+        ):
+            vectors = [self._run_one(jobs[0], self.lone_session())]
         else:
             vectors = [self._run_one(ids) for ids in jobs]
         computed: list[tuple[str, np.ndarray]] = []

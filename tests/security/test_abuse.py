@@ -214,11 +214,29 @@ def test_sign_in_attempts_have_a_budget_per_address(settings: Any) -> None:
 
 
 def test_the_admin_sign_in_has_the_sign_in_budget(settings: Any) -> None:
-    """Django's admin sign-in does not go through allauth's lockout; the budget still holds."""
+    """Django's admin sign-in does not go through allauth; the address budget still holds
+    (30 guesses at 30 different accounts, so that no account's lockout comes first)."""
     settings.ACCOUNT_RATE_LIMITS = False
-    data = {"username": "nobody", "password": "wrong"}
-    refused = post_until_refused(Client(), "/admin/login/", data, 30)
-    assert_retry_after(refused, 300)
+    client = Client()
+    for attempt in range(30):
+        data = {"username": f"nobody{attempt}", "password": "wrong"}
+        assert client.post("/admin/login/", data).status_code != 429, attempt
+    assert_retry_after(client.post("/admin/login/", {"username": "x", "password": "y"}), 300)
+
+
+def test_admin_password_guessing_locks_the_account_out_across_addresses(
+    make_user: Any,
+) -> None:
+    staff = make_user("desk@example.org", staff=True)
+    for attempt in range(5):
+        wrong = {"username": staff.get_username(), "password": f"guess-{attempt}"}
+        address = f"198.51.100.{attempt + 1}"
+        assert Client().post("/admin/login/", wrong, REMOTE_ADDR=address).status_code == 200
+    right = {"username": staff.get_username(), "password": DEFAULT_PASSWORD}
+    assert_retry_after(Client().post("/admin/login/", right, REMOTE_ADDR="192.0.2.200"), 300)
+    other = make_user("editor@example.org", staff=True)
+    fine = {"username": other.get_username(), "password": DEFAULT_PASSWORD}
+    assert Client().post("/admin/login/", fine).status_code == 302
 
 
 # --- Sign-up ----------------------------------------------------------------------------------
@@ -260,8 +278,9 @@ WITHOUT_CAPTCHA = {
     # with the right password) and the per-address write budget (30 / 5 min): test_abuse.py.
     "account_login": "sign-in: per-account lockout and per-address budget",
     # Staff sign-in to the admin: the same per-address budget as the main sign-in
-    # (test_the_admin_sign_in_has_the_sign_in_budget); no per-account lockout (docs, Open).
-    "admin:login": "staff sign-in: per-address budget",
+    # (test_the_admin_sign_in_has_the_sign_in_budget) and a per-account lockout
+    # (test_admin_password_guessing_locks_the_account_out_across_addresses).
+    "admin:login": "staff sign-in: per-account lockout and per-address budget",
     # Signing out changes nothing for an anonymous visitor (allauth shows the form on some
     # error pages).
     "account_logout": "sign-out",

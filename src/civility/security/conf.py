@@ -92,8 +92,8 @@ CIVILITY_SECURITY_POLICY_URL = ""
 CIVILITY_WRITE_LIMITS: list[tuple[str, str]] = [
     # Sign-in, sign-up and reset have allauth's limits; these bound them by IP as well.
     ("account_login", "30/300"),
-    # Django's admin sign-in bypasses allauth's per-account lockout: the address budget is
-    # the same as the main sign-in's, not the generous admin:* one below.
+    # Django's admin sign-in bypasses allauth: the address budget is the main sign-in's (not
+    # the generous admin:* one below), and CIVILITY_CREDENTIAL_ROUTES locks the account.
     ("admin:login", "30/300"),
     ("account_signup", "10/3600"),
     ("account_reset_password", "10/3600"),
@@ -108,9 +108,12 @@ CIVILITY_WRITE_LIMITS: list[tuple[str, str]] = [
 ]
 CIVILITY_WRITE_LIMITS_ENABLED = True
 # Sign-in endpoints outside allauth (which locks an account out by itself): view name -> the
-# JSON field naming the account. After CIVILITY_CREDENTIAL_FAILURES failed attempts on one
-# account, from any number of addresses, it is refused with 429 until the window passes.
-CIVILITY_CREDENTIAL_ROUTES: dict[str, str] = {"discussion:api:create_token": "email"}
+# field (JSON or form) naming the account. After CIVILITY_CREDENTIAL_FAILURES failed attempts
+# on one account, from any number of addresses, it is refused with 429 until the window passes.
+CIVILITY_CREDENTIAL_ROUTES: dict[str, str] = {
+    "discussion:api:create_token": "email",
+    "admin:login": "username",
+}
 CIVILITY_CREDENTIAL_FAILURES = "5/300"
 
 # --- Personal data -------------------------------------------------------------------------------

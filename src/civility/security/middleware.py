@@ -153,11 +153,14 @@ def credential_key(request: HttpRequest, view_name: str) -> str:
     field = getattr(settings, "CIVILITY_CREDENTIAL_ROUTES", {}).get(view_name)
     if not field or request.method != "POST":
         return ""
-    try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        return ""
-    account = str(body.get(field, "")).strip().lower() if isinstance(body, dict) else ""
+    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        body: Any = request.POST
+    else:
+        try:
+            body = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return ""
+    account = str(body.get(field, "")).strip().lower() if hasattr(body, "get") else ""
     if not account:
         return ""
     digest = hashlib.sha256(f"{view_name}:{account}".encode()).hexdigest()[:32]
@@ -173,6 +176,15 @@ def credential_lockout(key: str) -> int:
     if len(recent) < limit:
         return 0
     return max(1, int(window - (now - min(recent))))
+
+
+def credential_failed(request: HttpRequest, response: HttpResponse) -> bool:
+    """Whether a sign-in was refused: 401 from the API, or a sign-in form shown again (a form
+    that accepts the password redirects)."""
+    if response.status_code == 401:
+        return True
+    is_form = request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
+    return is_form and response.status_code == 200
 
 
 def record_credential_failure(key: str) -> None:
@@ -194,7 +206,7 @@ class SecurityHeadersMiddleware:
         finally:
             ratelimit.last_retry_after.reset(token)
         key = getattr(request, "_civility_credential_key", "")
-        if key and response.status_code == 401:
+        if key and credential_failed(request, response):
             record_credential_failure(key)
         self.add_headers(request, response, view_retry_after)
         return response

@@ -11,8 +11,10 @@
 
 It prints, and writes as JSON to ``out/encoder-latest.json``:
 
-- one comment alone at 16, 32, 64, 128 and 256 tokens: median ms on one thread, and through
-  ``embedding.embed`` (which may use both cores for a long comment alone);
+- one comment alone at 16, 32, 64, 128 and 256 tokens: median wall ms and CPU ms on one
+  thread; median ms on the lone-comment session (one thread per core); and through
+  ``embedding.embed``, which takes that session for a comment of at least
+  ``LONE_PARALLEL_MIN_TOKENS`` tokens when the cores are free;
 - throughput over ``--texts`` comments of the engine benchmark's mix (``mix.build_mix``)
   through ``embedding.embed`` in batches of 256: comments/s and CPU ms per comment;
 - cosine of every vector to the baseline's: min, 1st percentile, mean;
@@ -93,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     embedding.FULL_MODEL_PATH = args.model
     model = embedding.full_model()
     single = single_thread_session(args.model)
+    lone = model.lone_session()
 
     by_tokens: dict[int, dict[str, float]] = {}
     for count in TOKEN_COUNTS:
@@ -107,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         by_tokens[count] = {
             "one_thread_ms": one_wall,
             "one_thread_cpu_ms": one_cpu,
+            "lone_session_ms": median_ms(lambda ids=ids: run_one(lone, ids), args.repeats)[0],
             "embed_ms": median_ms(through_engine, args.repeats)[0],
         }
         print(f"{count:4d} tokens: {by_tokens[count]}", flush=True)

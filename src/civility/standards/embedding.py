@@ -94,6 +94,12 @@ def _session(threads: int) -> Any:
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
+    if threads > 1:
+        # Helper threads sleep between steps rather than spin: a spinning helper would hold a
+        # core after the call (and count as running in ``_cores_free_for``), and threads that
+        # spin while another process wants the core stall each other (measured under load:
+        # 128 tokens in 25 ms asleep, 60 ms spinning, 43 ms on one thread).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(
         str(FULL_MODEL_PATH), options, providers=["CPUExecutionProvider"]
     )

@@ -14,7 +14,7 @@ pending (most held for a moderator, some still awaiting the engine).
 Measured (Django test client in this process, read cache off, warm): the article thread page,
 the JSON comment listing, and the moderator queue pages, p50 and p95 over --repeat requests;
 then EXPLAIN (ANALYZE, BUFFERS) of the slowest queries each page runs. Results:
-benchmarks/out/scale/summary.json and plans.txt (figures are copied to benchmarks/LOAD.md).
+benchmarks/out/scale/summary.json and plans.txt (figures: benchmarks/SCALE.md).
 """
 
 from __future__ import annotations
@@ -335,6 +335,24 @@ def timed(get: Callable[[], Any], repeat: int) -> dict[str, float]:
     }
 
 
+def _next_link(client: Any, url: str) -> str:
+    """The target of a page's "Next" link (the queue pages carry a cursor in it)."""
+    import html
+    import re
+
+    with override_all_hosts():
+        page = client.get(url).content.decode()
+    found = re.search(r'<a href="\?([^"]*)" rel="next">', page)
+    assert found is not None, f"{url}: no next link"
+    return url.split("?", 1)[0] + "?" + html.unescape(found[1])
+
+
+def override_all_hosts() -> Any:
+    from django.test.utils import override_settings
+
+    return override_settings(CIVILITY_READ_CACHE_SECONDS=0, ALLOWED_HOSTS=["*"])
+
+
 def _getter(client: Any, url: str) -> Callable[[], Any]:
     return lambda: client.get(url)
 
@@ -346,7 +364,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     from django.db import connection
     from django.db.models import Count
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.test.utils import CaptureQueriesContext
 
     from civility.accounts.commands.createuser import create_user
     from civility.discussion.models import Comment
@@ -396,10 +414,23 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "moderator queue: rejected": (signed_in, "/moderation/queue/rejected/"),
         "moderator queue: all": (signed_in, "/moderation/queue/all/"),
         "moderator queue: pending, page 20": (signed_in, "/moderation/queue/pending/?page=20"),
+        # Page 20 the way a moderator reaches it: page 19's "Next" link (a cursor).
+        "moderator queue: pending, page 20 by its Next link": (
+            signed_in,
+            _next_link(signed_in, "/moderation/queue/pending/?page=19"),
+        ),
+        "moderator queue: pending, rule filter": (
+            signed_in,
+            "/moderation/queue/pending/?rule=insult",
+        ),
+        "moderator queue: rejected, rule filter": (
+            signed_in,
+            "/moderation/queue/rejected/?rule=insult",
+        ),
     }
     results: dict[str, Any] = {}
     plans: list[str] = []
-    with override_settings(CIVILITY_READ_CACHE_SECONDS=0, ALLOWED_HOSTS=["*"]):
+    with override_all_hosts():
         for name, (client, url) in pages.items():
             print(f"measuring {name}: {url}", flush=True)
             results[name] = {"url": url, **timed(_getter(client, url), args.repeat)}
@@ -473,7 +504,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         summary["pages"] = json.loads(output.stdout.strip().splitlines()[-1])
         for name, figures in summary["pages"].items():
-            print(f"{name}: p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms")
+            print(
+                f"{name}: p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms,"
+                f" {figures['queries']} queries"
+            )
     summary_file.write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return 0
 

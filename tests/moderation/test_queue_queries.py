@@ -1,5 +1,6 @@
 """The queue page reads a fixed number of queries, however many cards it shows: reports are
-prefetched and the authors' histories read at once for the whole page."""
+prefetched, the authors' histories read at once for the whole page, and every count the page
+shows (the queues, a filtered queue, unlock requests and messages) in one statement."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from tests.discussion.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
-MAX_QUERIES = 20
+# The session, the user and their moderator group; every count, the page's rows, their
+# reports, the authors' recent decisions and their histories.
+MAX_QUERIES = 8
 
 
 def held_comments(article: Any, count: int, batch: str = "a") -> list[Comment]:
@@ -82,3 +85,38 @@ def test_large_queues_are_counted_up_to_the_cap(
     page = moderator_client.get("/moderation/queue/pending/").content.decode()
     assert 'data-count="pending">2+<' in page
     assert "data-queue-total>2+<" in page
+
+
+def test_a_filtered_queue_is_counted_up_to_its_own_cap(
+    moderator_client: Client, article: Any, settings: Any
+) -> None:
+    settings.CIVILITY_QUEUE_COUNT_CAP = 2
+    held_comments(article, 3)
+    Comment.objects.filter(status="pending").update(rule="insult")
+    page = moderator_client.get("/moderation/queue/pending/?rule=insult").content.decode()
+    assert "data-queue-total>2+<" in page
+    page = moderator_client.get("/moderation/queue/pending/?rule=threat").content.decode()
+    assert "data-queue-total>0<" in page and "data-queue-empty" in page
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/moderation/queue/pending/",
+        "/moderation/queue/pending/?page=3",
+        "/moderation/queue/rejected/?rule=insult&author=author1",
+        "/moderation/queue/all/?article=treaty&from=2020-01-01&to=2100-01-01",
+    ],
+)
+def test_every_count_of_the_page_is_one_query(
+    moderator_client: Client, article: Any, path: str
+) -> None:
+    held_comments(article, 30)
+    moderator_client.get("/moderation/")  # the session and the cached list of sites
+    with CaptureQueriesContext(connection) as captured:
+        response = moderator_client.get(path)
+    assert response.status_code == 200
+    statements = [q["sql"].upper() for q in captured.captured_queries]
+    assert sum(sql.startswith("SELECT (SELECT COUNT(") for sql in statements) == 1
+    assert not [sql for sql in statements if sql.startswith("SELECT COUNT(")]
+    assert len(captured.captured_queries) <= MAX_QUERIES

@@ -150,6 +150,8 @@ class Comment(models.Model):
             models.Index(fields=["author", "created_at"]),
             models.Index(fields=["status", "decided_at"]),
             # The moderation queues of one site, in the order moderators work through them.
+            # On PostgreSQL these three also carry the rule columns (INCLUDE, migration 0005):
+            # a page's ids, filtered by rule or not, come from the index alone.
             models.Index(fields=["site", "status", "created_at", "id"], name="comment_site_queue"),
             models.Index(
                 fields=["site", "status", "decided_at", "id"], name="comment_site_decided"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import formats, timezone
 from django.utils.functional import Promise
@@ -57,6 +60,20 @@ _ORDER = {
 }
 
 
+# A filtered queue is counted up to this many rows (then "1,000+"): counting a rule that one
+# comment in a hundred fired up to the queue cap meant reading a million index entries.
+FILTERED_COUNT_CAP = 1_000
+
+
+def filtered_count_cap() -> int:
+    return min(FILTERED_COUNT_CAP, int(settings.CIVILITY_QUEUE_COUNT_CAP))
+
+
+def order_of(name: str) -> tuple[str, ...]:
+    """The order of a queue's cards (the index that serves it is noted at ``_ORDER``)."""
+    return _ORDER.get(name, _ORDER["all"])
+
+
 def queue(name: str, site_id: int | None = None) -> QuerySet[Comment]:
     """The comments of one site's queue, in the order a moderator works through them
     (``site_id`` None: the request's site)."""
@@ -64,13 +81,14 @@ def queue(name: str, site_id: int | None = None) -> QuerySet[Comment]:
         from civility.sites.current import current_site
 
         site_id = int(current_site().pk)
-    return (
-        _statuses(name)
-        .filter(site_id=site_id)
-        .select_related("author", "thread", "thread__article", "parent", "parent__author")
-        .defer(*UNUSED_ON_CARDS)
-        .order_by(*_ORDER.get(name, _ORDER["all"]))
-    )
+    return with_card_rows(_statuses(name).filter(site_id=site_id)).order_by(*order_of(name))
+
+
+def with_card_rows(comments: QuerySet[Comment]) -> QuerySet[Comment]:
+    """What a card shows besides the comment: its author, thread, article and parent."""
+    return comments.select_related(
+        "author", "thread", "thread__article", "parent", "parent__author"
+    ).defer(*UNUSED_ON_CARDS)
 
 
 def capped_count(
@@ -85,14 +103,112 @@ def capped_count(
     return comments.order_by(*order).values("pk")[: cap + 1].count()
 
 
+def counts_at_once(querysets: Mapping[str, tuple[QuerySet[Any], int | None]]) -> dict[str, int]:
+    """Several counts in one statement (one round trip): each ``(queryset, cap)`` counted up
+    to ``cap`` + 1 rows (None: every row), as a scalar subquery of one SELECT."""
+    if not querysets:
+        return {}
+    parts: list[str] = []
+    params: list[Any] = []
+    for n, (rows, cap) in enumerate(querysets.values()):
+        ids = rows.order_by().values("pk")
+        sql, more = (ids[: cap + 1] if cap is not None else ids).query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) counted_{n})")
+        params.extend(more)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return {name: int(value) for name, value in zip(querysets, row, strict=True)}
+
+
+def queue_querysets(site_id: int, cap: int | None = None) -> dict[str, tuple[QuerySet[Any], int]]:
+    """Each queue of the site with its cap, ready for :func:`counts_at_once`."""
+    cap = cap if cap is not None else int(settings.CIVILITY_QUEUE_COUNT_CAP)
+    return {name: (_statuses(name).filter(site_id=site_id), cap) for name in QUEUES}
+
+
 def queue_counts(site_id: int | None = None, cap: int | None = None) -> dict[str, int]:
     """The size of each of the site's queues, each counted up to ``cap`` + 1 on its own
-    index (one bounded query per queue, never a scan of every comment)."""
+    index (one bounded subquery per queue, all in one statement; never a scan of every
+    comment)."""
     if site_id is None:
         from civility.sites.current import current_site
 
         site_id = int(current_site().pk)
-    return {name: capped_count(_statuses(name).filter(site_id=site_id), cap) for name in QUEUES}
+    return counts_at_once(queue_querysets(site_id, cap))
+
+
+# --- Seek (keyset) paging --------------------------------------------------------------------
+#
+# A deep page read with OFFSET walks every row before it; a cursor names the last (or first)
+# card shown, by the queue's order value and id, so the next page starts right there on the
+# queue's index. Page numbers stay in the links for the reader; the cursor is what is read.
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CURSOR = re.compile(r"^(\d{1,20})-(\d{1,20})$")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A card's place in its queue: its order value (a date) and its id. ``backwards``: the
+    page ends before this card (the "Previous" link) instead of starting after it."""
+
+    value: datetime
+    pk: int
+    backwards: bool = False
+
+    def encode(self) -> str:
+        micros = (self.value - _EPOCH) // timedelta(microseconds=1)
+        return f"{micros}-{self.pk}"
+
+    @classmethod
+    def decode(cls, raw: str, *, backwards: bool = False) -> Cursor | None:
+        match = _CURSOR.match(raw or "")
+        if match is None:
+            return None
+        try:
+            value = _EPOCH + timedelta(microseconds=int(match[1]))
+        except OverflowError:
+            return None
+        return cls(value, int(match[2]), backwards)
+
+    @classmethod
+    def of(cls, comment: Comment, order: tuple[str, ...]) -> Cursor | None:
+        """The cursor of a card shown in ``order``; None when its order value is empty (a
+        queue ordered by decision date holding an undecided row): that page keeps OFFSET."""
+        value = getattr(comment, order[0].lstrip("-"))
+        return cls(value, int(comment.pk)) if isinstance(value, datetime) else None
+
+
+def seek(
+    comments: QuerySet[Comment], order: tuple[str, ...], cursor: Cursor
+) -> tuple[QuerySet[Comment], tuple[str, ...]]:
+    """The rows after ``cursor`` in ``order`` (before it, nearest first, when the cursor
+    goes backwards), and the order to read them in. The inclusive bound on the order value
+    is what lets the index range start at the cursor; the OR then drops the ties before it."""
+    field = order[0].lstrip("-")
+    descending = order[0].startswith("-")
+    op = "gt" if descending == cursor.backwards else "lt"
+    rows = comments.filter(**{f"{field}__{op}e": cursor.value}).filter(
+        Q(**{f"{field}__{op}": cursor.value}) | Q(**{f"pk__{op}": cursor.pk})
+    )
+    if cursor.backwards:
+        order = tuple(term[1:] if term.startswith("-") else f"-{term}" for term in order)
+    return rows, order
+
+
+def page_rows(
+    comments: QuerySet[Comment], order: tuple[str, ...], start: int, stop: int
+) -> QuerySet[Comment]:
+    """Rows ``start``..``stop`` of ``comments`` in ``order`` with what their cards show.
+
+    The ids are chosen first, in a subquery that reads the queue's index alone (the queue
+    indexes include ``rule`` and ``fired_rules`` on PostgreSQL, so a rule filter needs no
+    table row either); the page's rows and their joins are then read by primary key. Read in
+    one query with the joins, a deep or filtered page fetched and joined every row it passed.
+    """
+    ids = comments.order_by(*order).values("pk")[start:stop]
+    return with_card_rows(Comment.objects.filter(pk__in=ids)).order_by(*order)
 
 
 def exact_queue_counts(site_id: int) -> dict[str, int]:
@@ -114,6 +230,7 @@ def exact_queue_counts(site_id: int) -> dict[str, int]:
 
 
 def count_label(count: int, cap: int | None = None) -> str:
+    """``count`` as shown: "N", or "cap+" past the cap."""
     cap = cap if cap is not None else int(settings.CIVILITY_QUEUE_COUNT_CAP)
     return f"{formats.number_format(cap, force_grouping=True)}+" if count > cap else str(count)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import html
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -170,26 +171,43 @@ def card(
 
 
 def _base_context(request: HttpRequest, counts: dict[str, int] | None = None) -> dict[str, Any]:
-    counts = counts if counts is not None else queues.queue_counts(request_site_id(request))
+    return _counted_context(request, counts)[0]
+
+
+def _counted_context(
+    request: HttpRequest,
+    counts: dict[str, int] | None = None,
+    queue_rows: Mapping[str, tuple[QuerySet[Any], int | None]] | None = None,
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """What every moderation page shows: the queues' sizes, and for moderators of every site
+    the open unlock requests and messages; all counted in one statement. ``queue_rows``: more
+    counts the page needs, read in that same statement and returned with the context."""
+    site_id = request_site_id(request)
+    every_site = moderates_all_sites(request.user)
+    wanted: dict[str, tuple[QuerySet[Any], int | None]] = {}
+    if counts is None:
+        wanted.update(queues.queue_querysets(site_id))
+    if every_site:
+        # Unlock requests and messages are about shared accounts: moderators of every site.
+        wanted["_appeals"] = (Appeal.objects.filter(status=AppealStatus.OPEN), None)
+        wanted["_messages"] = (ContactMessage.objects.filter(handled_at__isnull=True), None)
+    wanted.update(queue_rows or {})
+    found = queues.counts_at_once(wanted)
+    counts = counts if counts is not None else {name: found[name] for name in queues.QUEUES}
     request.civility_pending_count = min(  # type: ignore[attr-defined]  # for the header
         counts["pending"], int(settings.CIVILITY_QUEUE_COUNT_CAP) + 1
     )
-    every_site = moderates_all_sites(request.user)
-    return {
+    context = {
         "queue_counts": {name: queues.count_label(n) for name, n in counts.items()},
         "queues": queues.QUEUES,
-        # Unlock requests and messages are about shared accounts: moderators of every site.
         "moderates_all_sites": every_site,
-        "open_appeals": Appeal.objects.filter(status=AppealStatus.OPEN).count()
-        if every_site
-        else 0,
-        "open_messages": ContactMessage.objects.filter(handled_at__isnull=True).count()
-        if every_site
-        else 0,
+        "open_appeals": found.get("_appeals", 0),
+        "open_messages": found.get("_messages", 0),
         "rules": RULES,
         # Where the forms on the page come back to (read once, not on every card).
         "next_url": request.get_full_path(),
     }
+    return context, found
 
 
 # --- Dashboard and queues -----------------------------------------------------------------------
@@ -246,27 +264,84 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 class QueuePage:
-    """One page of a queue, read with OFFSET/LIMIT and one row more (to know whether a next
-    page exists), and a total counted only up to the cap: no COUNT over the whole table."""
+    """One page of a queue and links to its neighbours. The first page, and a page asked for
+    by number alone, is read with OFFSET; "Next" and "Previous" carry a cursor (the last or
+    first card shown) and read from there on the queue's index (seek paging), so a deep page
+    costs what the first one does. The total is counted only up to the cap.
 
-    def __init__(self, comments: QuerySet[Comment], number: int, total: int) -> None:
-        cap = int(settings.CIVILITY_QUEUE_COUNT_CAP)
+    Page numbers stay in the links for the reader: with a cursor the number is a label; when
+    going back finds the queue's start (cards were decided meanwhile), the first page is read.
+    """
+
+    def __init__(
+        self,
+        comments: QuerySet[Comment],
+        order: tuple[str, ...],
+        number: int,
+        total: int,
+        *,
+        cursor: queues.Cursor | None = None,
+        query: QueryDict | None = None,
+        cap: int | None = None,
+    ) -> None:
+        cap = cap if cap is not None else int(settings.CIVILITY_QUEUE_COUNT_CAP)
         self.total = total
-        self.total_label = queues.count_label(total)
+        self.total_label = queues.count_label(total, cap)
         self.num_pages_label = (
             str(max(1, -(-total // PAGE_SIZE))) if total <= cap else f"{-(-cap // PAGE_SIZE)}+"
         )
-        if total <= cap:
+        if total <= cap and cursor is None:
             number = min(number, max(1, -(-total // PAGE_SIZE)))
         self.number = max(1, number)
-        offset = (self.number - 1) * PAGE_SIZE
-        rows = list(comments[offset : offset + PAGE_SIZE + 1])
-        self.object_list = rows[:PAGE_SIZE]
-        self.has_next = len(rows) > PAGE_SIZE
+        self._order = order
+        self._query = query if query is not None else QueryDict(mutable=True)
+        rows: list[Comment] | None = None
+        if cursor is not None and self.number > 1:
+            after, scan = queues.seek(comments, order, cursor)
+            rows = list(_with_reports(queues.page_rows(after, scan, 0, PAGE_SIZE + 1)))
+            if cursor.backwards:
+                if len(rows) <= PAGE_SIZE:  # the queue's start: show its first page
+                    rows, self.number = None, 1
+                else:
+                    rows = rows[:PAGE_SIZE][::-1]
+                    self.has_next = True
+            else:
+                self.has_next = len(rows) > PAGE_SIZE
+                rows = rows[:PAGE_SIZE]
+        if rows is None:
+            offset = (self.number - 1) * PAGE_SIZE
+            page = queues.page_rows(comments, order, offset, offset + PAGE_SIZE + 1)
+            rows = list(_with_reports(page))
+            self.has_next = len(rows) > PAGE_SIZE
+            rows = rows[:PAGE_SIZE]
+        self.object_list = rows
         self.has_previous = self.number > 1
         self.has_other_pages = self.has_next or self.has_previous
         self.next_page_number = self.number + 1
         self.previous_page_number = self.number - 1
+
+    def _link(self, number: int, name: str = "", comment: Comment | None = None) -> str:
+        query = self._query.copy()
+        for key in ("page", "after", "before"):
+            query.pop(key, None)
+        if number > 1:
+            query["page"] = str(number)
+            place = queues.Cursor.of(comment, self._order) if comment is not None else None
+            if place is not None:
+                query[name] = place.encode()
+        return query.urlencode()
+
+    @property
+    def next_query(self) -> str:
+        """The query string of the next page: its number and the last card's cursor."""
+        last = self.object_list[-1] if self.object_list else None
+        return self._link(self.next_page_number, "after", last)
+
+    @property
+    def previous_query(self) -> str:
+        """The query string of the previous page: its number and the first card's cursor."""
+        first = self.object_list[0] if self.object_list else None
+        return self._link(self.previous_page_number, "before", first)
 
     def __iter__(self) -> Any:
         return iter(self.object_list)
@@ -277,17 +352,36 @@ def _page_number(request: HttpRequest) -> int:
     return int(raw) if raw.isdigit() and 0 < int(raw) < 1_000_000 else 1
 
 
+def _cursor(request: HttpRequest) -> queues.Cursor | None:
+    if "after" in request.GET:
+        return queues.Cursor.decode(request.GET["after"])
+    if "before" in request.GET:
+        return queues.Cursor.decode(request.GET["before"], backwards=True)
+    return None
+
+
 @moderator_required
 def queue_view(request: HttpRequest, name: str) -> HttpResponse:
     if name not in queues.QUEUES:
         raise Http404(_("No such queue."))
     site_id = request_site_id(request)
     filters = queues.Filters.from_query(request.GET)
-    counts = queues.queue_counts(site_id)
     comments = filters.apply(queues.queue(name, site_id))
-    total = queues.capped_count(comments) if filters.active else counts[name]
-    page = QueuePage(_with_reports(comments), _page_number(request), total)
-    context = _base_context(request, counts=counts)
+    # A filtered queue's size is counted with the queue sizes, in the same statement, up to
+    # a lower cap (a rare rule is found one comment in a hundred, through the queue's index).
+    cap = queues.filtered_count_cap() if filters.active else int(settings.CIVILITY_QUEUE_COUNT_CAP)
+    filtered = {"_filtered": (comments, cap)} if filters.active else {}
+    context, found = _counted_context(request, queue_rows=filtered)
+    total = found["_filtered"] if filters.active else found[name]
+    page = QueuePage(
+        comments,
+        queues.order_of(name),
+        _page_number(request),
+        total,
+        cap=cap,
+        cursor=_cursor(request),
+        query=request.GET,
+    )
     context.update(
         {
             "queue": name,

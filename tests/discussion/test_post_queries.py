@@ -15,9 +15,11 @@ from tests.discussion.test_api import CLEAN, post_json, token_for
 pytestmark = pytest.mark.django_db
 
 
-def queries_of_a_post(client: Client, token: str, path: str, text: str, status: str) -> list[str]:
+def queries_of_a_post(
+    client: Client, token: str, path: str, text: str, status: str, **fields: Any
+) -> list[str]:
     with CaptureQueriesContext(connection) as captured:
-        response = post_json(client, path, {"text": text}, token)
+        response = post_json(client, path, {"text": text, **fields}, token)
     assert response.status_code == 201, response.content
     assert response.json()["status"] == status
     return [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
@@ -40,3 +42,23 @@ def test_a_post_takes_a_bounded_number_of_queries(
     assert len(queries) <= most, "\n".join(queries)
     assert sum("moderation_policyversion" in q for q in queries) == 1
     assert sum('FROM "news_article"' in q for q in queries) == 1
+
+
+@pytest.mark.usefixtures("lenient_policy")
+def test_with_a_broker_a_post_reads_its_token_once_and_no_recent_comments(
+    reader: Any, article: Any, settings: Any
+) -> None:
+    client = Client()
+    token = token_for(client, reader.email)
+    path = f"/api/articles/{article.slug}/comments"
+    queries_of_a_post(client, token, path, CLEAN + " First.", "published")
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    queries = queries_of_a_post(
+        client, token, path, CLEAN + " Second.", "pending", client_token="second"
+    )
+    # The consent middleware and the API's authentication share one look-up of the token.
+    assert sum('FROM "discussion_apitoken"' in q for q in queries) == 1
+    # The client_token is looked up once, by the API.
+    assert sum('"discussion_comment"."client_token" =' in q for q in queries) == 1
+    # The inline screen runs no cross-comment rule: no read of the recent comments.
+    assert not any('"discussion_comment"."created_at" >=' in q for q in queries), queries

@@ -265,3 +265,91 @@ def test_a_path_prefix_sites_threads_are_cached_and_invalidated(reader: Any, set
     assert post_comment(author=reader, thread=thread, text=newer).status == "published"
     third = Client().get(url)
     assert third["X-Civility-Cache"] == "miss" and newer in third.content.decode()
+
+
+@pytest.fixture
+def fast_lane_get(settings: Any) -> Any:
+    """GET through FastLane in front of Django's WSGI handler, as gunicorn serves it; returns
+    (status, headers, body) and counts the requests that reached Django."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.signals import request_started
+    from django.db import close_old_connections
+    from django.test import RequestFactory
+
+    from civility.ops.readcache import FastLane, forget_local
+
+    django_application = WSGIHandler()
+    reached: list[str] = []
+
+    def application(environ: dict[str, Any], start_response: Any) -> Any:
+        reached.append(environ["PATH_INFO"])
+        return django_application(environ, start_response)
+
+    lane = FastLane(application)
+
+    def get(url: str, **extra: Any) -> tuple[str, dict[str, str], bytes]:
+        environ = RequestFactory().get(url, **extra).environ
+        answer: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> None:
+            answer["status"], answer["headers"] = status, dict(headers)
+
+        body = b"".join(lane(environ, start_response))
+        return answer["status"], answer["headers"], body
+
+    get.reached = reached  # type: ignore[attr-defined]
+    settings.CIVILITY_READ_CACHE_SECONDS = LONG_AGE
+    settings.CIVILITY_READ_CACHE_LOCAL_SECONDS = LONG_AGE
+    forget_local()
+    # As the test client does: the test's transaction must outlive these requests.
+    request_started.disconnect(close_old_connections)
+    try:
+        yield get
+    finally:
+        request_started.connect(close_old_connections)
+        forget_local()
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("lenient_policy", "read_cache_on")
+def test_the_fast_lane_serves_the_process_copy_before_django(
+    reader: Any, article: Any, settings: Any, fast_lane_get: Any
+) -> None:
+    thread = thread_for_article(article)
+    post_comment(author=reader, thread=thread, text=CLEAN)
+    url = f"/news/{article.slug}/discussion/"
+    first = fast_lane_get(url)  # Django renders it and learns the request
+    second = fast_lane_get(url)
+    assert fast_lane_get.reached == [url]
+    assert (first[1]["X-Civility-Cache"], second[1]["X-Civility-Cache"]) == ("miss", "hit")
+    assert second[0] == first[0] == "200 OK" and second[2] == first[2]
+    same = {k: v for k, v in second[1].items() if k != "X-Civility-Cache"}
+    assert same == {k: v for k, v in first[1].items() if k != "X-Civility-Cache"}
+    # Signed-in readers, API clients, other languages and other pages always reach Django.
+    fast_lane_get(url, HTTP_COOKIE=f"{settings.SESSION_COOKIE_NAME}=abc")
+    fast_lane_get(url, HTTP_AUTHORIZATION="Bearer x")
+    fast_lane_get(url, HTTP_ACCEPT_LANGUAGE="fr")
+    fast_lane_get(url + "?page=2")
+    assert len(fast_lane_get.reached) == 5
+    # A published comment drops the copies: the next read renders it.
+    newer = CLEAN + " A second view."
+    assert post_comment(author=reader, thread=thread, text=newer).status == "published"
+    third = fast_lane_get(url)
+    assert third[1]["X-Civility-Cache"] == "miss" and newer in third[2].decode()
+    assert len(fast_lane_get.reached) == 6
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("lenient_policy", "read_cache_on")
+def test_the_fast_lane_never_serves_an_entry_older_than_the_maximum_age(
+    reader: Any, article: Any, settings: Any, fast_lane_get: Any
+) -> None:
+    post_comment(author=reader, thread=thread_for_article(article), text=CLEAN)
+    url = f"/api/articles/{article.slug}/comments"
+    fast_lane_get(url)
+    assert fast_lane_get(url)[1]["X-Civility-Cache"] == "hit"
+    settings.CIVILITY_READ_CACHE_SECONDS = 0.05
+    time.sleep(0.06)
+    assert fast_lane_get(url)[1]["X-Civility-Cache"] == "miss"
+    settings.CIVILITY_READ_CACHE_SECONDS = 0
+    assert "X-Civility-Cache" not in fast_lane_get(url)[1]

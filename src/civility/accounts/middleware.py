@@ -49,10 +49,11 @@ def _bearer_token_user(request: HttpRequest) -> Any:
     if not header.lower().startswith("bearer "):
         return None
     try:
-        from civility.discussion.services import user_for_token
+        from civility.discussion.services import user_for_request_token
     except ImportError:
         return None
-    return user_for_token(header[7:].strip())
+    # Remembered on the request: the API's authentication asks for the same token.
+    return user_for_request_token(request, header[7:].strip())
 
 
 class ConsentMiddleware:

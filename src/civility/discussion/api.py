@@ -29,7 +29,7 @@ from civility.standards.rules import RULES_BY_SLUG, rule_label
 
 class BearerTokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = services.user_for_token(token)
+        user = services.user_for_request_token(request, token)
         if user is not None:
             request.user = user
         return user
@@ -311,10 +311,9 @@ def create_comment(request: HttpRequest, slug: str, payload: CommentIn) -> Statu
     article = selectors.get_published_article_or_404(slug)
     user = request.auth  # type: ignore[attr-defined]
     thread = services.thread_for_article(article)
-    if payload.client_token:
-        existing = Comment.objects.filter(
-            author=user, client_token=payload.client_token[:64]
-        ).first()
+    client_token = (payload.client_token or "").strip()[:64]
+    if client_token:
+        existing = Comment.objects.filter(author=user, client_token=client_token).first()
         if existing is not None:
             outcome = services.PostOutcome(
                 existing, created=False, rules=services.comment_rules(existing)
@@ -326,8 +325,9 @@ def create_comment(request: HttpRequest, slug: str, payload: CommentIn) -> Statu
         thread=thread,
         text=payload.text if payload.text is not None else "",
         parent=payload.parent_id,
-        client_token=payload.client_token or "",
+        client_token=client_token,
         ip=ratelimit.client_ip(request),
+        client_token_checked=True,
     )
     return Status(201 if outcome.created else 200, _posted(request, outcome))
 

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 class EngineSet:
     policy: Policy
     full: Engine
-    # The cheap, deterministic detectors only (lexicons, links, style, crowd rules): run
-    # inline before the response when the full engine runs in a worker.
+    # The cheap, deterministic detectors only (lexicons, links, style, language): run inline
+    # before the response when the full engine runs in a worker. They read no database.
     screen: Engine
     premoderate_all: bool
 
@@ -36,10 +36,19 @@ _by_site: dict[int, EngineSet] = {}
 _current: EngineSet | None = None
 
 
+# The cross-comment rules read the recent comments (hundreds of rows, with their texts) for
+# every comment: the worker's full engine runs them, once per batch (tasks.BatchContext).
+# Inline, on every post, they cost several times what the other cheap rules cost together.
+CROSS_COMMENT_RULES = frozenset({"flash_mob", "flood"})
+
+
 def _screen_engine(full: Engine) -> Engine:
     screen = copy.copy(full)
-    screen.detectors = [d for d in full.detectors if not d.uses_embedding]
-    screen._needs_embedding = False
+    screen.detectors = [
+        d
+        for d in full.detectors
+        if not d.uses_embedding and not CROSS_COMMENT_RULES.intersection(d.slugs)
+    ]
     return screen
 
 

@@ -174,10 +174,13 @@ def post_comment(
     parent: Comment | int | str | None = None,
     client_token: str = "",
     ip: str = "",
+    client_token_checked: bool = False,
 ) -> PostOutcome:
-    """Save a comment as pending, then have it decided. Idempotent on ``client_token``."""
+    """Save a comment as pending, then have it decided. Idempotent on ``client_token``
+    (``client_token_checked``: the caller has just looked it up and found no comment; a race
+    with another request is still caught by the unique constraint)."""
     client_token = (client_token or "").strip()[:64]
-    if client_token:
+    if client_token and not client_token_checked:
         existing = Comment.objects.filter(author=author, client_token=client_token).first()
         if existing is not None:
             return PostOutcome(existing, created=False, rules=comment_rules(existing))
@@ -252,8 +255,10 @@ def decide_new_comment(comment: Comment, *, in_force: tuple[Policy, bool] | None
         _moderate(comment, in_force=in_force)
         return
     try:
+        # The screen reads no context (discussion.engine): the cross-comment rules run in the
+        # worker, so a post costs no read of the recent comments.
         verdict = current_engines(comment.site_id, in_force=in_force).screen.check(
-            _engine_comment(comment), DatabaseContext(comment.site_id)
+            _engine_comment(comment)
         )
     except Exception:  # the full engine in the worker will decide
         logger.exception("inline screen of comment %s failed", comment.pk)
@@ -828,6 +833,20 @@ def revoke_api_token(token: ApiToken, *, by: Any = None) -> None:
             subject_user=token.user,
             data={"prefix": token.prefix},
         )
+
+
+TOKEN_USER_ATTRIBUTE = "_civility_token_user"
+
+
+def user_for_request_token(request: Any, raw: str) -> Any | None:
+    """:func:`user_for_token`, looked up once per request: the consent middleware and the
+    API's authentication both ask for the same token."""
+    known = getattr(request, TOKEN_USER_ATTRIBUTE, None)
+    if known is not None and known[0] == raw:
+        return known[1]
+    user = user_for_token(raw)
+    setattr(request, TOKEN_USER_ATTRIBUTE, (raw, user))
+    return user
 
 
 def user_for_token(raw: str) -> Any | None:

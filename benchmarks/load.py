@@ -5,6 +5,12 @@ under readers and posters, side by side with Isso driven by the same load genera
     python benchmarks/load.py --target isso           # Isso 0.14 (own venv under benchmarks/out)
     python benchmarks/load.py --target both           # both, then the ratios
     python benchmarks/load.py --duration 10 --users 8 # a short run while developing
+    python benchmarks/load.py --generator locust      # locust instead of wrk
+
+The load generator is wrk (benchmarks/wrk/*.lua; ``apt-get install wrk``) when installed,
+otherwise locust (benchmarks/locustfile.py): readers with no think time, posters posting twice
+a second each. The web, the worker and the generator run in this session; the Celery worker
+at nice 10 (``--worker-nice``), so that it takes the CPU the web processes leave.
 
 Needs PostgreSQL and Redis (--database-url, --redis-url; the database is dropped and
 re-created). Readers fetch a 200-comment thread; posters post comments to ten other threads.
@@ -250,10 +256,19 @@ def run_quiet(command: list[str], env: dict[str, str], log: Path) -> str:
     return result.stdout
 
 
-def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def start(
+    command: list[str], env: dict[str, str], log: Path, *, nice: int = 0
+) -> subprocess.Popen[bytes]:
+    """A server in its own process group (stopped as a whole) but in this session: Linux
+    schedules each session as one group (autogroup), and nice only orders processes within
+    a group, so the web, the worker and the load generator share this one and ``nice``
+    lowers a process against the others (the Celery worker: decisions may wait a moment,
+    readers should not)."""
     handle = log.open("wb")
+    if nice:
+        command = ["nice", "-n", str(nice), *command]
     return subprocess.Popen(
-        command, env=env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        command, env=env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, process_group=0
     )
 
 
@@ -369,6 +384,143 @@ def locust(
     return stats
 
 
+def cpu_seconds(groups: dict[str, int]) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the live processes of each process group,
+    by PostgreSQL and Redis (by name) and by the load generator: what each part of the set-up
+    costs, whatever the rest of a shared machine does."""
+    import resource
+
+    tick = os.sysconf("SC_CLK_TCK")
+    totals = dict.fromkeys([*groups, "postgresql", "redis"], 0.0)
+    # The load generator's processes have ended and been waited for when this is read after
+    # the run: they count among this process's children.
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    totals["generator"] = children.ru_utime + children.ru_stime
+    by_group = {pgid: name for name, pgid in groups.items()}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        command, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat.rsplit(")", 1)[1]
+        values = fields.split()
+        seconds = (int(values[11]) + int(values[12])) / tick
+        name = by_group.get(int(values[2]))
+        if name is None and command.startswith("postgres"):
+            name = "postgresql"
+        if name is None and command.startswith("redis-server"):
+            name = "redis"
+        if name is not None:
+            totals[name] += seconds
+    return totals
+
+
+def cpu_per_request(
+    before: dict[str, float], after: dict[str, float], stats: dict[str, dict[str, float]]
+) -> dict[str, float]:
+    """CPU seconds of each part during the run, and the web's CPU milliseconds per request."""
+    used = {name: round(after[name] - before.get(name, 0.0), 2) for name in after}
+    requests = stats.get("all", {}).get("requests", 0.0)
+    if requests and "web" in used:
+        used["web_ms_per_request"] = round(1000 * used["web"] / requests, 2)
+    return used
+
+
+def wrk(
+    args: argparse.Namespace,
+    label: str,
+    host: str,
+    env: dict[str, str],
+) -> dict[str, dict[str, float]]:
+    """The same load with wrk: two processes side by side, readers (``users - posters``
+    connections, no think time) and posters (one connection and thread each, waiting
+    1 / ``posts_per_user`` s after each post). The Lua scripts in benchmarks/wrk/ write wrk's
+    own latency percentiles as JSON. wrk costs a fraction of locust's CPU per request, which
+    matters when the generator shares the two cores with the server."""
+    binary = os.environ.get("WRK") or shutil.which("wrk") or "wrk"
+    scripts = BENCH / "wrk"
+    readers = args.users - args.posters
+    runs: dict[str, tuple[list[str], Path]] = {}
+    if readers > 0:
+        runs["read"] = (
+            [
+                binary,
+                f"-t{min(2, readers)}",
+                f"-c{readers}",
+                f"-d{args.duration}s",
+                "--timeout",
+                "60s",
+                "-s",
+                str(scripts / "readers.lua"),
+                host,
+            ],
+            OUT / f"{label}-wrk-read.json",
+        )
+    if args.posters > 0:
+        runs["post"] = (
+            [
+                binary,
+                f"-t{args.posters}",
+                f"-c{args.posters}",
+                f"-d{args.duration}s",
+                "--timeout",
+                "60s",
+                "-s",
+                str(scripts / "posters.lua"),
+                host,
+            ],
+            OUT / f"{label}-wrk-post.json",
+        )
+    load_before = os.getloadavg()[0]
+    processes = []
+    for kind, (command, out) in runs.items():
+        out.unlink(missing_ok=True)
+        run_env = {
+            **env,
+            "LOAD_WRK_OUT": str(out),
+            "LOAD_POSTS_PER_USER": str(args.posts_per_user),
+        }
+        log = (OUT / f"{label}-wrk-{kind}.log").open("wb")
+        processes.append(
+            subprocess.Popen(command, env=run_env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        )
+    for process in processes:
+        process.wait()
+    stats: dict[str, dict[str, float]] = {
+        "machine": {"load_average_before": load_before, "load_average_after": os.getloadavg()[0]}
+    }
+    total: dict[str, float] = {"requests": 0.0, "failures": 0.0, "req_per_s": 0.0}
+    for kind, (_command, out) in runs.items():
+        if not out.exists():
+            raise SystemExit(f"wrk wrote no figures; see {OUT / f'{label}-wrk-{kind}.log'}")
+        figures = json.loads(out.read_text(encoding="utf-8"))
+        seconds = figures["duration_us"] / 1e6
+        stats[kind] = {
+            "requests": float(figures["requests"]),
+            "failures": float(figures["errors"]),
+            "req_per_s": round(figures["requests"] / seconds, 1),
+            "p50_ms": round(figures["latency_p50_us"] / 1000, 1),
+            "p95_ms": round(figures["latency_p95_us"] / 1000, 1),
+            "p99_ms": round(figures["latency_p99_us"] / 1000, 1),
+            "mean_ms": round(figures["latency_mean_us"] / 1000, 1),
+            "max_ms": round(figures["latency_max_us"] / 1000, 1),
+        }
+        for key in ("requests", "failures", "req_per_s"):
+            total[key] += stats[kind][key]
+    stats["all"] = total
+    return stats
+
+
+def generate_load(
+    args: argparse.Namespace, label: str, host: str, env: dict[str, str]
+) -> dict[str, dict[str, float]]:
+    if args.generator == "wrk":
+        return wrk(args, label, host, env)
+    return locust(args, label, host, env)
+
+
 def base_environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CIVILITY_", "DJANGO_"))}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
@@ -434,6 +586,7 @@ def run_civility(args: argparse.Namespace) -> dict[str, Any]:
         ],
         env,
         worker_log,
+        nice=args.worker_nice,
     )
     web_log = OUT / f"{label}-gunicorn.log"
     web = start(
@@ -473,7 +626,10 @@ def run_civility(args: argparse.Namespace) -> dict[str, Any]:
             "LOAD_TOKENS_FILE": str(tokens_file),
         }
         print(f"[{label}] {args.duration} s at {args.users} connections...", flush=True)
-        stats = locust(args, label, host, load_env)
+        groups = {"web": web.pid, "worker": worker.pid}
+        cpu_before = cpu_seconds(groups)
+        stats = generate_load(args, label, host, load_env)
+        cpu = cpu_per_request(cpu_before, cpu_seconds(groups), stats)
         # Every accepted comment must get its decision: wait for the worker to drain the queue.
         drain_started = time.monotonic()
         counts: dict[str, Any] = {}
@@ -510,12 +666,15 @@ def run_civility(args: argparse.Namespace) -> dict[str, Any]:
             "posts_per_poster_per_s": args.posts_per_user,
             "gunicorn_sync_workers": args.web_workers,
             "celery_worker_concurrency": args.worker_concurrency,
+            "celery_worker_nice": args.worker_nice,
             "read_cache_s": args.read_cache,
+            "generator": args.generator,
             "thread_comments": args.comments,
             "read": " | ".join(read_paths),
             "comments_per_read": comments_per_read,
         },
         "stats": stats,
+        "cpu_seconds": cpu,
         "comments": counts,
         "engine": engine_summary(OUT / f"{label}-metrics.txt"),
     }
@@ -655,7 +814,9 @@ def run_isso(args: argparse.Namespace) -> dict[str, Any]:
             "LOAD_POST_PATHS": ",".join(f"/new?uri={uri}" for uri in post_uris),
         }
         print(f"[{label}] {args.duration} s at {args.users} connections...", flush=True)
-        stats = locust(args, label, host, load_env)
+        cpu_before = cpu_seconds({"web": web.pid})
+        stats = generate_load(args, label, host, load_env)
+        cpu = cpu_per_request(cpu_before, cpu_seconds({"web": web.pid}), stats)
     finally:
         stop(web)
     result = {
@@ -668,11 +829,13 @@ def run_isso(args: argparse.Namespace) -> dict[str, Any]:
             "posters": args.posters,
             "posts_per_poster_per_s": args.posts_per_user,
             "gunicorn_sync_workers": args.web_workers,
+            "generator": args.generator,
             "thread_comments": args.comments,
             "top_level_replies_served": total,
             "read": "GET /?uri=<thread> (the whole thread)",
         },
         "stats": stats,
+        "cpu_seconds": cpu,
     }
     (OUT / f"{label}.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     return result
@@ -740,8 +903,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--read", choices=sorted(READ_PATHS), default="section", help="what readers fetch"
     )
+    parser.add_argument(
+        "--generator",
+        choices=["auto", "wrk", "locust"],
+        default="auto",
+        help="load generator: wrk (benchmarks/wrk/*.lua) or locust (locustfile.py); "
+        "auto: wrk when it is installed",
+    )
     parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--worker-concurrency", type=int, default=1, help="Celery processes")
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=10,
+        help="niceness of the Celery worker against the web processes (0: same priority)",
+    )
     parser.add_argument(
         "--read-cache", type=float, default=5.0, help="CIVILITY_READ_CACHE_SECONDS (0: off)"
     )
@@ -764,6 +940,8 @@ def main(argv: list[str] | None = None) -> int:
         return seed(args)
     if args.command == "count":
         return count(args)
+    if args.generator == "auto":
+        args.generator = "wrk" if (os.environ.get("WRK") or shutil.which("wrk")) else "locust"
     OUT.mkdir(parents=True, exist_ok=True)
     results = []
     if args.target in ("civility", "both"):
@@ -773,6 +951,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     for result in results:
         print(f"{result['label']}: load average {json.dumps(result['stats']['machine'])}")
+        print(f"{result['label']}: CPU seconds {json.dumps(result.get('cpu_seconds', {}))}")
     for result in results:
         if "comments" in result:
             print(f"{result['label']}: comments {json.dumps(result['comments'])}")

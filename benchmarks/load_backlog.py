@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -27,7 +28,14 @@ OUT = ROOT / "benchmarks" / "out" / "backlog"
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from load import flush_redis, recreate_database, start, stop, thread_comments  # noqa: E402
+from load import (  # noqa: E402
+    cpu_seconds,
+    flush_redis,
+    recreate_database,
+    start,
+    stop,
+    thread_comments,
+)
 
 
 def seed(count: int, batch_size: int) -> None:
@@ -93,6 +101,21 @@ def django_json(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
+def engine_seconds(metrics_dir: Path) -> float:
+    """The full engine's time summed over the workers (civility_engine_check_seconds)."""
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=str(metrics_dir))
+    total = 0.0
+    for family in registry.collect():
+        for sample in family.samples:
+            if sample.name == "civility_engine_check_seconds_sum":
+                total += sample.value
+    return total
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--comments", type=int, default=5000)
@@ -121,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
         progress()
         return 0
     OUT.mkdir(parents=True, exist_ok=True)
+    metrics_dir = OUT / "prometheus"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CIVILITY_", "DJANGO_"))}
     env.update(
         CIVILITY_DATABASE_URL=args.database_url,
@@ -129,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         CIVILITY_ONNX_THREADS="1",
         DJANGO_SETTINGS_MODULE="civility.config.settings",
         PYTHONPATH=str(ROOT / "src"),
+        # The workers' engine timings, read back after the run (the engine's share).
+        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
     )
     recreate_database(args.database_url)
     flush_redis(args.redis_url)
@@ -160,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
         for n in range(args.workers)
     ]
     started = time.monotonic()
+    groups = {f"worker{n}": worker.pid for n, worker in enumerate(workers)}
+    cpu_before = cpu_seconds(groups)
+    cpu_after = cpu_before
     state: dict[str, Any] = {}
     # (seconds, decided) at the first poll that saw decisions: the steady rate leaves out the
     # workers' start-up (Django, the engine's models), which a running deployment has paid.
@@ -174,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
             if first_seen is None and done > 0:
                 first_seen = (elapsed, done)
             print(f"{elapsed:6.0f} s: {done} of {queued} decided", flush=True)
+            cpu_after = cpu_seconds(groups)
             if state["waiting"] == 0:
                 break
     finally:
@@ -186,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     steady = 0.0
     if first_seen is not None and elapsed > first_seen[0]:
         steady = (decided - first_seen[1]) / (elapsed - first_seen[0])
+    worker_cpu = sum(cpu_after[name] - cpu_before[name] for name in groups)
+    engine = engine_seconds(metrics_dir)
     summary = {
         "comments": queued,
         "workers": args.workers,
@@ -197,6 +231,16 @@ def main(argv: list[str] | None = None) -> int:
         "seconds_for_100k_at_this_rate": round(100_000 / rate) if rate else None,
         "steady_comments_per_second": round(steady, 1),
         "seconds_for_100k_at_steady_rate": round(100_000 / steady) if steady else None,
+        # Where the workers' time goes: the engine (check_many over the batches) against the
+        # CPU the worker processes used (start-up included) and their wall time.
+        "worker_cpu_seconds": round(worker_cpu, 1),
+        "postgresql_cpu_seconds": round(cpu_after["postgresql"] - cpu_before["postgresql"], 1),
+        "engine_seconds": round(engine, 1),
+        "engine_ms_per_comment": round(1000 * engine / decided, 1) if decided else None,
+        "engine_share_of_worker_cpu": round(engine / worker_cpu, 2) if worker_cpu else None,
+        "engine_share_of_worker_wall": (
+            round(engine / (args.workers * elapsed), 2) if elapsed else None
+        ),
     }
     (OUT / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     print(json.dumps(summary))

@@ -1,7 +1,7 @@
 """Full sentence encoder alone: time by token count, throughput on the mix, cosine to a baseline.
 
     nice .venv/bin/python benchmarks/encoder_speed.py [--model FILE] [--baseline FILE]
-        [--texts 2000] [--repeats 20] [--out DIR]
+        [--texts 2000] [--repeats 20] [--latency 1000] [--out DIR]
 
 - ``--model``: the ONNX encoder to measure (default: the shipped one, run through
   ``civility.standards.embedding`` exactly as the engine runs it);
@@ -17,6 +17,8 @@ It prints, and writes as JSON to ``out/encoder-latest.json``:
   ``LONE_PARALLEL_MIN_TOKENS`` tokens when the cores are free;
 - throughput over ``--texts`` comments of the engine benchmark's mix (``mix.build_mix``)
   through ``embedding.embed`` in batches of 256: comments/s and CPU ms per comment;
+- one comment at a time over the engine benchmark's latency sample (``--latency``, every 10th
+  comment of the 10,000 mix): p50/p99 ms on one thread and through ``embedding.embed``;
 - cosine of every vector to the baseline's: min, 1st percentile, mean;
 - the load average before and after (the machine has 2 cores: quote figures with it).
 """
@@ -89,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", type=Path, default=None)
     parser.add_argument("--texts", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--latency", type=int, default=1000, help="single comments timed")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
@@ -136,6 +139,33 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_ms_per_comment": round(cpu * 1000 / len(texts), 2),
     }
     print(f"throughput: {results['comments_per_s']}/s, {results['cpu_ms_per_comment']} CPU ms each")
+
+    # One comment at a time, as the web app posts them: the engine benchmark's latency sample
+    # (every 10th comment of the 10,000 mix), each timed on one thread and through ``embed``
+    # (lone-comment session where it applies), interleaved so both see the same load.
+    sample = [c.text for c in build_mix(10_000)][::10][: args.latency]
+    one_ms, embed_ms, lone_taken = [], [], 0
+    for text in sample:
+        ids = model.tokenizer.encode(text).ids
+        started = time.perf_counter()
+        run_one(single, ids)
+        one_ms.append((time.perf_counter() - started) * 1000)
+        model._cache.clear()
+        lone_taken += len(ids) >= embedding.LONE_PARALLEL_MIN_TOKENS and embedding._cores_free_for(
+            model._workers
+        )
+        started = time.perf_counter()
+        embedding.embed([text])
+        embed_ms.append((time.perf_counter() - started) * 1000)
+    results["one_comment"] = {
+        "samples": len(sample),
+        "one_thread_p50_ms": round(float(np.percentile(one_ms, 50)), 2),
+        "one_thread_p99_ms": round(float(np.percentile(one_ms, 99)), 2),
+        "embed_p50_ms": round(float(np.percentile(embed_ms, 50)), 2),
+        "embed_p99_ms": round(float(np.percentile(embed_ms, 99)), 2),
+        "long_and_cores_free_before_the_call": lone_taken,
+    }
+    print(f"one comment at a time: {results['one_comment']}")
 
     if args.baseline is not None:
         base = single_thread_session(args.baseline)

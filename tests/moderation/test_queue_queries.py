@@ -120,3 +120,16 @@ def test_every_count_of_the_page_is_one_query(
     assert sum(sql.startswith("SELECT (SELECT COUNT(") for sql in statements) == 1
     assert not [sql for sql in statements if sql.startswith("SELECT COUNT(")]
     assert len(captured.captured_queries) <= MAX_QUERIES
+
+
+def test_card_links_are_the_routes_of_the_comment_and_its_author(article: Any) -> None:
+    from django.urls import reverse
+
+    from civility.moderation.views import CardLinks
+
+    (comment, *_) = held_comments(article, 1)
+    links = CardLinks().of(comment)
+    for name in CardLinks.BY_COMMENT:
+        assert links[name] == reverse(f"moderation:{name}", args=[comment.pk])
+    for name in CardLinks.BY_AUTHOR:
+        assert links[name] == reverse(f"moderation:{name}", args=[comment.author_id])

@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -137,13 +138,38 @@ def cards(comments: list[Comment]) -> list[dict[str, Any]]:
     """The cards of a page: their reports prefetched, their authors' histories read at once."""
     histories = author_histories(c.author_id for c in comments)
     labels = rule_labels()
-    return [card(c, histories, labels) for c in comments]
+    links = CardLinks()
+    return [card(c, histories, labels, links) for c in comments]
+
+
+class CardLinks:
+    """The links of a card, each route reversed once per page and filled in per card: a card
+    template with seven ``{% url %}`` tags spent a fifth of a queue page's rendering in
+    ``reverse()`` (25 cards, 175 calls)."""
+
+    BY_COMMENT = ("comment", "approve", "reject", "edit")
+    BY_AUTHOR = ("user", "block", "delete_account")
+    _MARK = "2147483647"
+
+    def __init__(self) -> None:
+        self._patterns = {
+            name: reverse(f"moderation:{name}", args=[int(self._MARK)]).split(self._MARK, 1)
+            for name in (*self.BY_COMMENT, *self.BY_AUTHOR)
+        }
+
+    def of(self, comment: Comment) -> dict[str, str]:
+        links = {}
+        for name, (head, tail) in self._patterns.items():
+            key = comment.pk if name in self.BY_COMMENT else comment.author_id
+            links[name] = f"{head}{key}{tail}"
+        return links
 
 
 def card(
     comment: Comment,
     histories: dict[int, AuthorHistory],
     labels: list[tuple[str, str]] | None = None,
+    links: CardLinks | None = None,
 ) -> dict[str, Any]:
     if comment.author_id not in histories:
         histories[comment.author_id] = author_history(comment.author)
@@ -167,6 +193,8 @@ def card(
         "suggested_rule": suggested,
         "rule_options": rule_options(suggested, labels),
         "error": (comment.verdict or {}).get("error", ""),
+        "urls": (links or CardLinks()).of(comment),
+        "thread_url": comment.thread.get_absolute_url(),
     }
 
 
@@ -206,6 +234,8 @@ def _counted_context(
         "rules": RULES,
         # Where the forms on the page come back to (read once, not on every card).
         "next_url": request.get_full_path(),
+        # The CSRF field of every form of the page, rendered once (cards have four forms).
+        "csrf_input": csrf_input(request),
     }
     return context, found
 

@@ -133,3 +133,21 @@ def test_card_links_are_the_routes_of_the_comment_and_its_author(article: Any) -
         assert links[name] == reverse(f"moderation:{name}", args=[comment.pk])
     for name in CardLinks.BY_AUTHOR:
         assert links[name] == reverse(f"moderation:{name}", args=[comment.author_id])
+
+
+def test_queues_over_the_cap_are_not_counted_again_at_once(
+    moderator_client: Client, article: Any, settings: Any
+) -> None:
+    settings.CIVILITY_QUEUE_COUNT_CAP = 2
+    held_comments(article, 3)  # 3 pending, 3 published (reported): "all" holds 6
+
+    def count_statement() -> str:
+        with CaptureQueriesContext(connection) as captured:
+            page = moderator_client.get("/moderation/queue/reported/").content.decode()
+        assert 'data-count="pending">2+<' in page and 'data-count="all">2+<' in page
+        statements = [q["sql"] for q in captured.captured_queries]
+        return next(sql for sql in statements if sql.upper().startswith("SELECT (SELECT COUNT("))
+
+    first, second = count_statement(), count_statement()
+    assert first.count("COUNT(*)") > second.count("COUNT(*)") >= 2  # rejected, reported
+    assert "'pending'" in first and "'pending'" not in second

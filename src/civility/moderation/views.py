@@ -213,15 +213,19 @@ def _counted_context(
     site_id = request_site_id(request)
     every_site = moderates_all_sites(request.user)
     wanted: dict[str, tuple[QuerySet[Any], int | None]] = {}
+    known: dict[str, int] = {}
     if counts is None:
-        wanted.update(queues.queue_querysets(site_id))
+        to_count, known = queues.queue_count_plan(site_id)
+        wanted.update(to_count)
     if every_site:
         # Unlock requests and messages are about shared accounts: moderators of every site.
         wanted["_appeals"] = (Appeal.objects.filter(status=AppealStatus.OPEN), None)
         wanted["_messages"] = (ContactMessage.objects.filter(handled_at__isnull=True), None)
     wanted.update(queue_rows or {})
-    found = queues.counts_at_once(wanted)
-    counts = counts if counts is not None else {name: found[name] for name in queues.QUEUES}
+    found = {**known, **queues.counts_at_once(wanted)}
+    if counts is None:
+        queues.remember_counts(site_id, found, known)
+        counts = {name: found[name] for name in queues.QUEUES}
     request.civility_pending_count = min(  # type: ignore[attr-defined]  # for the header
         counts["pending"], int(settings.CIVILITY_QUEUE_COUNT_CAP) + 1
     )

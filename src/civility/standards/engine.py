@@ -6,23 +6,27 @@ Order of work for a batch (``check_many``):
 3. run the cheap families listed before the first embedding family (privacy, links, style,
    language, crowd), and the later cheap ones (profanity) once without any first-stage value:
    together they give each comment a *floor*, the decision it cannot fall below;
-4. the first stage (``estimate_many``) of the embedding families: static-model scores, each
-   with a *ceiling*, the most the full model could score that rule;
-5. the full model is needed only where some ceiling reaches the *bar*, the threshold it is
-   worth crossing. With ``cascade_goal="scores"`` (the default) the bar is every rule's queue
-   point, whatever the floor: a comment keeps first-stage scores only where all of them, and
-   the full model's, sit under the queue points (the evidently clean ones), so the scores a
-   moderator sees and the evaluation ranks are the full model's wherever they matter. With
-   ``cascade_goal="decisions"`` the bar is the threshold that would raise the floor (the queue
-   point for a comment still published, the reject point for a queued one, nothing for a
-   rejected one): fewer full-model runs, but a comment another rule rejects keeps its weaker
-   first-stage scores for every learned rule (davidson hate ROC-AUC 0.774 against 0.880).
+4. the first stage (``estimate_many``) of the embedding families: scores from the distilled
+   static vector, each with a *ceiling* and a *lower bound* (``LOWER_BOUNDS_CACHE_KEY``), the
+   range the full model's score falls in for all but about 1 comment in 1,000 per rule
+   (residual bounds calibrated on texts no fit saw; models/README.md);
+5. the full model runs only where those ranges leave something open. With
+   ``cascade_goal="scores"`` (the default) a comment is settled only where, for every rule,
+   the whole range lies in one band (under the queue point, between queue and reject, at or
+   over reject): every rule then fires and rejects exactly as with the full model, so the
+   decision, the rules named and the evidence levels are the same, and the scores differ
+   from the full model's by at most the residual bound. Evidently clean comments (every range
+   under the queue point) and evidently bad ones (a range over reject, every other range
+   certain) are both settled. With ``cascade_goal="decisions"`` only the decision must stay:
+   the floor (raised by what the lower bounds already prove) settles a comment when no
+   ceiling reaches the next threshold up; a comment another rule rejects keeps first-stage
+   scores for every learned rule, whatever their band.
    Those comments are embedded in one call and every embedding family runs its second stage
    (``detect``) on them; the others keep the first stage's scores (``stage="screen"``);
 6. the later cheap families run again, reading what the embedding families left in
    ``analysis.cache``; scores become a decision with the policy's thresholds.
 
-So the cascade can only change a decision where a first-stage ceiling is wrong.
+So the cascade can only change a decision where a first-stage bound is wrong.
 ``benchmarks/engine.py`` measures how often decisions change against ``cascade=False``, where
 every comment takes the full model; ``civility evaluate --compare-cascade`` shows the rule
 scores' ROC-AUC both ways.
@@ -44,6 +48,7 @@ from typing import Literal
 from civility import __version__
 from civility.standards.analysis import Analysis, analyse
 from civility.standards.detectors import CEILING_SUFFIX, FLOOR_CACHE_KEY, Detector
+from civility.standards.detectors.learned_model import LOWER_BOUNDS_CACHE_KEY, LOWER_SUFFIX
 from civility.standards.policy import Policy, RulePolicy, default_policy
 from civility.standards.rules import RULES
 from civility.standards.types import (
@@ -436,9 +441,9 @@ class Engine:
         """Run the first stage; merge what it settles; return who needs the full model.
 
         The cheap families have already decided at least ``floor`` (publish, queue or
-        reject) for each comment. The full model is needed only where some rule's first-stage
-        ceiling reaches the bar: the next level up from the floor when only decisions count,
-        the queue point (as for a published comment) when scores count too.
+        reject) for each comment. For the scores goal the full model is needed wherever some
+        rule's first-stage range (lower bound to ceiling) spans a threshold; for the decisions
+        goal, wherever some ceiling reaches the next level up from the floor.
         """
         count = len(analyses)
         everyone = list(range(count))
@@ -453,65 +458,118 @@ class Engine:
             self._floor(analysis, found) for analysis, found in zip(analyses, preview, strict=True)
         ]
         keep_scores = self.cascade_goal == "scores"
-        if keep_scores:
-            # Every rule is asked whether it could reach its queue point: the floor a comment
-            # already has does not excuse a weaker score (what moderators and ROC-AUC read).
-            floors = [Decision.PUBLISH] * count
         for analysis, floor in zip(analyses, floors, strict=True):
             analysis.cache[FLOOR_CACHE_KEY] = floor.value
         estimates = [self._run(d, "estimate", everyone, analyses, contexts) for d in families]
-        # A rule the first stage reports unavailable stays so: it holds the comment already.
-        for found in estimates if not keep_scores else ():
-            for index, entry in enumerate(found):
-                if entry and floors[index] is Decision.PUBLISH:
-                    unavailable = {
-                        slug: Finding(score=0.0, available=False)
-                        for slug, finding in entry.items()
-                        if not finding.available
-                    }
-                    floors[index] = self._floor(analyses[index], unavailable)
+        if not keep_scores:
+            for index in everyone:
+                # What the first stage already knows for certain raises the floor: a rule
+                # whose lower bound passes a threshold, or that cannot judge the comment.
+                known: dict[str, Finding] = {}
+                lowers = _lower_bounds(analyses[index])
+                for found in estimates:
+                    for slug, finding in (found[index] or {}).items():
+                        if not finding.available:
+                            known[slug] = Finding(score=0.0, available=False)
+                        elif slug in lowers:
+                            known[slug] = Finding(score=lowers[slug])
+                floors[index] = _at_least(floors[index], self._floor(analyses[index], known))
         unknown = [{slug: Finding(score=0.0, ceiling=1.0) for slug in d.slugs} for d in families]
         needed: set[int] = set()
         for index in everyone:
-            if floors[index] is Decision.REJECT:
+            if not keep_scores and floors[index] is Decision.REJECT:
                 continue
+            lowers = _lower_bounds(analyses[index]) if keep_scores else {}
             for family, found in enumerate(estimates):
                 entry = found[index]
                 if entry is None:
                     entry = unknown[family]  # no first-stage answer: anything is possible
                 if any(
-                    self._could_raise(analyses[index], slug, finding, floors[index])
+                    not self._band_known(
+                        analyses[index], slug, finding, _lower(finding, lowers, slug)
+                    )
+                    if keep_scores
+                    else self._could_raise(analyses[index], slug, finding, floors[index])
                     for slug, finding in entry.items()
                 ):
                     needed.add(index)
                     break
-        # Later cheap families read first-stage values from the cache: run them once on the
-        # ceilings (left under "<key>:ceiling") to bound what they could score.
-        undecided = [i for i in everyone if i not in needed and floors[i] is not Decision.REJECT]
-        bounded = [i for i in undecided if _has_ceilings(analyses[i])]
+        # Later cheap families read first-stage values from the cache: run them on the
+        # ceilings (left under "<key>:ceiling") to bound what they could score, and, for the
+        # scores goal, on the lower bounds ("<key>:lower") too.
+        undecided = [
+            i
+            for i in everyone
+            if i not in needed and (keep_scores or floors[i] is not Decision.REJECT)
+        ]
+        bounded = [i for i in undecided if _has_bounds(analyses[i], CEILING_SUFFIX)]
         if late and bounded:
-            saved = [_swap_in_ceilings(analyses[i]) for i in bounded]
-            try:
-                for detector in late:
-                    found = self._run(detector, "detect", bounded, analyses, contexts)
-                    for index, entry in zip(bounded, found, strict=True):
-                        if entry and any(
-                            self._could_raise(
-                                analyses[index], slug, replace(f, ceiling=f.score), floors[index]
-                            )
-                            # A score the first-stage value cannot move (a lexicon hit at 1)
-                            # is the same with the full model: no reason to run it.
-                            and not (keep_scores and _pinned(preview[index].get(slug), f))
-                            for slug, f in entry.items()
-                        ):
-                            needed.add(index)
-            finally:
-                for index, values in zip(bounded, saved, strict=True):
-                    _restore(analyses[index], values)
+            highs = self._run_late_on(late, bounded, analyses, contexts, CEILING_SUFFIX)
+            # The lowest a later family could score: on the lower bounds where the first
+            # stage left them, else with no first-stage value at all (the preview).
+            lows: list[dict[str, Finding]] = [preview[i] for i in bounded]
+            with_lower = [
+                n for n, i in enumerate(bounded) if _has_bounds(analyses[i], LOWER_SUFFIX)
+            ]
+            if keep_scores and with_lower:
+                found_low = self._run_late_on(
+                    late, [bounded[n] for n in with_lower], analyses, contexts, LOWER_SUFFIX
+                )
+                for n, entry in zip(with_lower, found_low, strict=True):
+                    lows[n] = entry
+            for index, high, low in zip(bounded, highs, lows, strict=True):
+                for slug, f in high.items():
+                    if keep_scores:
+                        floor_score = low[slug].score if slug in low else 0.0
+                        unsure = not self._band_known(
+                            analyses[index], slug, replace(f, ceiling=f.score), floor_score
+                        )
+                    else:
+                        unsure = self._could_raise(
+                            analyses[index], slug, replace(f, ceiling=f.score), floors[index]
+                        )
+                    if unsure:
+                        needed.add(index)
+                        break
         settled = [i for i in everyone if i not in needed]
         for found in estimates:
             self._merge(findings, settled, [found[i] for i in settled])
         return sorted(needed)
+
+    def _run_late_on(
+        self,
+        late: list[Detector],
+        indices: list[int],
+        analyses: list[Analysis],
+        contexts: list[Context],
+        suffix: str,
+    ) -> list[dict[str, Finding]]:
+        """The later families' findings with each "<key><suffix>" value put under "<key>"."""
+        merged: list[dict[str, Finding]] = [{} for _ in indices]
+        saved = [_swap_in(analyses[i], suffix) for i in indices]
+        try:
+            for detector in late:
+                found = self._run(detector, "detect", indices, analyses, contexts)
+                self._merge(merged, list(range(len(indices))), found)
+        finally:
+            for index, values in zip(indices, saved, strict=True):
+                _restore(analyses[index], values)
+        return merged
+
+    def _band_known(self, analysis: Analysis, slug: str, finding: Finding, lower: float) -> bool:
+        """Whether the full model's score of ``slug`` is sure to fall in the same band as the
+        first stage's (under the queue point, between queue and reject, or at reject): then
+        the rule fires, rejects or not exactly as with the full model."""
+        settings = self.policy.rules.get(slug)
+        if (
+            settings is None
+            or not settings.enabled
+            or not finding.available
+            or not _trusted(settings, analysis)
+        ):
+            return True
+        ceiling = finding.score if finding.ceiling is None else max(finding.ceiling, finding.score)
+        return _band(settings, min(lower, finding.score)) == _band(settings, ceiling)
 
     def _holds_unavailable(self, analysis: Analysis) -> bool:
         """Whether a rule that cannot judge ``analysis`` holds it (``policy.unavailable``)."""
@@ -705,25 +763,36 @@ def _clamp(score: object) -> float:
     return min(1.0, max(0.0, value))
 
 
-def _pinned(lowest: Finding | None, highest: Finding) -> bool:
-    """Whether a later family's score is the same with no first-stage value (``lowest``) as
-    with the ceilings (``highest``): then the full model cannot change it either."""
-    return lowest is not None and lowest.score >= highest.score
+def _band(settings: RulePolicy, score: float) -> int:
+    return 0 if score < settings.queue else 1 if score < settings.reject else 2
 
 
-def _has_ceilings(analysis: Analysis) -> bool:
-    return any(isinstance(key, str) and key.endswith(CEILING_SUFFIX) for key in analysis.cache)
+def _lower_bounds(analysis: Analysis) -> dict[str, float]:
+    bounds = analysis.cache.get(LOWER_BOUNDS_CACHE_KEY)
+    return bounds if isinstance(bounds, dict) else {}
+
+
+def _lower(finding: Finding, lowers: dict[str, float], slug: str) -> float:
+    """The least the full model could score: the first stage's lower bound, the score itself
+    where it is final (no ceiling), else 0."""
+    if finding.ceiling is None:
+        return finding.score
+    return float(lowers.get(slug, 0.0))
+
+
+def _has_bounds(analysis: Analysis, suffix: str) -> bool:
+    return any(isinstance(key, str) and key.endswith(suffix) for key in analysis.cache)
 
 
 _ABSENT = object()
 
 
-def _swap_in_ceilings(analysis: Analysis) -> dict[str, object]:
-    """Put each "<key>:ceiling" value under "<key>"; return the values it replaced."""
+def _swap_in(analysis: Analysis, suffix: str) -> dict[str, object]:
+    """Put each "<key><suffix>" value under "<key>"; return the values it replaced."""
     cache = analysis.cache
     saved: dict[str, object] = {}
-    for key in [k for k in cache if k.endswith(CEILING_SUFFIX)]:
-        base = key[: -len(CEILING_SUFFIX)]
+    for key in [k for k in cache if isinstance(k, str) and k.endswith(suffix)]:
+        base = key[: -len(suffix)]
         saved[base] = cache.get(base, _ABSENT)
         cache[base] = cache[key]
     return saved

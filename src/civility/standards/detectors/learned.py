@@ -1,18 +1,23 @@
 """Learned rules: logistic heads on the shared sentence embedding, plus lexicons.
 
-One detector scores fourteen rules (``LearnedDetector.slugs``). Each rule has two heads,
-trained by ``civility train`` (standards/training/heads.py; data card in models/README.md):
+One detector scores fourteen rules (``LearnedDetector.slugs``), trained by ``civility train``
+(standards/training/heads.py; data card in models/README.md):
 
-- a *static* head on ``analysis.static_vector`` (the cascade's first stage, microseconds);
-- a *full* head on ``analysis.embedding`` (MiniLM, the second stage).
+- a *full* head per rule on ``analysis.embedding`` (MiniLM, the second stage), plus cues;
+- a *student* per head on ``analysis.static_vector`` (the cascade's first stage, microseconds):
+  a ridge regression that estimates the full head's embedding term from the distilled static
+  vector. The first stage scores with the full head's own cue term, bias, calibration and
+  lexicons around that estimate.
 
 Scores are calibrated so that the default policy means the same for every rule: 0.5 is the
 head's best-F1 point in cross-validation (queue), 0.9 the point where 95% of what it flags is
 a true violation (reject).
 
-``screen`` settles a comment without the full model when every rule's static score sits
-below that rule's screen bound (a bound that at most 2% of the training positives fall
-under) and no lexicon phrase matched. Everything else goes to ``detect``.
+``estimate_many`` gives each first-stage score a ceiling and a lower bound: the estimate's
+logit plus and minus the head's residual bounds, measured on calibration texts kept out of
+every fit (the full logit fell outside them for about 1 text in 1,000 per head). The engine
+settles a comment without the full model where those bounds cannot change what matters
+(engine.py). ``screen`` is the strict form: settled clean, every ceiling under the queue point.
 
 Cues (``cue_vector``: slurs from lexicons/hate_slurs.txt matched on the disguise-stripped
 skeleton, and the patterns of lexicons/cues.txt: links, "subscribe to my channel"...) are
@@ -29,18 +34,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import ClassVar
 
 import numpy as np
 
 from civility.standards.analysis import Analysis
-from civility.standards.detectors import CEILING_SUFFIX, FLOOR_CACHE_KEY, Detector
+from civility.standards.detectors import CEILING_SUFFIX, Detector
 from civility.standards.detectors.learned_model import (
     ACT_CUE_CEILING,
     ACT_CUES,
     CUE_NAMES,
     HEADS_PATH,
     LEARNED_SLUGS,
+    LOWER_BOUNDS_CACHE_KEY,
+    LOWER_SUFFIX,
     MODEL_LANGUAGES,
     PROFANITY_CACHE_KEY,
     SCREEN_SCORE_CEILING,
@@ -81,14 +89,6 @@ __all__ = [
 ]
 
 
-# Cascade margin: where the static score is above a rule's screen bound, the full model's
-# score is taken to be at most the static (calibrated) score plus this. It matters only when
-# asking whether the full model could raise a *queue* to a *reject* (a comment that would
-# otherwise be published is settled only under the screen bounds). The default, 1, trusts the
-# static stage with nothing there: on the benchmark mix a margin of 0.5 settled 9% more
-# comments but turned 6 of 2,000 rejects into queues (pharmacy spam the static heads score
-# 0.02-0.11 and the full heads 0.87-0.94). policy.extra["cascade_margin"] sets it.
-DEFAULT_CASCADE_MARGIN = 1.0
 CUES_CACHE_KEY = "learned:cues"
 ANY_PHRASE_CACHE_KEY = "learned:any-phrase"
 
@@ -114,7 +114,6 @@ class LearnedDetector(Detector):
             self.heads.index("profanity") if "profanity" in self.heads.slugs else None
         )
         self._used_cues = np.any(self.heads.cue_weights != 0, axis=0)
-        self.margin = float(policy.extra.get("cascade_margin", DEFAULT_CASCADE_MARGIN))
         # Lexicons read once; rules without a lexicon file have none.
         self._lexicon_slugs = tuple(slug for slug in LEARNED_SLUGS if lexicon(slug))
         # One alternation over every phrase: most comments match none, so one search tells
@@ -123,15 +122,6 @@ class LearnedDetector(Detector):
         self._any_phrase = (
             CaselessPattern.of(re.compile("|".join(sources), re.IGNORECASE)) if sources else None
         )
-        # Per rule (LEARNED_SLUGS order): the queue and reject thresholds, inf when disabled.
-        self._levels = np.array(
-            [
-                (rule.queue, rule.reject) if rule.enabled else (np.inf, np.inf)
-                for rule in (policy.rule(slug) for slug in LEARNED_SLUGS)
-            ],
-            dtype=np.float64,
-        )
-        self._per_language_rules = any(policy.rule(slug).languages for slug in LEARNED_SLUGS)
         self._act_cues = {
             slug: CaselessPattern.of(cue) for slug, cue in ACT_CUES.items() if slug in LEARNED_SLUGS
         }
@@ -146,21 +136,25 @@ class LearnedDetector(Detector):
             f.available and (f.ceiling if f.ceiling is not None else f.score) > SCREEN_SCORE_CEILING
             for f in found.values()
         ):
-            analysis.cache.pop(PROFANITY_CACHE_KEY, None)
-            analysis.cache.pop(PROFANITY_CACHE_KEY + CEILING_SUFFIX, None)
+            for suffix in ("", CEILING_SUFFIX, LOWER_SUFFIX):
+                analysis.cache.pop(PROFANITY_CACHE_KEY + suffix, None)
             return None
         analysis.cache.pop(PROFANITY_CACHE_KEY + CEILING_SUFFIX, None)
+        analysis.cache.pop(PROFANITY_CACHE_KEY + LOWER_SUFFIX, None)
         return {slug: Finding(score=f.score, evidence=f.evidence, available=f.available)
                 for slug, f in found.items()}  # fmt: skip
 
     def estimate_many(
         self, analyses: Sequence[Analysis], contexts: Sequence[Context]
     ) -> list[dict[str, Finding] | None]:
-        """Static-head scores for every comment, each with its ceiling:
-        - under the rule's screen bound (no lexicon phrase, no cue the head weighs): the
-          full model stays under the queue point, so the ceiling is ``SCREEN_SCORE_CEILING``;
-        - a lexicon phrase, or a cue (slur, link) the head weighs: anything, ceiling 1;
-        - otherwise the static score plus the cascade margin.
+        """First-stage scores for every comment, each with its ceiling (and, in
+        ``analysis.cache[LOWER_BOUNDS_CACHE_KEY]``, its lower bound).
+
+        The student (static vector -> the full head's embedding term) stands in for the
+        embedding; the cue term, the bias, the act-cue cap and the lexicons are the full
+        stage's own, computed exactly. The bounds add the head's calibrated residual bounds
+        to the logit (training/heads.py): the full model's score lies between them for all
+        but about one comment in a thousand per rule.
         """
         results: list[dict[str, Finding] | None] = [None] * len(analyses)
         pending: list[int] = []
@@ -177,74 +171,46 @@ class LearnedDetector(Detector):
         if not pending:
             return results
         heads = self.heads
-        vectors = [analyses[i].static_vector for i in pending]
-        # One product per comment (not one for the batch): a comment's scores must not depend
-        # on its batch mates down to the last bit.
-        raw = np.stack([_sigmoid(heads.static_weights @ v + heads.static_bias) for v in vectors])
-        scores = _calibrate_columns(raw, heads.static_knots)
-        ceilings = np.where(
-            raw < heads.screen_bound[None, :],
-            SCREEN_SCORE_CEILING,
-            np.minimum(1.0, scores + self.margin),
-        )
-        scores = np.where(
-            raw < heads.screen_bound[None, :], np.minimum(scores, SCREEN_SCORE_CEILING), scores
-        )
+        zero_cues = np.zeros(len(CUE_NAMES), dtype=np.float32)
+        logits = []
+        for index in pending:
+            analysis = analyses[index]
+            vector = analysis.static_vector
+            assert vector is not None
+            cues = self._cues(analysis)
+            # One product per comment (not one for the batch): a comment's scores must not
+            # depend on its batch mates down to the last bit.
+            logits.append(
+                heads.static_weights @ vector
+                + heads.static_bias
+                + heads.cue_weights @ (cues if cues is not None else zero_cues)
+                + heads.full_bias
+            )
+        z = np.stack(logits).astype(np.float64)
+        knots = heads.full_knots
+        scores = _calibrate_columns(_sigmoid(z), knots)
+        ceilings = _calibrate_columns(_sigmoid(z + heads.residual_upper[None, :]), knots)
+        lowers = _calibrate_columns(_sigmoid(z - heads.residual_lower[None, :]), knots)
         for position, index in enumerate(pending):
             analysis = analyses[index]
-            text = analysis.comment.text
-            ceiling = ceilings[position]
-            score = scores[position]
-            # Without a word of harm, an act rule stays under the queue point (as in detect).
-            capped = [row for row, cue in self._act_rows.items() if not cue.found_in(text)]
-            for row in capped:
-                ceiling[row] = min(ceiling[row], ACT_CUE_CEILING)
-                score[row] = min(score[row], ACT_CUE_CEILING)
-            if self._needs_full_anyway(analysis, ceiling):
-                # Another rule already removes it, or the static ceilings already send it to
-                # the full model: lexicon and cues could not change that, skip matching them.
-                pass
-            elif self._any_lexicon_hit(analysis):
-                ceiling = np.ones_like(ceiling)
-            else:
-                cues = self._cues(analysis)
-                if cues is not None:
-                    ceiling = np.where(heads.cue_weights @ cues > 0, 1.0, ceiling)
-                    ceiling[capped] = np.minimum(ceiling[capped], ACT_CUE_CEILING)
+            score, ceiling, lower = scores[position], ceilings[position], lowers[position]
             if self._profanity_row is not None:
-                analysis.cache[PROFANITY_CACHE_KEY] = float(score[self._profanity_row])
-                analysis.cache[PROFANITY_CACHE_KEY + CEILING_SUFFIX] = float(
-                    ceiling[self._profanity_row]
-                )
-            found: dict[str, Finding] = {}
+                row = self._profanity_row
+                analysis.cache[PROFANITY_CACHE_KEY] = float(score[row])
+                analysis.cache[PROFANITY_CACHE_KEY + CEILING_SUFFIX] = float(ceiling[row])
+                analysis.cache[PROFANITY_CACHE_KEY + LOWER_SUFFIX] = float(lower[row])
+            found = self._full_findings(analysis, score, first_stage=True)
+            bounds: dict[str, float] = {}
             for slug, row in zip(LEARNED_SLUGS, self._rows, strict=True):
-                value = float(score[row])
-                evidence = []
-                if value >= 0.5:
-                    evidence.append(
-                        Evidence(
-                            slug=slug,
-                            explanation=(
-                                f"the first-stage model rates this as "
-                                f"{RULES_BY_SLUG[slug].title.lower()} ({value:.2f})"
-                            ),
-                        )
-                    )
-                found[slug] = Finding(score=value, evidence=evidence, ceiling=float(ceiling[row]))
+                # The full stage's final score is a monotone function of its head's score (the
+                # act-cue cap, the lexicon maximum): the same function bounds it.
+                finding = found[slug]
+                high = self._final_score(analysis, slug, float(ceiling[row]))
+                bounds[slug] = min(self._final_score(analysis, slug, float(lower[row])), high)
+                found[slug] = replace(finding, ceiling=max(high, finding.score))
+            analysis.cache[LOWER_BOUNDS_CACHE_KEY] = bounds
             results[index] = found
         return results
-
-    def _needs_full_anyway(self, analysis: Analysis, ceiling: np.ndarray) -> bool:
-        """Whether the floor the engine left makes these ceilings moot: "reject" (nothing can
-        raise it), or a ceiling that already reaches the next threshold up."""
-        floor = analysis.cache.get(FLOOR_CACHE_KEY)
-        if floor == "reject":
-            return True
-        if floor not in ("publish", "queue") or self._per_language_rules:
-            return False  # (a rule the policy distrusts in some language cannot raise it)
-        column = 0 if floor == "publish" else 1
-        levels = self._levels[:, column]
-        return bool(np.any(ceiling[self._rows] >= levels))
 
     def _cues(self, analysis: Analysis) -> np.ndarray | None:
         """The cue inputs (computed once per comment), or None when no head weighs them."""
@@ -295,11 +261,30 @@ class LearnedDetector(Detector):
         for position, index in enumerate(pending):
             analysis = analyses[index]
             analysis.cache.pop(PROFANITY_CACHE_KEY + CEILING_SUFFIX, None)
+            analysis.cache.pop(PROFANITY_CACHE_KEY + LOWER_SUFFIX, None)
             results[index] = self._full_findings(analysis, all_scores[position])
         return results
 
-    def _full_findings(self, analysis: Analysis, scores: np.ndarray) -> dict[str, Finding]:
-        if self._profanity_row is not None:
+    def _final_score(self, analysis: Analysis, slug: str, score: float) -> float:
+        """The rule's score for a head score of ``score``: the act-cue cap and the lexicon
+        phrases applied as in :meth:`_full_findings` (monotone in ``score``)."""
+        text = analysis.comment.text
+        hits = (
+            lexicon_hits(slug, text)
+            if slug in self._lexicon_slugs and self._any_lexicon_hit(analysis)
+            else []
+        )
+        cue = self._act_cues.get(slug)
+        if cue is not None and score >= ACT_CUE_CEILING and not hits and not cue.found_in(text):
+            score = ACT_CUE_CEILING
+        if hits:
+            score = max(score, max(weight for _, _, weight in hits))
+        return score
+
+    def _full_findings(
+        self, analysis: Analysis, scores: np.ndarray, *, first_stage: bool = False
+    ) -> dict[str, Finding]:
+        if self._profanity_row is not None and not first_stage:
             analysis.cache[PROFANITY_CACHE_KEY] = float(scores[self._profanity_row])
         text = analysis.comment.text
         any_phrase = self._any_lexicon_hit(analysis)
@@ -324,12 +309,13 @@ class LearnedDetector(Detector):
                     for start, end, _ in hits[:5]
                 )
             if score >= 0.5:
+                model = "first-stage model" if first_stage else "sentence model"
                 evidence.insert(
                     0,
                     Evidence(
                         slug=slug,
                         explanation=(
-                            f"the sentence model rates this as {RULES_BY_SLUG[slug].title.lower()}"
+                            f"the {model} rates this as {RULES_BY_SLUG[slug].title.lower()}"
                             f" ({score:.2f}): it resembles the violations it was trained on"
                         ),
                     ),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +30,11 @@ LEARNED_SLUGS: tuple[str, ...] = (
     "animal_cruelty", "trolling", "disrespect_site", "advertising", "promotion", "spam",
 )  # fmt: skip
 PROFANITY_CACHE_KEY = "learned:profanity"
+# First-stage lower bounds (``estimate_many``): under "<key>" + LOWER_SUFFIX in
+# ``analysis.cache``, beside the ceilings under "<key>:ceiling"; and, per comment, a dict of
+# every rule's lower bound under LOWER_BOUNDS_CACHE_KEY (read by the engine's cascade).
+LOWER_SUFFIX = ":lower"
+LOWER_BOUNDS_CACHE_KEY = "estimate:lower"
 # Languages the heads were trained on; other languages make the rules "not available".
 MODEL_LANGUAGES = frozenset({"en"})
 # A comment settled by the screen is judged clean: its scores stay under the queue point.
@@ -348,10 +354,15 @@ class Heads:
     full_weights: np.ndarray  # (heads, 384)
     full_bias: np.ndarray
     full_knots: np.ndarray  # (heads, 2): raw queue and reject points
-    static_weights: np.ndarray  # (heads, 128)
+    # Students: the static vector's estimate of each full head's embedding term
+    # (full_weights @ embedding), to which the first stage adds the cue term and full_bias.
+    static_weights: np.ndarray  # (heads, static dimensions)
     static_bias: np.ndarray
-    static_knots: np.ndarray
-    screen_bound: np.ndarray  # raw static score under which a rule is settled clean
+    # Per head, bounds of (full term - student estimate) in logits on calibration texts kept
+    # out of every fit: the full logit lies in [estimate - lower, estimate + upper] for all
+    # but a small share (models/README.md section 3).
+    residual_upper: np.ndarray
+    residual_lower: np.ndarray
     # Weights of the cue inputs (``cue_vector``) per head; zero where a head uses no cue.
     cue_weights: np.ndarray  # (heads, cues)
 
@@ -390,11 +401,18 @@ def load_heads() -> Heads:
                         full_knots=data["full_knots"].astype(np.float64),
                         static_weights=data["static_weights"].astype(np.float32),
                         static_bias=data["static_bias"].astype(np.float32),
-                        static_knots=data["static_knots"].astype(np.float64),
-                        screen_bound=data["screen_bound"].astype(np.float32),
+                        # Heads trained before the residual bounds: nothing is settled.
+                        residual_upper=_optional(data, "residual_upper", len(slugs)),
+                        residual_lower=_optional(data, "residual_lower", len(slugs)),
                         cue_weights=cue_weights,
                     )
     return _heads
+
+
+def _optional(data: Any, key: str, count: int) -> np.ndarray:
+    if key in data:
+        return np.asarray(data[key], dtype=np.float64)
+    return np.full(count, np.inf)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

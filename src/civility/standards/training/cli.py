@@ -5,8 +5,9 @@
     civility train --datasets DIR       # datasets somewhere else than ../shared/datasets
 
 Steps (each writes under standards/models/, see models/README.md):
-- ``static``: the static first-stage table, distilled from the ONNX MiniLM model;
-- ``heads``: the learned heads (14 rules + the auxiliary profanity head);
+- ``static``: the static first-stage table, distilled from the ONNX MiniLM model (its
+  students and residual bounds are fitted with the heads: rebuild ``heads`` after it);
+- ``heads``: the learned heads (14 rules + the auxiliary profanity head) and their students;
 - ``off_topic``: the off-topic model;
 - ``evaluate``: ROC-AUC / AUPRC of the heads on the held-out test parts (a report only).
 
@@ -34,7 +35,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from civility.standards import datasets
+    import numpy as np
 
     root: Path | None = args.datasets
     if root is not None:
@@ -47,18 +48,28 @@ def run(args: argparse.Namespace) -> int:
     from civility.standards.training.data import seed_examples
 
     cache = heads.EmbeddingCache()
-    if "static" in steps:
-        from civility.standards.training import static
+    from civility.standards.training import static
 
-        texts = [
-            row["text"] for name in heads.TRAIN_SETS for row in datasets.rows(name, part="train")
+    if "static" in steps:
+        texts = [t for t in static.distillation_texts() if not static.calibration_text(t)]
+        vectors = cache.full(texts, desc="static: full embeddings")
+        path = static.build(texts, vectors)
+        calibration = [
+            t for t in static.distillation_texts(for_calibration=True) if static.calibration_text(t)
         ]
-        path = static.build(texts)
-        print(f"static: wrote {path}")
+        cosines = static.fidelity(calibration, cache.full(calibration, desc="static: calibration"))
+        print(
+            f"static: wrote {path}; cosine to the full vector on {len(calibration):,} "
+            f"calibration texts: median {np.median(cosines):.3f}, "
+            f"5th percentile {np.quantile(cosines, 0.05):.3f}"
+        )
     if "heads" in steps:
         corpus = heads.load_corpus("train")
         heads.add_seeds(corpus, seed_examples("all"))
-        heads.train_heads(corpus, cache)
+        calibration = [
+            t for t in static.distillation_texts(for_calibration=True) if static.calibration_text(t)
+        ]
+        heads.train_heads(corpus, cache, calibration_texts=calibration)
         print(f"heads: wrote {heads.HEADS_PATH}")
     if "off_topic" in steps:
         from civility.standards.training import topic

@@ -159,3 +159,30 @@ def test_a_long_comment_alone_runs_on_every_core_and_gets_the_batch_vector(
 def test_cores_free_reads_the_running_count() -> None:
     # The calling thread is running, so one more thread than there are cores never fits.
     assert embedding._cores_free_for(embedding._available_cores() + 1) is False
+
+
+def _embed_alone_in_child(text: str) -> tuple[np.ndarray, bool]:
+    model = embedding.full_model()
+    model._cache.clear()
+    parents_lone_session = model._lone_session
+    vector = embedding.embed([text])[0]
+    return vector, model._lone_session is parents_lone_session
+
+
+def test_a_forked_worker_embeds_a_long_comment_on_one_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A forked child has none of the parent's onnxruntime threads: it runs a long comment alone
+    # on the one-thread session (no new threaded session there), and gets the same vector.
+    import multiprocessing
+
+    monkeypatch.setattr(embedding, "_cores_free_for", lambda threads: True)
+    model = embedding.full_model()
+    text = "Residents packed the hall to argue about the new bus lanes for hours. " * 10
+    model._cache.clear()
+    expected = embedding.embed([text])[0]
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        vector, untouched = pool.apply_async(_embed_alone_in_child, (text,)).get(60)
+    assert np.array_equal(vector, expected)
+    assert untouched

@@ -86,6 +86,11 @@ def _cores_free_for(threads: int) -> bool:
 
 
 def _session(threads: int) -> Any:
+    """A session on ``threads`` threads. With more than one, the helpers spin between the
+    graph's steps (onnxruntime's default): measured with the cores to itself, 2 threads took a
+    128-token comment from 24 to 17-19 ms spinning but only to 23 ms sleeping, and 256 tokens
+    from 67-70 to 42-43 ms spinning, 47 ms sleeping. Spinning is why ``_cores_free_for``
+    decides first: spinning threads that wait for a busy core stall each other."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
@@ -94,12 +99,6 @@ def _session(threads: int) -> Any:
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
-    if threads > 1:
-        # Helper threads sleep between steps rather than spin: a spinning helper would hold a
-        # core after the call (and count as running in ``_cores_free_for``), and threads that
-        # spin while another process wants the core stall each other (measured under load:
-        # 128 tokens in 25 ms asleep, 60 ms spinning, 43 ms on one thread).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(
         str(FULL_MODEL_PATH), options, providers=["CPUExecutionProvider"]
     )
@@ -122,8 +121,12 @@ class _FullModel:
         self._workers = _thread_count()
         self._pool: ThreadPoolExecutor | None = None
         self._pool_pid = 0
-        # Made on the first long comment that comes alone (a batch never needs it).
+        # Made on the first long comment that comes alone (a batch never needs it). Only in
+        # the process that loaded the model: a forked child has none of the parent's threads,
+        # and making a threaded session there may hang; it runs everything on one thread.
+        # (The web and queue workers build their engine after the fork, so they have it.)
         self._lone_session: Any = None
+        self._pid = os.getpid()
 
     def _executor(self) -> ThreadPoolExecutor | None:
         """The pool of callers, made anew in a forked child (the parent's threads are not
@@ -178,6 +181,7 @@ class _FullModel:
         elif (
             self._workers > 1
             and len(jobs) == 1
+            and os.getpid() == self._pid
             and len(jobs[0]) >= LONE_PARALLEL_MIN_TOKENS
             and _cores_free_for(self._workers)
         ):

@@ -151,3 +151,20 @@ def test_queues_over_the_cap_are_not_counted_again_at_once(
     first, second = count_statement(), count_statement()
     assert first.count("COUNT(*)") > second.count("COUNT(*)") >= 2  # rejected, reported
     assert "'pending'" in first and "'pending'" not in second
+
+
+def test_the_pending_count_of_the_header_uses_what_the_queue_page_found(
+    article: Any, settings: Any, django_assert_num_queries: Any
+) -> None:
+    from civility.moderation.queues import pending_count
+
+    settings.CIVILITY_QUEUE_COUNT_CAP = 2
+    held_comments(article, 3)
+    site_id = Comment.objects.get(text="Held remark 0").site_id
+    with django_assert_num_queries(1):
+        assert pending_count(site_id) == 3
+    with django_assert_num_queries(0):
+        assert pending_count(site_id) == 3  # over the cap: not counted again at once
+    settings.CIVILITY_QUEUE_COUNT_CAP = 10
+    with django_assert_num_queries(1):
+        assert pending_count(site_id) == 3

@@ -168,6 +168,18 @@ def queue_count_plan(
     return wanted, known
 
 
+def pending_count(site_id: int, cap: int | None = None) -> int:
+    """The site's Pending queue counted up to ``cap`` + 1, or cap + 1 without a query when
+    it was over the cap a moment ago (the header of every page a moderator reads)."""
+    cap = cap if cap is not None else int(settings.CIVILITY_QUEUE_COUNT_CAP)
+    wanted, known = queue_count_plan(site_id, cap)
+    if "pending" in known:
+        return known["pending"]
+    count = capped_count(wanted["pending"][0], cap)
+    remember_counts(site_id, {"pending": count}, known, cap)
+    return count
+
+
 def remember_counts(
     site_id: int, counts: Mapping[str, int], known: Mapping[str, int], cap: int | None = None
 ) -> None:

@@ -15,13 +15,10 @@ def moderation(request: HttpRequest) -> dict[str, Any]:
     site_id = request_site_id(request)
     if not is_moderator(user, site_id):
         return {"is_moderator": False}
-    from civility.discussion.models import Comment, CommentStatus
-    from civility.moderation.queues import capped_count, count_label
+    from civility.moderation.queues import count_label, pending_count
 
     # The moderation pages have counted it already.
     pending = getattr(request, "civility_pending_count", None)
     if pending is None:
-        pending = capped_count(
-            Comment.objects.filter(site_id=site_id, status=CommentStatus.PENDING)
-        )
+        pending = pending_count(site_id)
     return {"is_moderator": True, "moderation_pending": count_label(pending) if pending else 0}

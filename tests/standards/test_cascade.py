@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import ClassVar
 
+import pytest
+
 from civility.standards.analysis import Analysis
 from civility.standards.detectors import Detector
 from civility.standards.detectors.learned_model import LOWER_BOUNDS_CACHE_KEY
@@ -96,3 +98,14 @@ def test_the_decisions_goal_settles_what_a_lower_bound_already_rejects() -> None
     assert RangedSpam.detected == texts[1:]
     assert verdicts[0].decision is Decision.REJECT
     assert verdicts[0].stage == "screen"
+
+
+def test_a_policy_can_choose_the_cascade_goal() -> None:
+    chosen = replace(policy(), extra={"cascade_goal": "decisions"})
+    assert Engine(chosen, detectors=[RangedSpam(chosen)]).cascade_goal == "decisions"
+    assert engine().cascade_goal == "scores"  # the default
+    # An explicit argument wins over the policy.
+    explicit = Engine(chosen, detectors=[RangedSpam(chosen)], cascade_goal="scores")
+    assert explicit.cascade_goal == "scores"
+    with pytest.raises(ValueError, match="cascade_goal"):
+        Engine(replace(policy(), extra={"cascade_goal": "fastest"}), detectors=[])

@@ -265,7 +265,9 @@ class Engine:
     by default a failing detector is logged and its rules are marked unavailable, which holds
     the comment for a moderator: an accepted comment always reaches a decision.
     ``cascade=False`` runs the full model on every comment; ``cascade_goal`` says what the
-    cascade must keep as the full model would have it (module docstring, step 5).
+    cascade must keep as the full model would have it (module docstring, step 5); without
+    it, the policy's ``extra["cascade_goal"]`` decides (default "scores"), so a policy file
+    can choose it for the CLI (``civility moderate|evaluate --policy FILE``).
     """
 
     def __init__(
@@ -273,16 +275,18 @@ class Engine:
         policy: Policy | None = None,
         *,
         cascade: bool = True,
-        cascade_goal: CascadeGoal = "scores",
+        cascade_goal: CascadeGoal | None = None,
         strict: bool = False,
         batch_size: int = DEFAULT_BATCH_SIZE,
         detectors: Sequence[Detector] | None = None,
     ) -> None:
         if batch_size <= 0:
             raise ValueError("batch_size must be positive")
+        self.policy = policy or default_policy()
+        if cascade_goal is None:
+            cascade_goal = self.policy.extra.get("cascade_goal", "scores")
         if cascade_goal not in CASCADE_GOALS:
             raise ValueError(f"cascade_goal must be one of {', '.join(CASCADE_GOALS)}")
-        self.policy = policy or default_policy()
         self.cascade = cascade
         self.cascade_goal: CascadeGoal = cascade_goal
         self.strict = strict

@@ -265,17 +265,31 @@ class LearnedDetector(Detector):
             results[index] = self._full_findings(analysis, all_scores[position])
         return results
 
-    def _final_score(self, analysis: Analysis, slug: str, score: float) -> float:
-        """The rule's score for a head score of ``score``: the act-cue cap and the lexicon
-        phrases applied as in :meth:`_full_findings` (monotone in ``score``)."""
-        text = analysis.comment.text
-        hits = (
-            lexicon_hits(slug, text)
-            if slug in self._lexicon_slugs and self._any_lexicon_hit(analysis)
-            else []
-        )
+    def _hits(self, analysis: Analysis, slug: str) -> list[tuple[int, int, float]]:
+        """The rule's lexicon phrases in the comment (one search for all phrases first)."""
+        if slug not in self._lexicon_slugs or not self._any_lexicon_hit(analysis):
+            return []
+        return lexicon_hits(slug, analysis.comment.text)
+
+    def _final_score(
+        self,
+        analysis: Analysis,
+        slug: str,
+        score: float,
+        hits: list[tuple[int, int, float]] | None = None,
+    ) -> float:
+        """The rule's score for a head score of ``score``: the act-cue cap (no word of harm:
+        under the queue point) and the lexicon phrases (at least their weight). Monotone in
+        ``score``, so it maps first-stage bounds to bounds of the final score."""
+        if hits is None:
+            hits = self._hits(analysis, slug)
         cue = self._act_cues.get(slug)
-        if cue is not None and score >= ACT_CUE_CEILING and not hits and not cue.found_in(text):
+        if (
+            cue is not None
+            and score >= ACT_CUE_CEILING
+            and not hits
+            and not cue.found_in(analysis.comment.text)
+        ):
             score = ACT_CUE_CEILING
         if hits:
             score = max(score, max(weight for _, _, weight in hits))
@@ -287,17 +301,12 @@ class LearnedDetector(Detector):
         if self._profanity_row is not None and not first_stage:
             analysis.cache[PROFANITY_CACHE_KEY] = float(scores[self._profanity_row])
         text = analysis.comment.text
-        any_phrase = self._any_lexicon_hit(analysis)
         findings: dict[str, Finding] = {}
         for slug, row in zip(LEARNED_SLUGS, self._rows, strict=True):
-            score = float(scores[row])
             evidence: list[Evidence] = []
-            hits = lexicon_hits(slug, text) if any_phrase and slug in self._lexicon_slugs else []
-            cue = self._act_cues.get(slug)
-            if cue is not None and score >= ACT_CUE_CEILING and not hits and not cue.found_in(text):
-                score = ACT_CUE_CEILING
+            hits = self._hits(analysis, slug)
+            score = self._final_score(analysis, slug, float(scores[row]), hits)
             if hits:
-                score = max(score, max(weight for _, _, weight in hits))
                 evidence.extend(
                     Evidence(
                         slug=slug,

@@ -421,7 +421,9 @@ def cpu_per_request(
     before: dict[str, float], after: dict[str, float], stats: dict[str, dict[str, float]]
 ) -> dict[str, float]:
     """CPU seconds of each part during the run, and the web's CPU milliseconds per request."""
-    used = {name: round(after[name] - before.get(name, 0.0), 2) for name in after}
+    # (A process that ended during the run takes its CPU seconds with it: PostgreSQL's
+    # backends of short connections are missed, hence the floor at 0.)
+    used = {name: round(max(0.0, after[name] - before.get(name, 0.0)), 2) for name in after}
     requests = stats.get("all", {}).get("requests", 0.0)
     if requests and "web" in used:
         used["web_ms_per_request"] = round(1000 * used["web"] / requests, 2)
@@ -910,7 +912,13 @@ def main(argv: list[str] | None = None) -> int:
         help="load generator: wrk (benchmarks/wrk/*.lua) or locust (locustfile.py); "
         "auto: wrk when it is installed",
     )
-    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument(
+        "--web-workers",
+        type=int,
+        default=8,
+        help="gunicorn sync workers, Civility and Isso alike (default 8: a post mostly waits "
+        "for PostgreSQL and Redis, and readers should not queue behind it)",
+    )
     parser.add_argument("--worker-concurrency", type=int, default=1, help="Celery processes")
     parser.add_argument(
         "--worker-nice",

@@ -4,7 +4,11 @@
 
 Sync workers: a request holds one process from start to end, so a slow client cannot starve
 the others only if a reverse proxy (nginx, Caddy) buffers requests and responses in front.
-Size with WEB_CONCURRENCY (default 2 x cores + 1). Each worker keeps one PostgreSQL
+Size with WEB_CONCURRENCY (default 2 x cores + 1). A post holds its worker mostly waiting for
+PostgreSQL and Redis (about 15 round trips), so more workers than that keep readers from
+queueing behind posts: on 2 busy cores, 8 workers served 2.4 times the reads of 4 in the load
+benchmark (benchmarks/LOAD.md). Sync workers close the connection after each response
+(``keepalive`` applies to the other worker classes); ``backlog`` stays gunicorn's 2048. Each worker keeps one PostgreSQL
 connection (CONN_MAX_AGE) and builds its own moderation engine, once, right after it starts.
 
 Prometheus: the workers share PROMETHEUS_MULTIPROC_DIR (emptied at start) and /metrics adds

@@ -353,3 +353,26 @@ def test_the_fast_lane_never_serves_an_entry_older_than_the_maximum_age(
     assert fast_lane_get(url)[1]["X-Civility-Cache"] == "miss"
     settings.CIVILITY_READ_CACHE_SECONDS = 0
     assert "X-Civility-Cache" not in fast_lane_get(url)[1]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("lenient_policy", "read_cache_on")
+def test_a_comment_marks_its_thread_changed_again_when_its_transaction_commits(
+    reader: Any, article: Any
+) -> None:
+    """A reader rendering between the save and the commit sees the old rows; the mark made at
+    commit time is later than its entry's stamp, so that entry is never served."""
+    from django.core.cache import cache
+    from django.db import transaction
+
+    from civility.ops import readcache
+
+    thread = thread_for_article(article)
+    changed = readcache.changed_key(readcache._thread_key_for_id(thread.pk))
+    with transaction.atomic():
+        assert post_comment(author=reader, thread=thread, text=CLEAN).status == "published"
+        marked_at_save = cache.get(changed)
+        assert marked_at_save is not None
+        time.sleep(0.02)  # a reader's rendering would be stamped in here
+        assert cache.get(changed) == marked_at_save
+    assert cache.get(changed) > marked_at_save

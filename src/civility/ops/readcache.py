@@ -3,10 +3,10 @@
 Under load most requests are readers fetching the same few threads. Rendering a thread of a
 few hundred comments costs tens of milliseconds; serving it from Redis costs well under one.
 The cache holds a rendered response for at most CIVILITY_READ_CACHE_SECONDS (5 s by default).
-A saved comment marks its thread changed (:func:`note_comment_saved`, connected in ops.apps),
-and an entry rendered before the mark is not served: a new, edited or removed comment shows at
-the next request of the process that saved it, and within CIVILITY_READ_CACHE_LOCAL_SECONDS
-(0.25 s) everywhere else. Bulk changes that save no comment (every comment of a deleted account
+A saved comment marks its thread changed (:func:`note_comment_saved`, connected in ops.apps;
+again when its transaction commits), and an entry rendered before the mark is not served: a
+new, edited or removed comment shows at the next request of the process that saved it, and
+within CIVILITY_READ_CACHE_LOCAL_SECONDS (0.25 s) everywhere else. Bulk changes that save no comment (every comment of a deleted account
 hidden) show within the maximum age. Why not simply a 1 s maximum age: rendering a busy thread
 takes long enough on a loaded host that entries stamped at the start of their rendering would
 expire as they are stored, and every reader would render.
@@ -28,11 +28,12 @@ import math
 import re
 import time
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
 from civility.ops import metrics
@@ -196,15 +197,30 @@ def note_comment_saved(sender: Any, instance: Any, created: bool = False, **kwar
     the cache), so posting costs nothing here; the decision that publishes it marks the thread.
     """
     from civility.discussion.models import CommentStatus
-    from civility.discussion.selectors import thread_cache_keys
 
     if created and instance.status == CommentStatus.PENDING:
         return
+    thread_id = int(instance.thread_id)
+    _mark_thread_changed(thread_id)
+    # A reader in another process may render between this mark and the commit: it reads the
+    # rows as they were, and its entry, stamped after the mark, would look fresh for the
+    # maximum age. Marking again once the change is visible leaves no such window.
+    connection = transaction.get_connection(kwargs.get("using") or "default")
+    if connection.in_atomic_block:
+        transaction.on_commit(
+            partial(_mark_thread_changed, thread_id), using=connection.alias, robust=True
+        )
+
+
+def _mark_thread_changed(thread_id: int) -> None:
+    """Stamp the thread changed now and drop its cached pages and total."""
+    from civility.discussion.selectors import thread_cache_keys
+
     forget_local()
     try:
-        thread = _thread_key_for_id(int(instance.thread_id))
+        thread = _thread_key_for_id(thread_id)
         cache.set(changed_key(thread), time.time(), timeout=math.ceil(max(max_age(), 1)) + 5)
-        cache.delete_many(thread_cache_keys(int(instance.thread_id)))
+        cache.delete_many(thread_cache_keys(thread_id))
     except Exception as exc:  # the cache is down: entries expire within their bound anyway
         logger.warning("read cache unavailable: %s", exc)
 

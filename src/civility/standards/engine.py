@@ -564,6 +564,14 @@ class Engine:
         """Whether the full model's score of ``slug`` is sure to fall in the same band as the
         first stage's (under the queue point, between queue and reject, or at reject): then
         the rule fires, rejects or not exactly as with the full model."""
+        settings = self._judging(analysis, slug, finding)
+        if settings is None:
+            return True
+        return _band(settings, min(lower, finding.score)) == _band(settings, _reach(finding))
+
+    def _judging(self, analysis: Analysis, slug: str, finding: Finding) -> RulePolicy | None:
+        """The rule's settings when its score counts for ``analysis`` (enabled, available, and
+        trusted in the comment's language); None when the score cannot move the decision."""
         settings = self.policy.rules.get(slug)
         if (
             settings is None
@@ -571,9 +579,8 @@ class Engine:
             or not finding.available
             or not _trusted(settings, analysis)
         ):
-            return True
-        ceiling = finding.score if finding.ceiling is None else max(finding.ceiling, finding.score)
-        return _band(settings, min(lower, finding.score)) == _band(settings, ceiling)
+            return None
+        return settings
 
     def _holds_unavailable(self, analysis: Analysis) -> bool:
         """Whether a rule that cannot judge ``analysis`` holds it (``policy.unavailable``)."""
@@ -604,15 +611,10 @@ class Engine:
         self, analysis: Analysis, slug: str, finding: Finding, floor: Decision
     ) -> bool:
         """Whether the second stage could score ``slug`` high enough to raise ``floor``."""
-        settings = self.policy.rules.get(slug)
-        if (
-            settings is None
-            or not settings.enabled
-            or not finding.available
-            or not _trusted(settings, analysis)
-        ):
+        settings = self._judging(analysis, slug, finding)
+        if settings is None:
             return False
-        ceiling = finding.score if finding.ceiling is None else max(finding.ceiling, finding.score)
+        ceiling = _reach(finding)
         if floor is Decision.PUBLISH:
             return ceiling >= settings.queue
         return floor is Decision.QUEUE and ceiling >= settings.reject
@@ -765,6 +767,11 @@ def _clamp(score: object) -> float:
     if value != value:  # NaN
         return 0.0
     return min(1.0, max(0.0, value))
+
+
+def _reach(finding: Finding) -> float:
+    """The most the full model could score: the first stage's ceiling (never under its score)."""
+    return finding.score if finding.ceiling is None else max(finding.ceiling, finding.score)
 
 
 def _band(settings: RulePolicy, score: float) -> int:

@@ -171,19 +171,17 @@ class LearnedDetector(Detector):
         if not pending:
             return results
         heads = self.heads
-        zero_cues = np.zeros(len(CUE_NAMES), dtype=np.float32)
         logits = []
         for index in pending:
             analysis = analyses[index]
             vector = analysis.static_vector
             assert vector is not None
-            cues = self._cues(analysis)
             # One product per comment (not one for the batch): a comment's scores must not
             # depend on its batch mates down to the last bit.
             logits.append(
                 heads.static_weights @ vector
                 + heads.static_bias
-                + heads.cue_weights @ (cues if cues is not None else zero_cues)
+                + self._cue_term(analysis)
                 + heads.full_bias
             )
         z = np.stack(logits).astype(np.float64)
@@ -211,6 +209,14 @@ class LearnedDetector(Detector):
             analysis.cache[LOWER_BOUNDS_CACHE_KEY] = bounds
             results[index] = found
         return results
+
+    def _cue_term(self, analysis: Analysis) -> np.ndarray:
+        """The cues' share of every head's logit (the same in both stages)."""
+        cues = self._cues(analysis)
+        if cues is None:
+            cues = np.zeros(len(CUE_NAMES), dtype=np.float32)
+        product: np.ndarray = self.heads.cue_weights @ cues
+        return product
 
     def _cues(self, analysis: Analysis) -> np.ndarray | None:
         """The cue inputs (computed once per comment), or None when no head weighs them."""
@@ -243,19 +249,13 @@ class LearnedDetector(Detector):
 
             embedding.annotate_full(missing)
         heads = self.heads
-        zero_cues = np.zeros(len(CUE_NAMES), dtype=np.float32)
         raw_rows = []
         for index in pending:
             analysis = analyses[index]
             vector = analysis.embedding
             assert vector is not None
-            cues = self._cues(analysis)
             raw_rows.append(
-                _sigmoid(
-                    heads.full_weights @ vector
-                    + heads.cue_weights @ (cues if cues is not None else zero_cues)
-                    + heads.full_bias
-                )
+                _sigmoid(heads.full_weights @ vector + self._cue_term(analysis) + heads.full_bias)
             )
         all_scores = _calibrate_columns(np.stack(raw_rows), heads.full_knots)
         for position, index in enumerate(pending):

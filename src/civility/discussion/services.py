@@ -56,6 +56,7 @@ logger = logging.getLogger(__name__)
 
 ENGINE = "engine"
 MODERATOR = "moderator"
+# Pending comments the engine still has to decide (new, or edited since its last decision).
 AWAITING_ENGINE = (HoldReason.AWAITING_ENGINE, HoldReason.EDITED)
 
 
@@ -579,25 +580,30 @@ def _count_engine_decisions(comments: list[Comment], entries: list[Any]) -> None
         metrics.record_engine_decision(entry.data, comment.created_at)
 
 
-def moderate_stale_pending(older_than_seconds: int | None = None, limit: int = 500) -> int:
-    """Decide comments still waiting for the engine (a worker died, the broker lost a task)."""
+def stale_pending_ids(older_than_seconds: int | None, limit: int) -> list[int]:
+    """Comments still awaiting the engine after ``older_than_seconds`` (None: the setting
+    CIVILITY_STALE_PENDING_SECONDS), oldest first, at most ``limit``."""
     seconds = (
         settings.CIVILITY_STALE_PENDING_SECONDS
         if older_than_seconds is None
         else older_than_seconds
     )
     cutoff = timezone.now() - timedelta(seconds=seconds)
-    ids = list(
+    return list(
         Comment.objects.filter(
             status=CommentStatus.PENDING,
-            hold_reason__in=[HoldReason.AWAITING_ENGINE, HoldReason.EDITED],
+            hold_reason__in=AWAITING_ENGINE,
             created_at__lte=cutoff,
         )
-        .order_by("created_at")
+        .order_by("created_at", "id")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def moderate_stale_pending(older_than_seconds: int | None = None, limit: int = 500) -> int:
+    """Decide comments still waiting for the engine (a worker died, the broker lost a task)."""
     decided = 0
-    for comment_id in ids:
+    for comment_id in stale_pending_ids(older_than_seconds, limit):
         if moderate_comment(comment_id) is not None:
             decided += 1
     return decided

@@ -15,17 +15,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from celery import shared_task
-from django.conf import settings
-from django.utils import timezone
 
 from civility.discussion import services
 from civility.discussion.context import DatabaseContext
 from civility.discussion.engine import current_engines
-from civility.discussion.models import Comment, CommentStatus, HoldReason
+from civility.discussion.models import Comment, CommentStatus
 from civility.standards.types import Context, RecentComment
 
 logger = logging.getLogger(__name__)
@@ -35,7 +33,6 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 200
 # The most comments one sweep queues; the next sweep (a minute later) takes the rest.
 SWEEP_LIMIT = 20_000
-AWAITING = (HoldReason.AWAITING_ENGINE, HoldReason.EDITED)
 
 
 # Failures retry with exponential backoff; a message is acknowledged only once its task ran.
@@ -64,20 +61,9 @@ def moderate_stale_pending_task() -> int:
 
 
 def stale_pending_ids(older_than_seconds: int | None = None, limit: int = SWEEP_LIMIT) -> list[int]:
-    """Comments still awaiting the engine after ``older_than_seconds``, oldest first."""
-    seconds = (
-        settings.CIVILITY_STALE_PENDING_SECONDS
-        if older_than_seconds is None
-        else older_than_seconds
-    )
-    cutoff = timezone.now() - timedelta(seconds=seconds)
-    return list(
-        Comment.objects.filter(
-            status=CommentStatus.PENDING, hold_reason__in=AWAITING, created_at__lte=cutoff
-        )
-        .order_by("created_at", "id")
-        .values_list("pk", flat=True)[:limit]
-    )
+    """Comments still awaiting the engine after ``older_than_seconds``, oldest first (the
+    sweeper's share: up to SWEEP_LIMIT)."""
+    return services.stale_pending_ids(older_than_seconds, limit)
 
 
 def batches(ids: Sequence[int], size: int | None = None) -> Iterable[list[int]]:
@@ -105,7 +91,7 @@ def moderate_batch(comment_ids: Sequence[int]) -> int:
     this call decided. Safe to run twice, or concurrently with single-comment tasks."""
     comments = list(
         Comment.objects.filter(pk__in=list(comment_ids), status=CommentStatus.PENDING)
-        .filter(hold_reason__in=AWAITING)
+        .filter(hold_reason__in=services.AWAITING_ENGINE)
         .select_related("thread", "thread__article", "parent")
         .order_by("created_at", "id")
     )

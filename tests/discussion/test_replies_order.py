@@ -173,6 +173,9 @@ def test_pages_of_the_most_replies_order(
                     thread, viewer, sort="replies", page=page, page_size=page_size
                 )
                 shown += [node.comment.pk for node in found.roots]
+                weight = len(selectors.flatten(found.roots))
+                budget = selectors.replies_page_budget(page_size)
+                assert len(found.roots) == 1 or weight <= budget, (page, page_size)
                 if not found.has_next:
                     break
                 page += 1
@@ -229,3 +232,18 @@ def test_most_replies_page_queries_do_not_grow_with_the_thread(
     signed_in.force_login(make_user("third@example.org"))
     for client in (Client(), signed_in):
         assert queries(big, client) == queries(small, client)
+
+
+def test_a_most_replies_page_stops_before_its_replies_exceed_the_budget() -> None:
+    bounds = selectors.replies_page_bounds
+    # page_size 3, budget 6: a comment with 10 replies fills a page alone; then 3 replies
+    # (4 comments), none (1), and a comment without replies past the counted head (1).
+    assert [bounds([10, 3, 0], page, 3, 6) for page in (1, 2, 3, 4)] == [
+        (0, 1),
+        (1, 4),
+        (4, 7),
+        (7, 10),
+    ]
+    assert bounds([], 5, 50, 100) == (200, 250)  # no replies anywhere: plain pages
+    assert bounds([1] * 10, 1, 50, 100) == (0, 50)  # 60 comments: within the budget
+    assert bounds([5] * 20, 1, 50, 100) == (0, 16)  # 6 comments each: 16 fit in 100

@@ -301,19 +301,56 @@ def thread_page(
     """The ``page``-th ``page_size`` top-level comments in ``sort`` order, with their replies."""
     start = (page - 1) * page_size
     if sort == "replies":
-        ranked = [pk for pk, _ in _root_ids_by_replies(thread, viewer)]
-        stop = start + page_size + 1
-        quiet = _quiet_root_ids(
-            thread, _viewer_id(viewer), skip=set(ranked), count=stop - len(ranked)
+        ranked = _root_ids_by_replies(thread, viewer)
+        start, end = replies_page_bounds(
+            [replies for _, replies in ranked], page, page_size, replies_page_budget(page_size)
         )
-        window = [*ranked, *quiet][start:stop]
-        roots = _forest_below(window[:page_size], viewer, thread=thread)
-        return ThreadPage(roots, page, len(window) > page_size)
+        ranked_ids = [pk for pk, _ in ranked]
+        quiet = _quiet_root_ids(
+            thread, _viewer_id(viewer), skip=set(ranked_ids), count=end + 1 - len(ranked)
+        )
+        order = [*ranked_ids, *quiet]
+        roots = _forest_below(order[start:end], viewer, thread=thread)
+        return ThreadPage(roots, page, len(order) > end)
     newest = sort == "newest"
     ordered = _root_window(thread, _viewer_id(viewer), newest=newest, stop=start + page_size + 1)
     page_ids = [pk for pk, _ in ordered[start : start + page_size]]
     roots = _forest_below(page_ids, viewer, thread=thread)
     return ThreadPage(roots, page, len(ordered) > start + page_size)
+
+
+def replies_page_budget(page_size: int) -> int:
+    """Comments, replies included, that a page of the "most replies" order may hold: one and
+    a half times ``page_size`` (fewer top-level comments then, never a part of one's replies).
+    Its first page gathers the thread's busiest comments by design: 50 of them with every
+    reply were 155 comments on the biggest thread of the scale data (61 in the default order),
+    and rendering them cost more than the whole page may (benchmarks/SCALE.md). Other orders'
+    pages hold ``page_size`` top-level comments."""
+    return page_size + page_size // 2
+
+
+def replies_page_bounds(
+    replies: list[int], page: int, page_size: int, budget: int
+) -> tuple[int, int]:
+    """[start, end) of page ``page`` of the "most replies" order, whose first top-level
+    comments have ``replies`` replies shown (the others none): up to ``page_size`` top-level
+    comments, fewer when they and their replies would exceed ``budget`` comments, at least
+    one. Pages follow each other from the first, so every page of a thread is fixed by the
+    counts alone (the numbered links stay stable)."""
+    start, number = 0, 1
+    while True:
+        if start >= len(replies):  # past the counted head: page_size comments a page
+            start += (page - number) * page_size
+            return start, start + page_size
+        end, weight = start, 0
+        while end - start < page_size:
+            cost = 1 + (replies[end] if end < len(replies) else 0)
+            if end > start and weight + cost > budget:
+                break
+            weight, end = weight + cost, end + 1
+        if number == page:
+            return start, end
+        start, number = end, number + 1
 
 
 def _root_window(

@@ -383,8 +383,16 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     moderator = get_user_model().objects.filter(email=moderator_email).first() or create_user(
         moderator_email, "scale-moderator-password", moderator=True
     )
-    anonymous, signed_in = Client(), Client()
+    # A verified reader with no comment of their own: the comment form and each comment's
+    # reply form are rendered, and the "most replies" order is counted on every request (it
+    # is cached for anonymous readers only, and dropped whenever the thread changes).
+    reader_email = "reader@scale.example"
+    reader = get_user_model().objects.filter(email=reader_email).first() or create_user(
+        reader_email, "scale-reader-password"
+    )
+    anonymous, signed_in, reading = Client(), Client(), Client()
     signed_in.force_login(moderator)
+    reading.force_login(reader)
     pages: dict[str, tuple[Client, str]] = {
         f"article page, biggest thread ({biggest} comments)": (
             anonymous,
@@ -405,6 +413,18 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         f"comment section, most replies, biggest thread ({biggest} comments)": (
             anonymous,
             f"/news/article-{biggest_thread}/discussion/?sort=replies",
+        ),
+        f"comment section, signed-in reader, biggest thread ({biggest} comments)": (
+            reading,
+            f"/news/article-{biggest_thread}/discussion/",
+        ),
+        f"comment section, most replies, signed-in reader, biggest thread ({biggest} comments)": (
+            reading,
+            f"/news/article-{biggest_thread}/discussion/?sort=replies",
+        ),
+        f"comment section, most replies, page 40, signed-in reader ({biggest} comments)": (
+            reading,
+            f"/news/article-{biggest_thread}/discussion/?sort=replies&cpage=40",
         ),
         f"API comments page 1, biggest thread ({biggest})": (
             anonymous,

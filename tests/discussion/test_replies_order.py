@@ -247,3 +247,22 @@ def test_a_most_replies_page_stops_before_its_replies_exceed_the_budget() -> Non
     assert bounds([], 5, 50, 100) == (200, 250)  # no replies anywhere: plain pages
     assert bounds([1] * 10, 1, 50, 100) == (0, 50)  # 60 comments: within the budget
     assert bounds([5] * 20, 1, 50, 100) == (0, 16)  # 6 comments each: 16 fit in 100
+
+
+def test_the_api_listing_follows_the_thread_through_its_cached_outline(
+    article: Any, reader: Any, other_reader: Any
+) -> None:
+    make = Seeder(thread_for_article(article))
+    first = make(reader)
+    url = f"/api/articles/{article.slug}/comments?page_size=10"
+
+    def listed() -> list[int]:
+        body = Client().get(url).json()
+        return [item["id"] for item in body["items"]]
+
+    assert listed() == [first.pk]
+    reply = make(other_reader, first)  # a saved comment drops the thread's cached outline
+    assert listed() == [first.pk, reply.pk]
+    reply.status = REJECTED
+    reply.save()
+    assert listed() == [first.pk]

@@ -588,7 +588,12 @@ def public_comment_page(article: Any, page: int, page_size: int) -> tuple[list[C
     thread = thread_of(article)
     if thread is None:
         return [], 0
-    outline = thread_outline(thread)
+    # Cached like the total, and dropped with it: the outline reads every row of the thread
+    # (8,702 on the biggest of the scale data, about 45 ms of SQL), the page 50 of them.
+    outline = _cache_get(outline_cache_key(thread.pk))
+    if not isinstance(outline, list):
+        outline = thread_outline(thread)
+        _cache_set(outline_cache_key(thread.pk), outline)
     start = (page - 1) * page_size
     window = outline[start : start + page_size]
     by_id = {c.pk: c for c in Comment.objects.filter(pk__in=window).select_related("author")}
@@ -613,9 +618,17 @@ def replies_order_cache_key(thread_id: int) -> str:
     return f"discussion:thread-replies-order:v2:{thread_id}"
 
 
+def outline_cache_key(thread_id: int) -> str:
+    return f"discussion:thread-outline:{thread_id}"
+
+
 def thread_cache_keys(thread_id: int) -> list[str]:
     """What a saved comment makes stale (ops.readcache.note_comment_saved drops them)."""
-    return [total_cache_key(thread_id), replies_order_cache_key(thread_id)]
+    return [
+        total_cache_key(thread_id),
+        replies_order_cache_key(thread_id),
+        outline_cache_key(thread_id),
+    ]
 
 
 # Bulk updates (an account hidden) send no signal, so cached figures also expire after this.

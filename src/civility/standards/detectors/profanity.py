@@ -17,6 +17,7 @@ probability in ``analysis.cache["learned:profanity"]``, it is combined with the 
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -278,6 +279,9 @@ def find_hits(skeleton: Skeleton, lexicon: Lexicon) -> list[Hit]:
     return hits
 
 
+_DETECTOR_NUMBERS = itertools.count()
+
+
 def combine(weights: list[float]) -> float:
     """Noisy-OR; the n-th occurrence of the same term counts ``0.5 ** (n-1)`` as much."""
     remaining = 1.0
@@ -299,14 +303,36 @@ class ProfanityDetector(Detector):
             if letters and squeeze(letters)[0] not in allowed:
                 entries.append(_entry(letters, _DENY_WEIGHT, part=False))
         self.lexicon = Lexicon(entries)
+        # Per detector (its lexicon follows its policy's allow and deny lists).
+        self._cache_key = f"profanity:lexicon:{next(_DETECTOR_NUMBERS)}"
 
     def detect(self, analysis: Analysis, context: Context) -> dict[str, Finding]:
+        score, found = self._lexicon_part(analysis)
+        evidence = list(found)
+        learned = analysis.cache.get(LEARNED_CACHE_KEY)
+        if isinstance(learned, float | int):
+            # The learned probability covers insults the lexicon lacks; noisy-OR keeps a
+            # lexicon hit decisive and lets the model rank the comments with no hit.
+            score = 1.0 - (1.0 - score) * (1.0 - min(max(float(learned), 0.0), 1.0))
+            if not evidence and score >= 0.5:
+                evidence.append(
+                    Evidence(slug=SLUG, explanation="offensive language (learned model)")
+                )
+        return {SLUG: Finding(score=score, evidence=evidence)}
+
+    def _lexicon_part(self, analysis: Analysis) -> tuple[float, tuple[Evidence, ...]]:
+        """The lexicon's score and evidence, worked out once per comment: the cascade runs
+        this family up to four times on a comment (without a learned value, on the first
+        stage's ceiling and lower bound, and at the end), and only the learned part changes."""
+        key = self._cache_key
+        cached = analysis.cache.get(key)
+        if isinstance(cached, tuple):
+            return cached
         skeleton = analysis.skeleton
-        hits = find_hits(skeleton, self.lexicon)
         seen: dict[str, int] = {}
         weights: list[float] = []
         evidence: list[Evidence] = []
-        for hit in hits:
+        for hit in find_hits(skeleton, self.lexicon):
             repeat = seen.get(hit.term, 0)
             seen[hit.term] = repeat + 1
             weights.append(hit.weight * 0.5**repeat)
@@ -318,14 +344,6 @@ class ProfanityDetector(Detector):
             evidence.append(
                 Evidence(slug=SLUG, explanation=explanation, start=start, end=end, text=written)
             )
-        score = combine(weights)
-        learned = analysis.cache.get(LEARNED_CACHE_KEY)
-        if isinstance(learned, float | int):
-            # The learned probability covers insults the lexicon lacks; noisy-OR keeps a
-            # lexicon hit decisive and lets the model rank the comments with no hit.
-            score = 1.0 - (1.0 - score) * (1.0 - min(max(float(learned), 0.0), 1.0))
-            if not evidence and score >= 0.5:
-                evidence.append(
-                    Evidence(slug=SLUG, explanation="offensive language (learned model)")
-                )
-        return {SLUG: Finding(score=score, evidence=evidence)}
+        part = (combine(weights), tuple(evidence))
+        analysis.cache[key] = part
+        return part

@@ -208,8 +208,9 @@ def flatten(nodes: list[Node], depth: int = 0) -> list[Node]:
 #
 # A page reads its top-level comments with LIMIT on the (thread, created_at) order, then their
 # replies at any depth with one recursive query (WITH RECURSIVE: SQLite and PostgreSQL), so its
-# cost follows the page, not the thread. Only "most replies" needs every row of the thread,
-# and reads them as plain tuples.
+# cost follows the page, not the thread. Only "most replies" needs the whole thread: it counts
+# the replies from an index of the replies alone (``comment_thread_replies``), never reading the
+# thread's rows.
 
 
 def _descendants_sql(count: int) -> str:
@@ -298,7 +299,9 @@ def page_number(raw: Any) -> int:
 def thread_page(
     thread: Thread, viewer: Any = None, *, sort: str = "oldest", page: int = 1, page_size: int = 50
 ) -> ThreadPage:
-    """The ``page``-th ``page_size`` top-level comments in ``sort`` order, with their replies."""
+    """The ``page``-th ``page_size`` top-level comments in ``sort`` order, with their replies
+    (in the "most replies" order, fewer when their replies would exceed
+    :func:`replies_page_budget`)."""
     start = (page - 1) * page_size
     if sort == "replies":
         ranked = _root_ids_by_replies(thread, viewer)

@@ -65,7 +65,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "4",
         "How deep replies nest before a 'continue this thread' link.",
     ),
-    "CIVILITY_COMMENTS_PER_PAGE": ("50", "Top-level comments per page."),
+    "CIVILITY_COMMENTS_PER_PAGE": (
+        "50",
+        "Top-level comments per page (sorted by most replies: at most 1.5 times as many "
+        "comments, replies included).",
+    ),
     "CIVILITY_COMMENT_MAX_LENGTH": ("5000", "Longest comment, in characters."),
     "CIVILITY_EDIT_WINDOW_SECONDS": ("300", "How long authors may edit their own comment."),
     "CIVILITY_EMBED_ORIGINS": ("(none)", "Comma-separated origins whose pages may embed threads."),

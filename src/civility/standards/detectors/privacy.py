@@ -287,6 +287,16 @@ def _extend_address(text: str, end: int) -> int:
     return end
 
 
+def _digit_count(text: str) -> int:
+    """How many characters of ``text`` are digits (``str.isdigit``); on ASCII text those are
+    0-9, counted by ``str.count`` ten times faster than a loop over the characters."""
+    if text.isalpha():
+        return 0
+    if text.isascii():
+        return sum(map(text.count, "0123456789"))
+    return sum(ch.isdigit() for ch in text)
+
+
 def find_personal_data(
     text: str, phone_regions: tuple[str, ...] = ("US", "GB")
 ) -> list[PersonalDatum]:
@@ -300,7 +310,7 @@ def find_personal_data(
             found.append(PersonalDatum(kind, start, end, text[start:end]))
 
     has_at = "@" in text
-    digit_count = sum(ch.isdigit() for ch in text) if not text.isalpha() else 0
+    digit_count = _digit_count(text)
     if has_at:
         for match in _EMAIL.finditer(text):
             add("e-mail address", *match.span())

@@ -36,6 +36,13 @@ MAX_SCORE = 0.85
 
 
 def _cased(word: str) -> tuple[int, int]:
+    """Upper- and lower-case letters in ``word`` (``str.isupper``/``islower`` per letter)."""
+    if word.isalpha() and word.isascii():
+        # Most words are all lower case (or all capitals): one C-level test each, not a loop.
+        if word.islower():
+            return 0, len(word)
+        if word.isupper():
+            return len(word), 0
     upper = lower = 0
     for ch in word:
         if ch.isupper():

@@ -124,9 +124,11 @@ def test_a_long_comment_alone_runs_on_every_core_and_gets_the_batch_vector(
     # A long comment that comes alone (the web app's one post) runs on a second session with
     # one thread per core, for its latency: its vector must be the one a batch gives it.
     model = embedding.full_model()
-    long_text = "The council's budget vote was delayed again, and residents are angry. " * 12
+    long_text = "The council's budget vote was delayed again, and residents are angry. " * 9
     short_text = "Thanks for the article!"
-    assert len(model.tokenizer.encode(long_text).ids) >= embedding.LONE_PARALLEL_MIN_TOKENS
+    tokens = len(model.tokenizer.encode(long_text).ids)
+    # Long enough for the lone session, short enough to be encoded whole (not in windows).
+    assert embedding.LONE_PARALLEL_MIN_TOKENS <= tokens <= embedding.SPLIT_ABOVE_TOKENS
     model._cache.clear()
     in_batch = embedding.embed([long_text, short_text])
     model._cache.clear()
@@ -179,6 +181,7 @@ def test_a_forked_worker_embeds_a_long_comment_on_one_thread(
     monkeypatch.setattr(embedding, "_cores_free_for", lambda threads: True)
     model = embedding.full_model()
     text = "Residents packed the hall to argue about the new bus lanes for hours. " * 10
+    assert len(model.tokenizer.encode(text).ids) <= embedding.SPLIT_ABOVE_TOKENS
     model._cache.clear()
     expected = embedding.embed([text])[0]
     context = multiprocessing.get_context("fork")
@@ -186,3 +189,69 @@ def test_a_forked_worker_embeds_a_long_comment_on_one_thread(
         vector, untouched = pool.apply_async(_embed_alone_in_child, (text,)).get(60)
     assert np.array_equal(vector, expected)
     assert untouched
+
+
+def test_windows_cover_a_long_comments_tokens_once_each() -> None:
+    short = list(range(1000, 1000 + embedding.SPLIT_ABOVE_TOKENS))
+    assert embedding.windows(short) == [short]
+    for length in (embedding.SPLIT_ABOVE_TOKENS + 1, 201, embedding.MAX_TOKENS):
+        ids = [101, *range(1000, 1000 + length - 2), 102]
+        parts = embedding.windows(ids)
+        assert len(parts) == 2
+        assert all(p[0] == 101 and p[-1] == 102 for p in parts)
+        assert all(len(p) - 2 <= embedding.WINDOW_TOKENS for p in parts)
+        assert [t for p in parts for t in p[1:-1]] == ids[1:-1]
+        assert abs(len(parts[0]) - len(parts[1])) <= 1
+
+
+def test_a_comment_over_the_split_is_the_weighted_mean_of_its_windows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Its windows run side by side (for the lone comment's latency); the vector is still a
+    # function of the text only: the same alone, in a batch, and from the windows by hand.
+    model = embedding.full_model()
+    text = "Residents packed the hall to argue about the new bus lanes for hours. " * 17
+    ids = model.tokenizer.encode(text).ids
+    assert len(ids) > embedding.SPLIT_ABOVE_TOKENS
+    parts = embedding.windows(ids)
+    by_hand = np.zeros(embedding.FULL_DIMENSIONS)
+    for part in parts:
+        by_hand += (len(part) - 2) * model._run_one(part).astype(np.float64)
+    by_hand /= np.linalg.norm(by_hand)
+    model._cache.clear()
+    monkeypatch.setattr(embedding, "_cores_free_for", lambda threads: True)
+    alone = embedding.embed([text])[0]
+    assert np.array_equal(alone, by_hand.astype(np.float32))
+    model._cache.clear()
+    in_batch = embedding.embed(["Thanks!", text, "ok"])[1]
+    assert np.array_equal(alone, in_batch)
+    assert abs(float(np.linalg.norm(alone)) - 1.0) < 1e-5
+    # It points where the whole text's vector points.
+    whole = model._run_one(ids)
+    assert float(alone @ whole) >= 0.8
+
+
+def test_the_full_models_ids_come_from_the_static_stages_tokens() -> None:
+    # annotate_static keeps each comment's word pieces, and the full model builds its input
+    # from them instead of tokenising the text again: it must be its own tokenizer's input.
+    texts = [
+        "",
+        "ok",
+        "Ünïcödé façade — naïve café, 東京 and emoji 😀!",
+        "f*ck th1s $h1t http://example.com/a?b=c",
+        "word " * 600,
+        "The minister resigned after the report. " * 30,
+    ]
+    static_ids = embedding.static_model().token_ids(texts)
+    for text, ids in zip(texts, static_ids, strict=True):
+        assert embedding.full_ids(ids) == embedding.full_model().tokenizer.encode(text).ids
+    analyses = [analyse(Comment(text)) for text in texts]
+    embedding.annotate_static(analyses)
+    assert all(embedding.WORD_PIECES_CACHE_KEY in a.cache for a in analyses)
+    embedding.full_model()._cache.clear()
+    embedding.annotate_full(analyses)
+    embedding.full_model()._cache.clear()
+    fresh = embedding.embed(texts)
+    for analysis, vector in zip(analyses, fresh, strict=True):
+        assert analysis.embedding is not None
+        assert np.array_equal(analysis.embedding, vector)

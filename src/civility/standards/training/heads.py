@@ -178,8 +178,9 @@ class EmbeddingCache:
 
 
 def _model_stamp() -> str:
+    # The windowing of long comments (embedding.windows) is part of what a vector is.
     stat = embedding.FULL_MODEL_PATH.stat()
-    return f"{stat.st_size}"
+    return f"{stat.st_size}-w{embedding.SPLIT_ABOVE_TOKENS}x{embedding.WINDOW_TOKENS}"
 
 
 @dataclass(slots=True)

@@ -298,6 +298,19 @@ def wait_http(url: str, seconds: float, process: subprocess.Popen[bytes], log: P
     raise SystemExit(f"{url} did not answer within {seconds:.0f} s; see {log}")
 
 
+def wait_warm(log: Path, workers: int, seconds: float) -> None:
+    """Wait until every gunicorn worker has warmed up (deploy/gunicorn.conf.py logs "web
+    process warmed" once its engine, URLconf and broker connection are loaded): the first
+    worker answers /healthz while the others still load, and their loading would otherwise
+    share the cores with the first seconds of the run."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if log.read_text(errors="replace").count("web process warmed") >= workers:
+            return
+        time.sleep(0.5)
+    print(f"warning: not every web worker warmed within {seconds:.0f} s; see {log}")
+
+
 def recreate_database(url: str) -> None:
     import psycopg
     from psycopg import sql
@@ -483,6 +496,7 @@ def wrk(
             **env,
             "LOAD_WRK_OUT": str(out),
             "LOAD_POSTS_PER_USER": str(args.posts_per_user),
+            "LOAD_READ_ENCODING": args.read_encoding,
         }
         log = (OUT / f"{label}-wrk-{kind}.log").open("wb")
         processes.append(
@@ -597,7 +611,7 @@ def run_civility(args: argparse.Namespace) -> dict[str, Any]:
             "-m",
             "gunicorn",
             "-c",
-            str(ROOT / "deploy" / "gunicorn.conf.py"),
+            str(args.gunicorn_config),
             "--workers",
             str(args.web_workers),
             "--bind",
@@ -610,6 +624,7 @@ def run_civility(args: argparse.Namespace) -> dict[str, Any]:
     host = f"http://127.0.0.1:{args.port}"
     try:
         wait_http(f"{host}/healthz", 180, web, web_log)
+        wait_warm(web_log, args.web_workers, 180)
         read_paths = READ_PATHS[args.read]
         comments_per_read = []
         for path in read_paths:  # the whole thread is there before the clock starts
@@ -671,6 +686,7 @@ def run_civility(args: argparse.Namespace) -> dict[str, Any]:
             "celery_worker_nice": args.worker_nice,
             "read_cache_s": args.read_cache,
             "generator": args.generator,
+            "read_accept_encoding": args.read_encoding,
             "thread_comments": args.comments,
             "read": " | ".join(read_paths),
             "comments_per_read": comments_per_read,
@@ -832,6 +848,7 @@ def run_isso(args: argparse.Namespace) -> dict[str, Any]:
             "posts_per_poster_per_s": args.posts_per_user,
             "gunicorn_sync_workers": args.web_workers,
             "generator": args.generator,
+            "read_accept_encoding": args.read_encoding,
             "thread_comments": args.comments,
             "top_level_replies_served": total,
             "read": "GET /?uri=<thread> (the whole thread)",
@@ -906,6 +923,12 @@ def main(argv: list[str] | None = None) -> int:
         "--read", choices=sorted(READ_PATHS), default="section", help="what readers fetch"
     )
     parser.add_argument(
+        "--read-encoding",
+        default="gzip",
+        help="Accept-Encoding the wrk readers send, Civility and Isso alike (default gzip, "
+        "as browsers do; '' sends none)",
+    )
+    parser.add_argument(
         "--generator",
         choices=["auto", "wrk", "locust"],
         default="auto",
@@ -918,6 +941,12 @@ def main(argv: list[str] | None = None) -> int:
         default=8,
         help="gunicorn sync workers, Civility and Isso alike (default 8: a post mostly waits "
         "for PostgreSQL and Redis, and readers should not queue behind it)",
+    )
+    parser.add_argument(
+        "--gunicorn-config",
+        type=Path,
+        default=ROOT / "deploy" / "gunicorn.conf.py",
+        help="gunicorn configuration of Civility's web processes (a diagnostic one, say)",
     )
     parser.add_argument("--worker-concurrency", type=int, default=1, help="Celery processes")
     parser.add_argument(

@@ -56,9 +56,10 @@ def on_starting(server: Any) -> None:
 
 
 def post_worker_init(worker: Any) -> None:
-    """Build the engine before the first request, so the first post does not pay for it; put
-    the read cache's fast lane in front of the application (ops/readcache.py: a cached thread
-    is served before Django builds a request)."""
+    """Build the engine and load what requests load lazily before the first request, so the
+    first post does not pay for it; put the read cache's fast lane in front of the
+    application (ops/readcache.py: a cached thread is served before Django builds a
+    request)."""
     from civility.ops.readcache import fast_lane
 
     worker.wsgi = fast_lane(worker.wsgi)
@@ -68,6 +69,11 @@ def post_worker_init(worker: Any) -> None:
         worker.log.info("engine ready in %.1f s", warm_engine())
     except Exception:  # the first post builds it instead
         worker.log.exception("could not build the engine at start")
+    # URLconf, API, templates, catalogues, broker connection: what a fresh worker's first
+    # post otherwise loads (1.3 s of CPU; ops/warmup.py).
+    from civility.ops.warmup import warm_web_process
+
+    worker.log.info("web process warmed: %s", warm_web_process())
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -376,3 +376,45 @@ def test_a_comment_marks_its_thread_changed_again_when_its_transaction_commits(
         time.sleep(0.02)  # a reader's rendering would be stamped in here
         assert cache.get(changed) == marked_at_save
     assert cache.get(changed) > marked_at_save
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("lenient_policy", "read_cache_on")
+def test_clients_that_accept_gzip_get_the_compressed_copy(
+    reader: Any, article: Any, fast_lane_get: Any
+) -> None:
+    import gzip
+
+    thread = thread_for_article(article)
+    for n in range(5):  # a page large enough to be worth compressing
+        post_comment(author=reader, thread=thread, text=f"{CLEAN} ({n})")
+    url = f"/news/{article.slug}/discussion/"
+    plain = fast_lane_get(url)
+    assert plain[1]["X-Civility-Cache"] == "miss" and "Content-Encoding" not in plain[1]
+    assert "Accept-Encoding" in plain[1]["Vary"]
+    for lane in (fast_lane_get, None):  # the process's copy, then Redis's through Django
+        if lane is None:
+            from civility.ops.readcache import forget_local
+
+            forget_local()
+            lane = fast_lane_get
+        status, headers, body = lane(url, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+        assert status == "200 OK" and headers["X-Civility-Cache"] == "hit"
+        assert headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in headers["Vary"]
+        assert int(headers["Content-Length"]) == len(body) < len(plain[2])
+        assert gzip.decompress(body) == plain[2]
+    # No Accept-Encoding, or gzip refused: the page as it is.
+    for refused in ({}, {"HTTP_ACCEPT_ENCODING": "gzip;q=0, identity"}):
+        status, headers, body = fast_lane_get(url, **refused)
+        assert "Content-Encoding" not in headers and body == plain[2]
+
+
+def test_accept_encoding_parsing() -> None:
+    from civility.ops.readcache import accepts_gzip
+
+    assert accepts_gzip("gzip")
+    assert accepts_gzip("deflate, GZIP;q=0.5, br")
+    assert not accepts_gzip("")
+    assert not accepts_gzip("br, deflate")
+    assert not accepts_gzip("gzip;q=0")
+    assert not accepts_gzip("gzip; q=0.0")

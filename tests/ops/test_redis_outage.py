@@ -83,3 +83,14 @@ def test_resilient_cache_is_a_plain_redis_cache_when_redis_is_up() -> None:
         assert cache.incr("ops-resilient") == 42
         assert cache.get("ops-resilient") == 42
         cache.delete("ops-resilient")
+
+
+def test_resilient_cache_keeps_one_redis_client_per_connection_pool() -> None:
+    """Django builds a redis.Redis for every call; ours reuses one (no Redis needed)."""
+    from civility.ops.cache import ResilientRedisCache
+
+    cache = ResilientRedisCache("redis://127.0.0.1:1/0", {})
+    client = cache._cache.get_client("k")
+    assert cache._cache.get_client("other") is client
+    assert cache._cache.get_client(write=True) is client  # one server: one pool
+    assert client.connection_pool is cache._cache._get_connection_pool(False)

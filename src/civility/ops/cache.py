@@ -8,6 +8,10 @@ forgets what it is given: reads miss, writes are dropped, counters start from on
 fail open for the outage), and a warning is logged once per failing call. Use it with
 
     CACHES = {"default": {"BACKEND": "civility.ops.cache.ResilientRedisCache", ...}}
+
+It also keeps one ``redis.Redis`` client per connection pool: Django's builds a new one for
+every operation, and each copies redis-py's 170 response callbacks into a fresh dictionary
+(about a quarter of a millisecond of CPU per cache call, half of a small GET's cost).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import logging
 from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -29,7 +33,31 @@ def _warn(operation: str, exc: BaseException) -> None:
     logger.warning("cache %s skipped, Redis unavailable: %s", operation, exc)
 
 
+class ReusingRedisCacheClient(RedisCacheClient):
+    """Django's client, with one ``redis.Redis`` per connection pool instead of one per call
+    (a ``redis.Redis`` takes a connection from its pool for each command, so sharing it is
+    safe; the pools themselves are Django's, one per server)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        django_client: Any = self  # Django's private helpers (untyped in django-stubs)
+        index = django_client._get_connection_pool_index(write)
+        client = self._clients.get(index)
+        if client is None:
+            pool = django_client._get_connection_pool(write)
+            client = django_client._client(connection_pool=pool)
+            self._clients[index] = client
+        return client
+
+
 class ResilientRedisCache(RedisCache):
+    def __init__(self, server: Any, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = ReusingRedisCacheClient
+
     def add(
         self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
     ) -> bool:

@@ -201,8 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Single comments, one at a time, cascade on: what the web app does per post. The text
     # cache is emptied first: the embedding pass left the last 4,096 texts of the mix in it,
-    # which would answer the later 40% of the sample without the encoder (a new post is a
-    # new text).
+    # which would answer 498 of the 1,000 sample comments without the encoder (a new post
+    # is a new text).
     step = max(1, len(comments) // args.latency)
     sample = comments[::step][: args.latency]
     embedding.full_model()._cache.clear()

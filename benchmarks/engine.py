@@ -206,7 +206,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     step = max(1, len(comments) // args.latency)
     sample = comments[::step][: args.latency]
     embedding.full_model()._cache.clear()
-    single = latencies_ms(lambda comment: cascade_engine.check(comment), sample)
+    parts_per_check: list[dict[str, float]] = []
+
+    def check_alone(comment: Comment) -> None:
+        cascade_engine.timings = {}
+        cascade_engine.check(comment)
+        parts_per_check.append(cascade_engine.timings)
+
+    single = latencies_ms(check_alone, sample)
+    cascade_engine.timings = None
+    tail = latency_tail(sample, single, parts_per_check)
     engine_peak = peak_rss_mb()
 
     decisions: dict[str, int] = {}
@@ -273,6 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "latency_p50_ms": round(percentile(single, 50), 2),
         "latency_p99_ms": round(percentile(single, 99), 2),
         "latency_mean_ms": round(statistics.fmean(single), 2),
+        "latency_tail": tail,
         "rss_before_engine_mb": round(rss_baseline, 1),
         "peak_rss_mb": round(engine_peak, 1),
         "ms_per_comment_by_part_cascade": _per_comment(cascade_parts, len(comments)),
@@ -299,6 +309,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"\nwrote {args.out / 'engine-latest.json'}")
     return 0
+
+
+def latency_tail(
+    sample: Sequence[Comment], single: list[float], parts: list[dict[str, float]], count: int = 12
+) -> list[dict[str, Any]]:
+    """The slowest one-comment checks (what the p99 is made of): tokens, total, the full
+    encoder's share, and the biggest other parts (ms)."""
+    tokenizer = embedding.full_model().tokenizer
+    slowest = sorted(range(len(single)), key=lambda i: -single[i])[:count]
+    rows = []
+    for index in slowest:
+        timed = parts[index]
+        encoder = timed.get("embedding.full", 0.0) * 1000
+        others = sorted(
+            ((part, seconds * 1000) for part, seconds in timed.items() if part != "embedding.full"),
+            key=lambda item: -item[1],
+        )[:3]
+        rows.append(
+            {
+                "id": sample[index].id,
+                "tokens": len(tokenizer.encode(sample[index].text).ids),
+                "ms": round(single[index], 2),
+                "encoder_ms": round(encoder, 2),
+                "rest_ms": round(single[index] - encoder, 2),
+                "biggest_other_parts_ms": {part: round(ms, 2) for part, ms in others},
+            }
+        )
+    return rows
 
 
 def rule_agreement(cascade: list[Verdict], full: list[Verdict]) -> dict[str, dict[str, Any]]:
@@ -400,6 +438,13 @@ def render(results: dict[str, Any]) -> str:
             f"  {slug:<18} {row['fired_full']:>5} {row['fired_cascade']:>5} {row['only_full']:>4} "
             f"{row['only_cascade']:>4}  agreement {row['agreement']:.4f}  "
             f"AUC {auc if auc is not None else 'n/a'}"
+        )
+    lines.append("")
+    lines.append("slowest one-comment checks (tokens: total = encoder + rest, ms):")
+    for row in results["latency_tail"]:
+        lines.append(
+            f"  {row['tokens']:>4} tokens: {row['ms']:>7.2f} = {row['encoder_ms']:>7.2f} + "
+            f"{row['rest_ms']:>6.2f}  {row['biggest_other_parts_ms']}"
         )
     lines.append("")
     lines.append("targets:")

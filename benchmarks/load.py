@@ -539,6 +539,10 @@ def generate_load(
 
 def base_environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CIVILITY_", "DJANGO_"))}
+    # A deployed package has its bytecode compiled. With PYTHONDONTWRITEBYTECODE (set in some
+    # sandboxes) every gunicorn worker compiled each module it imports: 5.5 s of CPU to start
+    # one instead of 2.1 s, on the cores the run measures.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     return env
 

@@ -440,6 +440,13 @@ def cpu_per_request(
     requests = stats.get("all", {}).get("requests", 0.0)
     if requests and "web" in used:
         used["web_ms_per_request"] = round(1000 * used["web"] / requests, 2)
+    if "web_posts" in used:  # two pools: the readers' and the posters'
+        reads, posts = (stats.get(k, {}).get("requests", 0.0) for k in ("read", "post"))
+        used.pop("web_ms_per_request", None)
+        if reads:
+            used["web_ms_per_read"] = round(1000 * used["web"] / reads, 2)
+        if posts:
+            used["web_posts_ms_per_post"] = round(1000 * used["web_posts"] / posts, 2)
     return used
 
 
@@ -484,7 +491,7 @@ def wrk(
                 "60s",
                 "-s",
                 str(scripts / "posters.lua"),
-                host,
+                env.get("LOAD_POST_HOST") or host,
             ],
             OUT / f"{label}-wrk-post.json",
         )
@@ -624,11 +631,38 @@ def run_civility(args: argparse.Namespace) -> dict[str, Any]:
         ],
         env,
         web_log,
+        nice=args.web_nice,
     )
     host = f"http://127.0.0.1:{args.port}"
+    # --post-workers: a second gunicorn for the posters, as a proxy routing POST /api/ to a
+    # pool of its own would (its metrics in a directory of their own).
+    post_web: subprocess.Popen[bytes] | None = None
+    post_host = ""
+    post_log = OUT / f"{label}-gunicorn-posts.log"
+    if args.post_workers:
+        post_host = f"http://127.0.0.1:{args.port + 2}"
+        post_web = start(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(args.gunicorn_config),
+                "--workers",
+                str(args.post_workers),
+                "--bind",
+                f"127.0.0.1:{args.port + 2}",
+                "civility.config.wsgi:application",
+            ],
+            {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir) + "-posts"},
+            post_log,
+        )
     try:
         wait_http(f"{host}/healthz", 180, web, web_log)
         wait_warm(web_log, args.web_workers, 180)
+        if post_web is not None:
+            wait_http(f"{post_host}/healthz", 180, post_web, post_log)
+            wait_warm(post_log, args.post_workers, 180)
         read_paths = READ_PATHS[args.read]
         comments_per_read = []
         for path in read_paths:  # the whole thread is there before the clock starts
@@ -645,9 +679,12 @@ def run_civility(args: argparse.Namespace) -> dict[str, Any]:
             "LOAD_READ_PATHS": ",".join(read_paths),
             "LOAD_POST_PATHS": ",".join(f"/api/articles/{s}/comments" for s in POST_SLUGS),
             "LOAD_TOKENS_FILE": str(tokens_file),
+            "LOAD_POST_HOST": post_host,
         }
         print(f"[{label}] {args.duration} s at {args.users} connections...", flush=True)
         groups = {"web": web.pid, "worker": worker.pid}
+        if post_web is not None:
+            groups["web_posts"] = post_web.pid
         cpu_before = cpu_seconds(groups)
         stats = generate_load(args, label, host, load_env)
         cpu = cpu_per_request(cpu_before, cpu_seconds(groups), stats)
@@ -674,7 +711,12 @@ def run_civility(args: argparse.Namespace) -> dict[str, Any]:
         counts["drain_seconds"] = round(time.monotonic() - drain_started, 1)
         with urllib.request.urlopen(f"{host}/metrics", timeout=30) as response:
             (OUT / f"{label}-metrics.txt").write_bytes(response.read())
+        if post_web is not None:
+            with urllib.request.urlopen(f"{post_host}/metrics", timeout=30) as response:
+                (OUT / f"{label}-metrics-posts.txt").write_bytes(response.read())
     finally:
+        if post_web is not None:
+            stop(post_web)
         stop(web)
         stop(worker, timeout=120)
     result = {
@@ -686,6 +728,8 @@ def run_civility(args: argparse.Namespace) -> dict[str, Any]:
             "posters": args.posters,
             "posts_per_poster_per_s": args.posts_per_user,
             "gunicorn_sync_workers": args.web_workers,
+            "gunicorn_post_workers": args.post_workers,
+            "gunicorn_nice": args.web_nice,
             "celery_worker_concurrency": args.worker_concurrency,
             "celery_worker_nice": args.worker_nice,
             "read_cache_s": args.read_cache,
@@ -698,18 +742,23 @@ def run_civility(args: argparse.Namespace) -> dict[str, Any]:
         "stats": stats,
         "cpu_seconds": cpu,
         "comments": counts,
-        "engine": engine_summary(OUT / f"{label}-metrics.txt"),
+        "engine": engine_summary(
+            OUT / f"{label}-metrics.txt",
+            *([OUT / f"{label}-metrics-posts.txt"] if args.post_workers else []),
+        ),
     }
     (OUT / f"{label}.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     return result
 
 
-def engine_summary(metrics_file: Path) -> dict[str, float]:
-    """Mean engine check time per stage, and the post-to-decision lag, from /metrics."""
+def engine_summary(*metrics_files: Path) -> dict[str, float]:
+    """Mean engine check time per stage, and the post-to-decision lag, from /metrics (of each
+    web pool)."""
     from prometheus_client.parser import text_string_to_metric_families
 
     sums: dict[str, float] = {}
-    for family in text_string_to_metric_families(metrics_file.read_text()):
+    text = "\n".join(f.read_text() for f in metrics_files)
+    for family in text_string_to_metric_families(text):
         for sample in family.samples:
             if sample.name in (
                 "civility_engine_check_seconds_sum",
@@ -945,6 +994,20 @@ def main(argv: list[str] | None = None) -> int:
         default=8,
         help="gunicorn sync workers, Civility and Isso alike (default 8: a post mostly waits "
         "for PostgreSQL and Redis, and readers should not queue behind it)",
+    )
+    parser.add_argument(
+        "--post-workers",
+        type=int,
+        default=0,
+        help="Civility: serve the posters from a second gunicorn with this many sync workers "
+        "(a proxy routing POST /api/ to a pool of its own); 0: one pool for all (default)",
+    )
+    parser.add_argument(
+        "--web-nice",
+        type=int,
+        default=0,
+        help="niceness of Civility's (readers') gunicorn; with --post-workers, a positive value "
+        "gives the posters' pool the larger CPU share (as CPUWeight= in its systemd unit would)",
     )
     parser.add_argument(
         "--gunicorn-config",

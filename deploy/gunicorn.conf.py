@@ -20,6 +20,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import socket
 import tempfile
 from typing import Any
 
@@ -58,13 +59,52 @@ def on_starting(server: Any) -> None:
     os.makedirs(directory, exist_ok=True)
 
 
+# gunicorn's own graceful close, kept for connections with unread request bytes.
+graceful: Any = None
+
+
+def close_promptly(sock: socket.socket, timeout: float = 2.0, max_drain: int = 65536) -> None:
+    """Close a served connection at once when the client has nothing more in flight.
+
+    gunicorn (since 23) closes every connection "gracefully": it sends FIN, then waits for the
+    client to close its side, up to 2 s, reading and dropping what comes, so that unread
+    request bytes do not make the kernel answer with a reset that could cut the response
+    short. A sync worker waits there, serving no one: for as long as the client takes to read
+    the response and close (a busy client, or one that thinks before closing, such as the
+    benchmark's posters: each held a worker for its 0.5 s wait). Nothing unread means no
+    reset, so the wait is needed only when request bytes are still in the buffer; then this
+    does what gunicorn does.
+    """
+    from gunicorn import util
+
+    try:
+        sock.setblocking(False)
+        unread = sock.recv(1, socket.MSG_PEEK)
+    except BlockingIOError:
+        unread = b""  # nothing unread: FIN now, no reset
+    except OSError:
+        unread = b""
+    if unread:
+        sock.setblocking(True)
+        graceful(sock, timeout, max_drain)
+        return
+    util.close(sock)
+
+
 def post_worker_init(worker: Any) -> None:
     """Build the engine and load what requests load lazily before the first request, so the
     first post does not pay for it; put the read cache's fast lane in front of the
     application (ops/readcache.py: a cached thread is served before Django builds a
     request)."""
+    from gunicorn import util
+
     from civility.ops.readcache import fast_lane
 
+    # The sync worker calls util.close_graceful after each response (see close_promptly).
+    if util.close_graceful is not close_promptly:
+        global graceful
+        graceful = util.close_graceful
+        util.close_graceful = close_promptly
     worker.wsgi = fast_lane(worker.wsgi)
     try:
         from civility.ops.worker_hooks import warm_engine

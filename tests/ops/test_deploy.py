@@ -67,3 +67,29 @@ def test_environment_example_names_only_documented_variables() -> None:
         if "=" in line and line.lstrip("# ").startswith("CIVILITY_")
     }
     assert names and names <= set(VARIABLES), sorted(names - set(VARIABLES))
+
+
+def test_gunicorn_closes_a_served_connection_at_once_unless_request_bytes_are_unread(
+    monkeypatch: Any,
+) -> None:
+    """close_promptly sends FIN without waiting for the client when nothing is unread, and
+    falls back to gunicorn's draining close when request bytes are still in the buffer."""
+    import socket
+
+    config = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    drained: list[Any] = []
+    config["close_promptly"].__globals__["graceful"] = lambda sock, *a: (
+        drained.append(sock),
+        sock.close(),
+    )
+    server, client = socket.socketpair()
+    config["close_promptly"](server)  # the client has not closed and sent nothing more
+    assert server.fileno() == -1 and drained == []
+    assert client.recv(1) == b""  # the client sees the end of the response at once
+    client.close()
+
+    server, client = socket.socketpair()
+    client.sendall(b"unread request bytes")
+    config["close_promptly"](server)
+    assert drained == [server] and server.fileno() == -1
+    client.close()

@@ -3,7 +3,9 @@
     gunicorn -c deploy/gunicorn.conf.py civility.config.wsgi:application
 
 Sync workers: a request holds one process from start to end, so a slow client cannot starve
-the others only if a reverse proxy (nginx, Caddy) buffers requests and responses in front.
+the others only if a reverse proxy (nginx, Caddy) buffers requests and responses in front; and
+a connection is closed as soon as the response is written (``close_promptly``), not when the
+client gets round to closing it.
 Size with WEB_CONCURRENCY (default 2 x cores + 1). A post holds its worker mostly waiting for
 PostgreSQL and Redis (about 15 round trips), so more workers than that keep readers from
 queueing behind posts: on 2 busy cores, 8 workers served 2.4 times the reads of 4 in the load

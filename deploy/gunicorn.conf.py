@@ -19,6 +19,7 @@ them up. Any options given on the command line override these.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import shutil
@@ -79,15 +80,17 @@ def close_promptly(sock: socket.socket, timeout: float = 2.0, max_drain: int = 6
     """
     from gunicorn import util
 
+    unread: bytes | None
     try:
         sock.setblocking(False)
-        unread = sock.recv(1, socket.MSG_PEEK)
+        unread = sock.recv(1, socket.MSG_PEEK)  # b"": the client has closed already
     except BlockingIOError:
         unread = b""  # nothing unread: FIN now, no reset
-    except OSError:
-        unread = b""
-    if unread:
-        sock.setblocking(True)
+    except Exception:  # a TLS socket takes no flags, a broken one: gunicorn's way
+        unread = None
+    if unread != b"":
+        with contextlib.suppress(OSError):
+            sock.setblocking(True)
         graceful(sock, timeout, max_drain)
         return
     util.close(sock)

@@ -89,6 +89,11 @@ def test_gunicorn_closes_a_served_connection_at_once_unless_request_bytes_are_un
     client.close()
 
     server, client = socket.socketpair()
+    client.close()  # the client closed first: nothing to wait for
+    config["close_promptly"](server)
+    assert server.fileno() == -1 and drained == []
+
+    server, client = socket.socketpair()
     client.sendall(b"unread request bytes")
     config["close_promptly"](server)
     assert drained == [server] and server.fileno() == -1

@@ -852,6 +852,8 @@ def run_isso(args: argparse.Namespace) -> dict[str, Any]:
     web = start(
         [
             str(venv / "bin" / "gunicorn"),
+            "--config",
+            str(ROOT / "benchmarks" / "isso_gunicorn.conf.py"),
             "--workers",
             str(args.web_workers),
             "--worker-class",

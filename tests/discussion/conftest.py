@@ -119,12 +119,20 @@ def _fresh_celery_connections() -> Iterator[None]:
 
     kombu keeps the app's connection and producer pools for the broker URL they were made
     for; a test that points the app elsewhere would otherwise publish to the previous test's
-    broker (a solo worker on the new one then waits for a task that never comes).
+    broker (a solo worker on the new one then waits for a task that never comes). Celery
+    likewise freezes its queue table and router on first use, with the default queue of that
+    moment: an in-process worker would consume an earlier test's queue, never this one's.
     """
     from civility.config.celery import app
 
-    app._pool = None
-    app.amqp._producer_pool = None
+    forget_broker_state(app)
     yield
+    forget_broker_state(app)
+
+
+def forget_broker_state(app: Any) -> None:
     app._pool = None
     app.amqp._producer_pool = None
+    app.amqp._rtable = None
+    for cached in ("queues", "default_queue", "router"):
+        app.amqp.__dict__.pop(cached, None)

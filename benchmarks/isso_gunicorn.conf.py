@@ -21,9 +21,4 @@ _spec.loader.exec_module(_civility_conf)
 
 
 def post_worker_init(worker: Any) -> None:
-    from gunicorn import util
-
-    original = getattr(util, "close_graceful", None)  # gunicorn < 23 closes at once anyway
-    if original is not None and original is not _civility_conf.close_promptly:
-        setattr(_civility_conf, "graceful", original)  # noqa: B010 (a module loaded from a path)
-        util.close_graceful = _civility_conf.close_promptly
+    _civility_conf.install_close_promptly()

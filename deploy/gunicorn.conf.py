@@ -96,20 +96,27 @@ def close_promptly(sock: socket.socket, timeout: float = 2.0, max_drain: int = 6
     util.close(sock)
 
 
+def install_close_promptly() -> None:
+    """Make the sync worker close with :func:`close_promptly` (it calls
+    ``util.close_graceful`` after each response); gunicorn before 23 has none and closes at
+    once anyway."""
+    from gunicorn import util
+
+    global graceful
+    original = getattr(util, "close_graceful", None)
+    if original is not None and original is not close_promptly:
+        graceful = original
+        util.close_graceful = close_promptly
+
+
 def post_worker_init(worker: Any) -> None:
     """Build the engine and load what requests load lazily before the first request, so the
     first post does not pay for it; put the read cache's fast lane in front of the
     application (ops/readcache.py: a cached thread is served before Django builds a
     request)."""
-    from gunicorn import util
-
     from civility.ops.readcache import fast_lane
 
-    # The sync worker calls util.close_graceful after each response (see close_promptly).
-    if util.close_graceful is not close_promptly:
-        global graceful
-        graceful = util.close_graceful
-        util.close_graceful = close_promptly
+    install_close_promptly()
     worker.wsgi = fast_lane(worker.wsgi)
     try:
         from civility.ops.worker_hooks import warm_engine

@@ -557,6 +557,22 @@ def base_environment() -> dict[str, str]:
 # --- Civility -------------------------------------------------------------------------------------
 
 
+def civility_gunicorn(args: argparse.Namespace, workers: int, port: int) -> list[str]:
+    """The command of one pool of Civility's gunicorn sync workers on ``port``."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        str(args.gunicorn_config),
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "civility.config.wsgi:application",
+    ]
+
+
 def run_civility(args: argparse.Namespace) -> dict[str, Any]:
     label = args.label or f"civility-cache{args.read_cache:g}"
     data_dir = OUT / "civility-data"
@@ -617,18 +633,7 @@ def run_civility(args: argparse.Namespace) -> dict[str, Any]:
     )
     web_log = OUT / f"{label}-gunicorn.log"
     web = start(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(args.gunicorn_config),
-            "--workers",
-            str(args.web_workers),
-            "--bind",
-            f"127.0.0.1:{args.port}",
-            "civility.config.wsgi:application",
-        ],
+        civility_gunicorn(args, args.web_workers, args.port),
         env,
         web_log,
         nice=args.web_nice,
@@ -642,18 +647,7 @@ def run_civility(args: argparse.Namespace) -> dict[str, Any]:
     if args.post_workers:
         post_host = f"http://127.0.0.1:{args.port + 2}"
         post_web = start(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                str(args.gunicorn_config),
-                "--workers",
-                str(args.post_workers),
-                "--bind",
-                f"127.0.0.1:{args.port + 2}",
-                "civility.config.wsgi:application",
-            ],
+            civility_gunicorn(args, args.post_workers, args.port + 2),
             {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir) + "-posts"},
             post_log,
         )

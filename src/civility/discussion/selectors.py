@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,13 +124,15 @@ class Node:
     depth: int = 0
 
 
-def _is_public(comment: Comment) -> bool:
-    return (
-        comment.status == CommentStatus.PUBLISHED
-        and not comment.author_hidden
-        and not comment.purged
-        and comment.author.is_active
-    )
+def _shown_alone(
+    author_id: int, status: str, hidden: bool, purged: bool, active: bool, viewer_id: int | None
+) -> bool:
+    """Whether a comment is shown for itself, not only as a tombstone: public, or the
+    viewer's own unless they deleted it. :func:`_forest` on rows, :func:`_count_replies` on
+    an index's values."""
+    own = viewer_id is not None and author_id == viewer_id
+    public = status == CommentStatus.PUBLISHED and not hidden and not purged and active
+    return (public or own) and not (own and status == CommentStatus.DELETED)
 
 
 def _forest(
@@ -154,9 +157,15 @@ def _forest(
     def prune(node: Node) -> bool:
         node.children = [child for child in node.children if prune(child)]
         node.descendants = sum(1 + child.descendants for child in node.children)
-        visible = _is_public(node.comment) or node.own
-        if node.own and node.comment.status == CommentStatus.DELETED:
-            visible = False
+        comment = node.comment
+        visible = _shown_alone(
+            comment.author_id,
+            comment.status,
+            comment.author_hidden,
+            comment.purged,
+            comment.author.is_active,
+            viewer_id,
+        )
         if not visible:
             node.tombstone = bool(node.children)
             return node.tombstone
@@ -401,12 +410,10 @@ def _root_ids_by_replies(thread: Thread, viewer: Any) -> list[tuple[int, int]]:
     :func:`_quiet_root_ids`). The anonymous order is cached like the total, and dropped with it."""
     viewer_id = _viewer_id(viewer)
     if viewer_id is None:
-        cached = _cache_get(replies_order_cache_key(thread.pk))
-        if isinstance(cached, list):
-            return [(int(pk), int(replies)) for pk, replies in cached]
-        ranked = _count_replies(thread, None)
-        _cache_set(replies_order_cache_key(thread.pk), ranked)
-        return ranked
+        ranked = _cached(
+            replies_order_cache_key(thread.pk), list, lambda: _count_replies(thread, None)
+        )
+        return [(int(pk), int(replies)) for pk, replies in ranked]
     return _count_replies(thread, viewer_id)
 
 
@@ -431,15 +438,6 @@ def _in_view(
         or not active
         or (viewer_id is not None and author_id == viewer_id)
     )
-
-
-def _shown_alone(
-    author_id: int, status: str, hidden: bool, purged: bool, active: bool, viewer_id: int | None
-) -> bool:
-    """Whether a comment is shown for itself (not as a tombstone), as :func:`_forest` decides."""
-    own = viewer_id is not None and author_id == viewer_id
-    public = status == CommentStatus.PUBLISHED and not hidden and not purged and active
-    return (public or own) and not (own and status == CommentStatus.DELETED)
 
 
 def _count_replies(thread: Thread, viewer_id: int | None) -> list[tuple[int, int]]:
@@ -593,10 +591,7 @@ def public_comment_page(article: Any, page: int, page_size: int) -> tuple[list[C
         return [], 0
     # Cached like the total, and dropped with it: the outline reads every row of the thread
     # (8,702 on the biggest of the scale data, about 45 ms of SQL), the page 50 of them.
-    outline = _cache_get(outline_cache_key(thread.pk))
-    if not isinstance(outline, list):
-        outline = thread_outline(thread)
-        _cache_set(outline_cache_key(thread.pk), outline)
+    outline = _cached(outline_cache_key(thread.pk), list, lambda: thread_outline(thread))
     start = (page - 1) * page_size
     window = outline[start : start + page_size]
     # The rows pass the visibility test again: one that left public view since the outline
@@ -657,12 +652,20 @@ def _cache_set(key: str, value: Any) -> None:
         cache.set(key, value, timeout=THREAD_CACHE_SECONDS)
 
 
+def _cached[T](key: str, kind: type[T], compute: Callable[[], T]) -> T:
+    """The value cached under ``key`` when it is a ``kind``; else ``compute()``, cached for
+    THREAD_CACHE_SECONDS (what a saved comment makes stale is in :func:`thread_cache_keys`)."""
+    found = _cache_get(key)
+    if isinstance(found, kind):
+        return found
+    value = compute()
+    _cache_set(key, value)
+    return value
+
+
 def public_total(thread: Thread) -> int:
     """The thread's public comment count, cached: counting a thread of thousands of comments
     on every page view is what a busy thread cannot afford."""
-    cached = _cache_get(total_cache_key(thread.pk))
-    if isinstance(cached, int):
-        return cached
-    total = public_comments().filter(thread=thread).count()
-    _cache_set(total_cache_key(thread.pk), total)
-    return total
+    return _cached(
+        total_cache_key(thread.pk), int, lambda: public_comments().filter(thread=thread).count()
+    )

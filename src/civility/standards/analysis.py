@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,23 +42,25 @@ class Analysis:
     def text(self) -> str:
         return self.comment.text
 
+    def once[T](self, key: str, kind: type[T], compute: Callable[[], T]) -> T:
+        """``cache[key]`` when it holds a ``kind``; else ``compute()``, kept there: what
+        several detectors, or several stages of one, read of this comment is worked out once."""
+        found = self.cache.get(key)
+        if isinstance(found, kind):
+            return found
+        value = compute()
+        self.cache[key] = value
+        return value
+
     @property
     def skeleton(self) -> Skeleton:
         """The disguise-stripped form with offsets back to ``text`` (computed once)."""
-        cached = self.cache.get("text:skeleton")
-        if not isinstance(cached, Skeleton):
-            cached = skeleton(self.comment.text)
-            self.cache["text:skeleton"] = cached
-        return cached
+        return self.once("text:skeleton", Skeleton, lambda: skeleton(self.comment.text))
 
     @property
     def urls(self) -> list[FoundUrl]:
         """Links in the original text, with spans (computed once)."""
-        cached = self.cache.get("text:urls")
-        if not isinstance(cached, list):
-            cached = extract_urls(self.comment.text)
-            self.cache["text:urls"] = cached
-        return cached
+        return self.once("text:urls", list, lambda: extract_urls(self.comment.text))
 
 
 def analyse(comment: Comment) -> Analysis:

@@ -301,11 +301,9 @@ class LearnedDetector(Detector):
         cue = self._act_cues.get(slug)
         if cue is None:
             return False
-        key = ACT_CUE_CACHE_PREFIX + slug
-        found = analysis.cache.get(key)
-        if not isinstance(found, bool):
-            found = cue.found_in(analysis.comment.text)
-            analysis.cache[key] = found
+        found = analysis.once(
+            ACT_CUE_CACHE_PREFIX + slug, bool, lambda: cue.found_in(analysis.comment.text)
+        )
         return not found
 
     def _full_findings(

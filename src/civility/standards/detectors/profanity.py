@@ -324,10 +324,9 @@ class ProfanityDetector(Detector):
         """The lexicon's score and evidence, worked out once per comment: the cascade runs
         this family up to four times on a comment (without a learned value, on the first
         stage's ceiling and lower bound, and at the end), and only the learned part changes."""
-        key = self._cache_key
-        cached = analysis.cache.get(key)
-        if isinstance(cached, tuple):
-            return cached
+        return analysis.once(self._cache_key, tuple, lambda: self._lexicon_score(analysis))
+
+    def _lexicon_score(self, analysis: Analysis) -> tuple[float, tuple[Evidence, ...]]:
         skeleton = analysis.skeleton
         seen: dict[str, int] = {}
         weights: list[float] = []
@@ -344,6 +343,4 @@ class ProfanityDetector(Detector):
             evidence.append(
                 Evidence(slug=SLUG, explanation=explanation, start=start, end=end, text=written)
             )
-        part = (combine(weights), tuple(evidence))
-        analysis.cache[key] = part
-        return part
+        return combine(weights), tuple(evidence)

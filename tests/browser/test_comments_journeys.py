@@ -141,10 +141,12 @@ def test_journey_1_without_javascript_the_form_still_works(
     expect(page.locator(".messages")).to_contain_text("Your comment is published.")
     comment = Comment.objects.get()
     expect(page).to_have_url(re.compile(rf"#comment-{comment.pk}$"))
-    # Reply through the <details> form, still without JavaScript.
-    page.locator(f"#comment-{comment.pk} summary", has_text="Reply").click()
-    page.locator(f"#comment-{comment.pk} textarea").fill("Replying without any script at all.")
-    page.locator(f"#comment-{comment.pk}").get_by_role("button", name="Post reply").click()
+    # Reply without JavaScript: the comment's Reply link opens the reply page, whose form
+    # posts the reply and comes back to the thread.
+    page.locator(f"#comment-{comment.pk}").get_by_role("link", name="Reply").click()
+    expect(page).to_have_url(re.compile(rf"/comments/{comment.pk}/reply/$"))
+    page.get_by_label("Text").fill("Replying without any script at all.")
+    page.get_by_role("button", name="Post", exact=True).click()
     expect(page.locator(f"#comment-{comment.pk} .comment-list--replies")).to_contain_text(
         "without any script"
     )

@@ -71,3 +71,30 @@ def test_posting_in_the_embed_needs_a_session_and_csrf(reader: Any, settings: An
     )
     assert response.status_code == 302
     assert thread.comments.get().text == "Good to see the bridge open again."
+
+
+@pytest.mark.usefixtures("lenient_policy")
+def test_the_embed_keeps_a_reply_form_under_each_comment(
+    reader: Any, other_reader: Any, settings: Any
+) -> None:
+    """The frame runs no thread.js: its comments keep their own reply and report forms (the
+    article page's comments have links, and one form of each that thread.js moves)."""
+    from civility.discussion.services import post_comment
+
+    settings.CIVILITY_EMBED_ORIGINS = ["https://www.publisher.example"]
+    url = "https://www.publisher.example/story"
+    Client().get("/embed/thread", {"url": url})
+    thread = Thread.objects.get()
+    text = "Good to see the bridge open again after all these months."
+    comment = post_comment(author=reader, thread=thread, text=text).comment
+    client = Client()
+    client.force_login(other_reader)
+    page = client.get("/embed/thread", {"url": url}).content.decode()
+    assert f'<input type="hidden" name="parent_id" value="{comment.pk}">' in page
+    assert f'action="/comments/{comment.pk}/report/"' in page
+    assert "data-reply-template" not in page and 'data-action="reply"' not in page
+    client.post(
+        f"/embed/thread/{thread.pk}/post?url={url}",
+        {"text": "It was closed far too long.", "parent_id": comment.pk},
+    )
+    assert thread.comments.get(parent=comment).text == "It was closed far too long."

@@ -243,3 +243,95 @@ def test_links_are_nofollow_ugc_and_markup_is_escaped(reader: Any, article: Any)
     assert 'href="https://example.org/treaty"' in page
     assert 'rel="nofollow ugc noopener"' in page
     assert "&lt;b&gt;bold&lt;/b&gt;" in page
+
+
+def test_a_signed_in_page_carries_one_reply_form_and_one_report_form(
+    reader: Any, other_reader: Any, article: Any
+) -> None:
+    """Each comment has a Reply and a Report link (to pages that work without JavaScript);
+    the forms themselves are rendered once for the page, whatever its number of comments."""
+    thread = thread_for_article(article)
+    comments = [
+        post_comment(author=reader, thread=thread, text=f"{CLEAN} Point {n}.").comment
+        for n in range(4)
+    ]
+    client = Client()
+    client.force_login(other_reader)
+    page = client.get(article.get_absolute_url()).content.decode()
+    for comment in comments:
+        assert f'href="/comments/{comment.pk}/reply/" class="comment__action"' in page
+        assert f'href="/comments/{comment.pk}/report/" class="comment__action"' in page
+    # The comment form at the top, the page's reply form and its report form.
+    assert page.count("csrfmiddlewaretoken") == 3
+    assert page.count('name="parent_id"') == 1 and page.count('name="rule"') == 1
+    assert page.count("<template data-reply-template>") == 1
+    assert page.count("<template data-report-template>") == 1
+    # The same on a comment's own page (permalink, "continue this thread").
+    permalink = client.get(f"/comments/{comments[0].pk}/").content.decode()
+    assert permalink.count('name="parent_id"') == 1 and permalink.count('name="rule"') == 1
+    # The author sees no Report link under their own comment, and an anonymous reader no form.
+    mine = Client()
+    mine.force_login(reader)
+    own_page = mine.get(article.get_absolute_url()).content.decode()
+    assert f"/comments/{comments[0].pk}/report/" not in own_page
+    anonymous = Client().get(article.get_absolute_url()).content.decode()
+    assert "data-reply-template" not in anonymous and "data-report-template" not in anonymous
+    assert "/reply/" not in anonymous and "/report/" not in anonymous
+
+
+def test_without_javascript_reply_and_report_go_through_their_pages(
+    reader: Any, other_reader: Any, article: Any
+) -> None:
+    parent = post_comment(author=reader, thread=thread_for_article(article), text=CLEAN).comment
+    client = Client()
+    client.force_login(other_reader)
+    reply_page = client.get(f"/comments/{parent.pk}/reply/").content.decode()
+    assert f'name="parent_id" value="{parent.pk}"' in reply_page and "slow progress" in reply_page
+    response = client.post(
+        f"/news/{article.slug}/comments/",
+        {"text": "The islands are the key to it.", "parent_id": parent.pk},
+    )
+    assert response.status_code == 302
+    assert Comment.objects.get(parent=parent).author_id == other_reader.pk
+    report_page = client.get(f"/comments/{parent.pk}/report/").content.decode()
+    assert 'name="rule"' in report_page
+    response = client.post(f"/comments/{parent.pk}/report/", {"rule": "off_topic"})
+    assert response.status_code == 302
+    assert Report.objects.get().comment_id == parent.pk
+
+
+def test_the_page_forms_post_with_javascript_like_the_old_per_comment_forms(
+    reader: Any, other_reader: Any, article: Any
+) -> None:
+    """thread.js fills in parent_id (reply) or the action (report) and posts for JSON."""
+    parent = post_comment(author=reader, thread=thread_for_article(article), text=CLEAN).comment
+    client = Client()
+    client.force_login(other_reader)
+    reply = client.post(
+        f"/news/{article.slug}/comments/",
+        {"text": "The islands are the key to it.", "parent_id": parent.pk, "client_token": "t1"},
+        HTTP_ACCEPT="application/json",
+    ).json()
+    assert reply["status"] == "published"
+    # The new comment's HTML carries the same Reply link as the page's comments.
+    assert f'href="/comments/{reply["id"]}/reply/" class="comment__action"' in reply["html"]
+    report = client.post(
+        f"/comments/{parent.pk}/report/", {"rule": "off_topic"}, HTTP_ACCEPT="application/json"
+    )
+    assert report.status_code == 200 and report.json()["ok"] is True
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_time_element_says_what_the_two_date_filters_said(language: str) -> None:
+    from django.template import Context, Template
+    from django.utils import translation
+
+    moment = timezone.now() - timedelta(days=3, minutes=7)
+    with translation.override(language):
+        old = Template(
+            "<time datetime=\"{{ t|date:'c' }}\">{{ t|date:'DATETIME_FORMAT' }}</time>"
+        ).render(Context({"t": moment}))
+        new = Template("{% load discussion_tags %}{{ t|time_element }}").render(
+            Context({"t": moment})
+        )
+    assert new == old

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import template
-from django.utils.safestring import SafeString
+from django.utils.formats import date_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import is_aware, localtime
 
 from civility.discussion import selectors, services
 from civility.discussion.models import Comment, CommentStatus
@@ -39,6 +43,21 @@ def comment_html(comment: Comment) -> SafeString:
     evidence highlighted."""
     evidence = comment.evidence if comment.status != CommentStatus.PUBLISHED else ()
     return render_comment_html(comment.text, evidence)
+
+
+@register.filter
+def time_element(moment: datetime) -> SafeString:
+    """``<time datetime="ISO 8601">localised date and time</time>``: what
+    ``date:'c'`` and ``date:"DATETIME_FORMAT"`` gave, with the conversion to the current time
+    zone done once. The comment template shows one per comment, and the two ``date`` filters
+    were a fifth of its time."""
+    # What the template engine does for the date filter (template_localtime); isoformat() is
+    # what its "c" returns. Both parts are escaped.
+    local = localtime(moment) if is_aware(moment) else moment
+    return mark_safe(
+        f'<time datetime="{escape(local.isoformat())}">'
+        f"{escape(date_format(local, 'DATETIME_FORMAT'))}</time>"
+    )
 
 
 @register.filter

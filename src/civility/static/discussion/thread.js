@@ -103,8 +103,12 @@
         }
         var token = form.querySelector("[data-client-token]");
         if (token) token.value = newToken();
-        var details = form.closest("details");
-        if (details && data.status === "published") details.open = false;
+        if (data.status === "published") {
+          var details = form.closest("details");
+          if (details) details.open = false;
+          var panel = form.closest("[data-panel]");
+          if (panel) closePanel(panel.getAttribute("data-panel"), true);
+        }
       }).catch(function () {
         say(form, label(form, "network", "Network error: your comment was not sent. Try again."), "rejected");
       }).finally(function () {
@@ -141,8 +145,98 @@
     });
   }
 
+  // One reply form and one report form per page (in <template data-reply-template> and
+  // <template data-report-template>), moved under the comment whose button was pressed: a page
+  // of 75 comments then carries two forms instead of 150, and the comment template costs the
+  // same for every reader. Without this script, each comment's Reply and Report stay links to
+  // the reply page and the report page.
+  var panels = {};
+
+  function panelFor(kind) {
+    if (panels[kind]) return panels[kind];
+    var template = document.querySelector("template[data-" + kind + "-template]");
+    if (!template) return null;
+    var element = template.content.firstElementChild.cloneNode(true);
+    element.hidden = true;
+    var form = element.querySelector("form");
+    fillTokens(element);
+    if (form.hasAttribute("data-comment-form")) onCommentForm(form);
+    if (form.hasAttribute("data-report-form")) onReportForm(form);
+    element.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        closePanel(kind, true);
+      }
+    });
+    element.querySelectorAll("[data-cancel]").forEach(function (cancel) {
+      cancel.addEventListener("click", function () { closePanel(kind, true); });
+    });
+    panels[kind] = { element: element, form: form, button: null, commentId: null };
+    return panels[kind];
+  }
+
+  function closePanel(kind, restoreFocus) {
+    var panel = panels[kind];
+    if (!panel || panel.element.hidden) return;
+    panel.element.hidden = true;
+    if (panel.button) {
+      panel.button.setAttribute("aria-expanded", "false");
+      if (restoreFocus && panel.button.isConnected) panel.button.focus();
+    }
+  }
+
+  function openPanel(kind, button) {
+    var panel = panelFor(kind);
+    var item = button.closest("[data-comment-id]");
+    if (!panel || !item) return;
+    if (panel.button === button && !panel.element.hidden) {
+      closePanel(kind, true);
+      return;
+    }
+    if (panel.button) panel.button.setAttribute("aria-expanded", "false");
+    var commentId = item.getAttribute("data-comment-id");
+    if (commentId !== panel.commentId) {
+      say(panel.form, "");
+      if (kind === "reply") {
+        panel.form.querySelector("input[name=parent_id]").value = commentId;
+      } else {
+        panel.form.action = button.getAttribute("data-href");
+        panel.form.reset();
+      }
+      panel.commentId = commentId;
+    }
+    panel.button = button;
+    // Below the comment's own actions, before its replies.
+    var actions = button.closest(".comment__actions");
+    (actions || button).after(panel.element);
+    panel.element.hidden = false;
+    button.setAttribute("aria-controls", panel.element.id);
+    button.setAttribute("aria-expanded", "true");
+    var field = panel.element.querySelector("textarea, select");
+    if (field) field.focus();
+  }
+
+  // The server renders links (they work without this script); with it they become buttons
+  // that open the page's one form in place.
+  function actionButtons(root) {
+    root.querySelectorAll("a[data-action]").forEach(function (link) {
+      var kind = link.getAttribute("data-action");
+      if (!document.querySelector("template[data-" + kind + "-template]")) return;
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "link-button " + link.className;
+      button.textContent = link.textContent;
+      button.setAttribute("data-action", kind);
+      button.setAttribute("data-href", link.href);
+      button.setAttribute("aria-expanded", "false");
+      button.addEventListener("click", function () { openPanel(kind, button); });
+      link.replaceWith(button);
+    });
+  }
+
   function enhance(root) {
     fillTokens(root);
+    actionButtons(root);
     root.querySelectorAll("form[data-comment-form]").forEach(onCommentForm);
     root.querySelectorAll("form[data-delete-form]").forEach(onDeleteForm);
     root.querySelectorAll("form[data-report-form]").forEach(onReportForm);

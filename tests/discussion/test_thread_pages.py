@@ -335,3 +335,18 @@ def test_time_element_says_what_the_two_date_filters_said(language: str) -> None
             Context({"t": moment})
         )
     assert new == old
+
+
+def test_each_comment_links_where_reverse_says(
+    reader: Any, other_reader: Any, article: Any
+) -> None:
+    """The comment template builds its links from views.comments_path() rather than {% url %}."""
+    from django.urls import reverse
+
+    comment = post_comment(author=reader, thread=thread_for_article(article), text=CLEAN).comment
+    client = Client()
+    client.force_login(other_reader)
+    for url in (article.get_absolute_url(), f"/comments/{comment.pk}/"):
+        page = client.get(url).content.decode()
+        for name in ("comment", "reply", "report"):
+            assert f'href="{reverse(f"discussion:{name}", args=[comment.pk])}"' in page

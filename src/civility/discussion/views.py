@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -50,6 +51,14 @@ def _thread_url(comment: Comment, extra: dict[str, str] | None = None) -> str:
     return f"{base}{query}#comment-{comment.pk}"
 
 
+def comments_path() -> str:
+    """The comments' URL prefix ("/comments/", with any script prefix): the comment template
+    builds each comment's permalink, reply and report links from it (discussion/urls.py:
+    comments/<pk>/, .../reply/, .../report/); three {% url %} tags a comment cost 3 ms of a
+    75-comment page."""
+    return reverse("discussion:comment", args=[0]).removesuffix("0/")
+
+
 def comment_payload(
     request: HttpRequest, comment: Comment, outcome: services.PostOutcome
 ) -> dict[str, Any]:
@@ -63,6 +72,7 @@ def comment_payload(
             "rules": RULES,
             "max_depth": 99,
             "can_post": True,
+            "comments_path": comments_path(),
         },
         request=request,
     )
@@ -319,6 +329,7 @@ def section_context(
         "verified": verified,
         "can_post": verified and not blocked and not (thread and thread.closed),
         "max_length": settings.CIVILITY_COMMENT_MAX_LENGTH,
+        "comments_path": comments_path(),
         "request": request,
         "user": user,
     }

@@ -251,3 +251,36 @@ def test_phrase_and_act_searches_equal_the_case_insensitive_search(
         for text in texts:
             assert pattern.found_in(text) == bool(pattern.pattern.search(text)), text
     assert detector._any_phrase is not None and detector._any_phrase.found_in("Ratio + L")
+
+
+def test_whole_matrix_calibration_gives_np_interps_values_bit_for_bit() -> None:
+    # The detector maps a (comments, heads) matrix of raw probabilities in a few whole-matrix
+    # steps; numpy's interp, one head at a time, is the reference. Values on the knots, at 0
+    # and 1, just beside a knot, in float32 and float64, and batches of every small size.
+    from civility.standards.detectors.learned import _calibrate_columns, _ColumnCalibration
+
+    knots = load_heads().full_knots
+    calibration = _ColumnCalibration(knots)
+    assert calibration.ordered
+    heads = knots.shape[0]
+    rng = np.random.default_rng(0)
+    for dtype in (np.float64, np.float32):
+        for rows in (1, 2, 3, 4, 5, 64):
+            for _ in range(50):
+                raw = rng.random((rows, heads)).astype(dtype)
+                raw[0] = np.where(rng.random(heads) < 0.3, knots[:, 0], raw[0])
+                raw[-1] = np.where(rng.random(heads) < 0.3, knots[:, 1], raw[-1])
+                raw[-1, 0], raw[-1, 1] = 0.0, 1.0
+                raw[-1, 2] = np.nextafter(knots[2, 0], 0.0)
+                got = calibration(raw)
+                assert got.dtype == raw.dtype
+                assert np.array_equal(got, _calibrate_columns(raw, knots))
+    # Out-of-order knots and non-finite values take numpy's own path.
+    odd = knots.copy()
+    odd[0] = [0.9, 0.5]
+    raw = rng.random((3, heads))
+    raw[1, 3] = np.nan
+    assert np.array_equal(
+        _ColumnCalibration(odd)(raw), _calibrate_columns(raw, odd), equal_nan=True
+    )
+    assert np.array_equal(calibration(raw), _calibrate_columns(raw, knots), equal_nan=True)

@@ -93,6 +93,46 @@ ANY_PHRASE_CACHE_KEY = "learned:any-phrase"
 ACT_CUE_CACHE_PREFIX = "learned:act-cue:"
 
 
+class _ColumnCalibration:
+    """:func:`_calibrate_columns` for fixed knots, bit for bit, in a few whole-matrix steps.
+
+    ``np.interp`` computes, in float64, the segment's slope times the distance from its left
+    knot plus that knot's value (a value on a knot gets the knot's value; the right end gets
+    1): so does this, with the three slopes computed once, the same way. One ``np.interp``
+    per head costs: it is called four times per one-comment check with 15 heads, and those
+    60 calls took 0.6 ms of a 10 ms check (cProfile, the benchmark's 1,000-comment latency
+    sample). Knots that are not strictly increasing inside (0, 1), or a non-finite value,
+    take the per-head ``np.interp`` path (a test compares the two)."""
+
+    def __init__(self, knots: np.ndarray) -> None:
+        self.knots = knots
+        queue = np.asarray(knots[:, 0], dtype=np.float64)
+        reject = np.asarray(knots[:, 1], dtype=np.float64)
+        self.queue, self.reject = queue, reject
+        self.ordered = bool(np.all(queue > 0.0) and np.all(queue < reject) and np.all(reject < 1.0))
+        # (dy[j+1] - dy[j]) / (dx[j+1] - dx[j]), as numpy's interp computes it.
+        self.slopes = ((0.5 - 0.0) / (queue - 0.0), (0.9 - 0.5) / (reject - queue),
+                       (1.0 - 0.9) / (1.0 - reject))  # fmt: skip
+
+    def __call__(self, raw: np.ndarray) -> np.ndarray:
+        x = np.asarray(raw, dtype=np.float64)
+        if not self.ordered or not np.isfinite(x).all():
+            return _calibrate_columns(raw, self.knots)
+        low, middle, high = self.slopes
+        result = np.where(
+            x < self.queue,
+            low * (x - 0.0) + 0.0,
+            np.where(
+                x < self.reject, middle * (x - self.queue) + 0.5, high * (x - self.reject) + 0.9
+            ),
+        )
+        result[x >= 1.0] = 1.0
+        result[x < 0.0] = 0.0
+        out = np.empty_like(raw)
+        out[...] = result
+        return out
+
+
 def _calibrate_columns(raw: np.ndarray, knots: np.ndarray) -> np.ndarray:
     """:func:`calibrate` for a (comments, heads) matrix: one interpolation per head."""
     out = np.empty_like(raw)
@@ -109,6 +149,7 @@ class LearnedDetector(Detector):
     def __init__(self, policy: Policy) -> None:
         super().__init__(policy)
         self.heads = load_heads()
+        self._calibrate = _ColumnCalibration(self.heads.full_knots)
         self._rows = np.array([self.heads.index(slug) for slug in LEARNED_SLUGS])
         self._profanity_row = (
             self.heads.index("profanity") if "profanity" in self.heads.slugs else None
@@ -185,10 +226,9 @@ class LearnedDetector(Detector):
                 + heads.full_bias
             )
         z = np.stack(logits).astype(np.float64)
-        knots = heads.full_knots
-        scores = _calibrate_columns(_sigmoid(z), knots)
-        ceilings = _calibrate_columns(_sigmoid(z + heads.residual_upper[None, :]), knots)
-        lowers = _calibrate_columns(_sigmoid(z - heads.residual_lower[None, :]), knots)
+        scores = self._calibrate(_sigmoid(z))
+        ceilings = self._calibrate(_sigmoid(z + heads.residual_upper[None, :]))
+        lowers = self._calibrate(_sigmoid(z - heads.residual_lower[None, :]))
         for position, index in enumerate(pending):
             analysis = analyses[index]
             score, ceiling, lower = scores[position], ceilings[position], lowers[position]
@@ -263,7 +303,7 @@ class LearnedDetector(Detector):
             raw_rows.append(
                 _sigmoid(heads.full_weights @ vector + self._cue_term(analysis) + heads.full_bias)
             )
-        all_scores = _calibrate_columns(np.stack(raw_rows), heads.full_knots)
+        all_scores = self._calibrate(np.stack(raw_rows))
         for position, index in enumerate(pending):
             analysis = analyses[index]
             analysis.cache.pop(PROFANITY_CACHE_KEY + CEILING_SUFFIX, None)

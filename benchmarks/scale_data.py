@@ -329,6 +329,8 @@ def timed(get: Callable[[], Any], repeat: int) -> dict[str, float]:
         cpu.append((time.process_time() - cpu_started) * 1000)
         assert response.status_code == 200, response.status_code
     return {
+        # The page's weight: a signed-in reader's page once carried a form or two per comment.
+        "kb": round(len(response.content) / 1024, 1),
         "p50_ms": round(statistics.median(samples), 1),
         "p95_ms": round(percentile(samples, 0.95), 1),
         "max_ms": round(max(samples), 1),
@@ -530,7 +532,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, figures in summary["pages"].items():
             print(
                 f"{name}: p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms,"
-                f" cpu p50 {figures['cpu_p50_ms']} ms, {figures['queries']} queries"
+                f" cpu p50 {figures['cpu_p50_ms']} ms, {figures['queries']} queries,"
+                f" {figures['kb']} kB"
             )
     summary_file.write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return 0

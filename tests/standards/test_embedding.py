@@ -146,7 +146,9 @@ def test_a_long_comment_alone_runs_on_every_core_and_gets_the_batch_vector(
     assert np.array_equal(alone, in_batch[0])
     assert calls == ([1] if model._workers > 1 else [])
     model._cache.clear()
-    embedding.embed([short_text])  # a short comment alone stays on one thread
+    # A comment too short to be worth two threads stays on one.
+    assert len(model.tokenizer.encode(short_text).ids) < embedding.LONE_PARALLEL_MIN_TOKENS
+    embedding.embed([short_text])
     assert len(calls) <= 1
     monkeypatch.undo()
     # And the two sessions agree at every length, up to the 256-token truncation.

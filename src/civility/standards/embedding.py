@@ -10,9 +10,10 @@ Two models, both shipped under ``standards/models`` (data card: ``models/README.
   function of its own text only, which costs about 5% of CPU time (no padding to compute
   offsets part of the batching loss) and lets identical texts share one computation: a
   small cache by text answers reposts, flash mobs and re-checks without the model.
-  A batch spreads its comments over a pool of callers, one thread each; a long comment that
-  comes alone (the web app's one post) runs, when the cores are free, on a second session with
-  one thread per core, the same graph and kernels: the same vector bit for bit, sooner.
+  A batch spreads its comments over a pool of callers, one thread each; a comment of at least
+  ``LONE_PARALLEL_MIN_TOKENS`` tokens that comes alone (the web app's one post) runs, when
+  the cores are free, on a second session with one thread per core, the same graph and
+  kernels: the same vector bit for bit, sooner.
   A comment of more than ``SPLIT_ABOVE_TOKENS`` tokens is encoded as adjacent windows of at
   most ``WINDOW_TOKENS`` (the length the model was trained at), each with its own [CLS] and
   [SEP], and its vector is the token-weighted mean of the windows' vectors, normalised: the
@@ -50,10 +51,12 @@ MAX_TOKENS = 256
 TEXT_CACHE_SIZE = 4096
 # The static stage reads more of a long comment than the full model's 256 tokens: it is cheap.
 STATIC_MAX_TOKENS = 512
-# A comment alone with at least this many tokens runs on every core the pool may use: below
-# it, one comment's matrices are too small to be worth splitting (threads meeting at each of
-# the graph's ~200 steps cost more than they save).
-LONE_PARALLEL_MIN_TOKENS = 64
+# A comment alone with at least this many tokens runs on every core the pool may use when
+# they are free. Measured on the 2-core machine (one thread -> two spinning, median wall ms,
+# same process, interleaved): 3 tokens 1.27 -> 1.27, 5: 1.46 -> 1.44, 8: 1.86 -> 1.74,
+# 16: 3.1 -> 2.4, 32: 3.9 -> 2.9, 64: 7.2 -> 5.5; below 8 tokens the threads' meetings at
+# each of the graph's ~200 steps eat the gain. (It was 64.)
+LONE_PARALLEL_MIN_TOKENS = 8
 # A comment of more tokens than SPLIT_ABOVE_TOKENS ([CLS] and [SEP] counted) is encoded as
 # adjacent windows of at most WINDOW_TOKENS of its tokens, of equal size (two, up to
 # MAX_TOKENS), each with its own [CLS] and [SEP]; one comment's windows run side by side. Measured (models/README.md section 1): one
@@ -139,7 +142,7 @@ class _FullModel:
         self._workers = _thread_count()
         self._pool: ThreadPoolExecutor | None = None
         self._pool_pid = 0
-        # Made on the first long comment that comes alone (a batch never needs it). Only in
+        # Made on the first comment that comes alone (a batch never needs it). Only in
         # the process that loaded the model: a forked child has none of the parent's threads,
         # and making a threaded session there may hang; it runs everything on one thread.
         # (The web and queue workers build their engine after the fork, so they have it.)
@@ -158,7 +161,7 @@ class _FullModel:
             return self._pool
 
     def lone_session(self) -> Any:
-        """The session for a long comment alone: one thread per core the pool may use. The
+        """The session for a comment alone: one thread per core the pool may use. The
         kernels split a product's rows and columns between threads, never a sum, so its
         vectors are bit-identical to the one-thread session's (a test holds it to that)."""
         if self._lone_session is None:

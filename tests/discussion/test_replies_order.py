@@ -266,3 +266,34 @@ def test_the_api_listing_follows_the_thread_through_its_cached_outline(
     reply.status = REJECTED
     reply.save()
     assert listed() == [first.pk]
+
+
+def test_a_reader_with_only_public_comments_reads_the_anonymous_order_from_the_cache(
+    tangled: dict[str, Any], reader: Any, moderator: Any
+) -> None:
+    """Only a reader's own comments out of public view make their order differ from an
+    anonymous reader's: the others read the cached anonymous order (one query to tell)."""
+    thread = tangled["thread"]
+    public_only = make_user("public-only@example.org")
+    Seeder(thread)(public_only, tangled["quiet"])  # a published reply: public, like anyone's
+    cache.clear()
+    selectors.thread_page(thread, None, sort="replies", page=1, page_size=50)  # cached
+
+    def counts_replies(queries: CaptureQueriesContext) -> bool:
+        # _count_replies reads the replies (parent_id IS NOT NULL); a page's other queries
+        # read the top-level comments or the page's replies below given ids.
+        return any('"parent_id" IS NOT NULL' in q["sql"] for q in queries.captured_queries)
+
+    for viewer in (moderator, public_only):
+        with CaptureQueriesContext(connection) as signed_in:
+            page = selectors.thread_page(thread, viewer, sort="replies", page=1, page_size=50)
+        assert not counts_replies(signed_in), viewer
+        assert [n.comment.pk for n in page.roots] == [
+            pk for pk, _ in reference_order(thread, viewer)
+        ], viewer
+    # The reader has held comments on the thread: their own order, counted for them.
+    with CaptureQueriesContext(connection) as own_queries:
+        own = selectors.thread_page(thread, reader, sort="replies", page=1, page_size=50)
+    assert counts_replies(own_queries)
+    assert [n.comment.pk for n in own.roots] == [pk for pk, _ in reference_order(thread, reader)]
+    assert dict(counted_order(thread, reader))[tangled["busy"].pk] == 4

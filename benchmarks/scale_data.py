@@ -389,9 +389,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     moderator = get_user_model().objects.filter(email=moderator_email).first() or create_user(
         moderator_email, "scale-moderator-password", moderator=True
     )
-    # A verified reader with no comment of their own: the comment form and each comment's
-    # reply form are rendered, and the "most replies" order is counted on every request (it
-    # is cached for anonymous readers only, and dropped whenever the thread changes).
+    # A verified reader with no comment of their own: the comment form, the page's reply and
+    # report forms and each comment's Reply and Report links are rendered. Since 29 November
+    # 22:00 such a reader (no comment out of public view on the thread) reads the cached
+    # anonymous "most replies" order; a reader with held comments there has it counted on
+    # every request, which this read-only measurement does not set up (benchmarks/SCALE.md).
     reader_email = "reader@scale.example"
     reader = get_user_model().objects.filter(email=reader_email).first() or create_user(
         reader_email, "scale-reader-password"

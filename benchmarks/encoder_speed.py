@@ -2,6 +2,8 @@
 
     nice .venv/bin/python benchmarks/encoder_speed.py [--model FILE] [--baseline FILE]
         [--texts 2000] [--repeats 20] [--latency 1000] [--out DIR]
+    flock /tmp/civility-bench.lock .venv/bin/python benchmarks/encoder_speed.py \
+        --reference FLOAT.onnx --candidates FILE... [--compare-texts 300]
 
 - ``--model``: the ONNX encoder to measure (default: the shipped one, run through
   ``civility.standards.embedding`` exactly as the engine runs it);
@@ -21,6 +23,19 @@ It prints, and writes as JSON to ``out/encoder-latest.json``:
   comment of the 10,000 mix): p50/p99 ms on one thread and through ``embedding.embed``;
 - cosine of every vector to the baseline's: min, 1st percentile, mean;
 - the load average before and after (the machine has 2 cores: quote figures with it).
+
+With ``--candidates`` it measures only this, for the shipped encoder and each candidate file,
+all in one process on the same ``--compare-texts`` comments of the mix (every 7th), windows
+over 160 tokens as the engine makes them, one thread (CPU ms per comment):
+
+- ``one_per_call``: one window per call, unpadded (what the engine does);
+- ``exact_length_groups``: windows of the same token count run together (no padding), up to
+  64 a call; ``padded_32``: length-sorted batches of 32, padded to their longest;
+- row independence: how many windows get bit for bit the vector they get alone, in each of
+  those two batch forms, and the largest difference of a component;
+- with ``--reference`` (the unquantised graph, ``export_minilm.py --keep-float``): cosine of
+  each comment's vector (one per call) to the float model's: mean, 1st percentile, min.
+It writes ``out/encoder-candidates.json``. Results: models/README.md section 1.
 """
 
 from __future__ import annotations
@@ -85,6 +100,93 @@ def token_ids(count: int) -> list[int]:
     return [words.ids[0], *words.ids[1 : count - 1], words.ids[-1]]
 
 
+def compare_candidates(
+    paths: list[Path], reference: Path | None, count: int
+) -> dict[str, dict[str, float]]:
+    """See the module docstring (``--candidates``)."""
+    texts = [c.text for c in build_mix(10_000)][::7][:count]
+    tokenizer = embedding.full_model().tokenizer
+    jobs = [
+        (owner, ids)
+        for owner, encoding in enumerate(tokenizer.encode_batch(texts))
+        for ids in embedding.windows(encoding.ids)
+    ]
+
+    def combined(vectors: list[np.ndarray]) -> np.ndarray:
+        total = np.zeros((len(texts), embedding.FULL_DIMENSIONS))
+        for (owner, ids), vector in zip(jobs, vectors, strict=True):
+            total[owner] += (len(ids) - 2) * vector.astype(np.float64)
+        normalised: np.ndarray = total / np.linalg.norm(total, axis=1, keepdims=True)
+        return normalised
+
+    def run_padded(session: Any, rows: list[list[int]]) -> np.ndarray:
+        width = max(len(ids) for ids in rows)
+        input_ids = np.zeros((len(rows), width), dtype=np.int64)
+        mask = np.zeros_like(input_ids)
+        for row, ids in enumerate(rows):
+            input_ids[row, : len(ids)], mask[row, : len(ids)] = ids, 1
+        result: np.ndarray = session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
+        return result
+
+    def cpu_ms(action: Any) -> tuple[float, Any]:
+        started = time.thread_time()
+        value = action()
+        return round((time.thread_time() - started) * 1000 / len(texts), 2), value
+
+    def batched(session: Any, groups: list[list[int]]) -> list[np.ndarray]:
+        vectors: list[np.ndarray] = [np.empty(0)] * len(jobs)
+        for group in groups:
+            for index, vector in zip(
+                group, run_padded(session, [jobs[k][1] for k in group]), strict=True
+            ):
+                vectors[index] = vector
+        return vectors
+
+    by_length: dict[int, list[int]] = {}
+    for index, (_, ids) in enumerate(jobs):
+        by_length.setdefault(len(ids), []).append(index)
+    exact_groups = [
+        indices[start : start + 64]
+        for indices in by_length.values()
+        for start in range(0, len(indices), 64)
+    ]
+    order = sorted(range(len(jobs)), key=lambda k: len(jobs[k][1]))
+    padded_groups = [order[start : start + 32] for start in range(0, len(order), 32)]
+    float_vectors = None
+    if reference is not None:
+        session = single_thread_session(reference)
+        float_vectors = combined([run_one(session, ids) for _, ids in jobs])
+    results: dict[str, dict[str, float]] = {}
+    for path in [embedding.FULL_MODEL_PATH, *paths]:
+        session = single_thread_session(path)
+        run_one(session, jobs[0][1])
+        one_ms, alone = cpu_ms(lambda s=session: [run_one(s, ids) for _, ids in jobs])
+        exact_ms, exact = cpu_ms(lambda s=session: batched(s, exact_groups))
+        padded_ms, padded = cpu_ms(lambda s=session: batched(s, padded_groups))
+        row: dict[str, float] = {
+            "mb": round(path.stat().st_size / 1e6, 1),
+            "one_per_call_cpu_ms": one_ms,
+            "exact_length_groups_cpu_ms": exact_ms,
+            "padded_32_cpu_ms": padded_ms,
+        }
+        for name, vectors in (("exact_length", exact), ("padded", padded)):
+            row[f"{name}_bit_identical"] = sum(
+                np.array_equal(a, b) for a, b in zip(alone, vectors, strict=True)
+            )
+            row[f"{name}_max_abs_difference"] = float(
+                max(np.abs(a - b).max() for a, b in zip(alone, vectors, strict=True))
+            )
+        if float_vectors is not None:
+            cosine = (combined(alone) * float_vectors).sum(axis=1)
+            row["cosine_to_float_mean"] = round(float(cosine.mean()), 5)
+            row["cosine_to_float_p1"] = round(float(np.percentile(cosine, 1)), 5)
+            row["cosine_to_float_min"] = round(float(cosine.min()), 5)
+        results[path.name] = row
+        print(f"{path.name}: {row}", flush=True)
+    print(f"{len(texts)} comments, {len(jobs)} windows; load average {os.getloadavg()}")
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=embedding.FULL_MODEL_PATH)
@@ -93,7 +195,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--latency", type=int, default=1000, help="single comments timed")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--candidates", type=Path, nargs="+", default=None)
+    parser.add_argument("--reference", type=Path, default=None, help="the float graph")
+    parser.add_argument("--compare-texts", type=int, default=300)
     args = parser.parse_args(argv)
+    if args.candidates:
+        compared = compare_candidates(args.candidates, args.reference, args.compare_texts)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "encoder-candidates.json").write_text(json.dumps(compared, indent=2) + "\n")
+        return 0
     load_before = os.getloadavg()
     embedding.FULL_MODEL_PATH = args.model
     model = embedding.full_model()

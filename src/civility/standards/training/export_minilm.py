@@ -192,6 +192,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-dir", type=Path, default=None, help="default: the PyPI package's")
     parser.add_argument("--out", type=Path, default=MODELS)
+    parser.add_argument(
+        "--keep-float", type=Path, default=None,
+        help="also keep the unquantised graph there (for training/static_quant.py and "
+        "benchmarks/encoder_speed.py --reference)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     model_dir = args.model_dir or find_model_dir()
     out: Path = args.out
@@ -228,7 +233,10 @@ def main(argv: list[str] | None = None) -> int:
     quantize_dynamic(
         str(float_path), str(quantised_path), per_channel=True, weight_type=QuantType.QInt8
     )
-    float_path.unlink()
+    if args.keep_float is not None:
+        float_path.replace(args.keep_float)
+    else:
+        float_path.unlink()
 
     import onnxruntime
 

@@ -10,7 +10,10 @@ under readers and posters, side by side with Isso driven by the same load genera
 The load generator is wrk (benchmarks/wrk/*.lua; ``apt-get install wrk``) when installed,
 otherwise locust (benchmarks/locustfile.py): readers with no think time, posters posting twice
 a second each. The web, the worker and the generator run in this session; the Celery worker
-at nice 10 (``--worker-nice``), so that it takes the CPU the web processes leave.
+at nice 10 (``--worker-nice``), so that it takes the CPU the web processes leave. Civility
+runs in its production shape (deploy/README.md): posts on a gunicorn pool of their own
+(``--post-workers``, 2 of the 8 ``--web-workers``) at a larger CPU share than the readers'
+pool (``--web-nice``); ``--post-workers 0 --web-nice 0`` runs one pool for all.
 
 Needs PostgreSQL and Redis (--database-url, --redis-url; the database is dropped and
 re-created). Readers fetch a 200-comment thread; posters post comments to ten other threads.
@@ -46,6 +49,9 @@ OUT = BENCH / "out" / "load"
 BIN = Path(sys.executable).parent
 ISSO_VERSION = "0.14.0"
 THREAD_SLUG = "load-thread-200"
+# The readers' pool runs at this niceness against the posters' pool (deploy/README.md: the
+# units' CPUWeight= 100 and 1000 in production).
+WEB_NICE = 10
 POST_SLUGS = [f"load-post-{n}" for n in range(10)]
 ISSO_READ_URI = "/news/load-thread-200/"
 # What a Civility reader fetches: the comment section fragment (the whole thread, one request:
@@ -573,6 +579,12 @@ def civility_gunicorn(args: argparse.Namespace, workers: int, port: int) -> list
     ]
 
 
+def read_workers(args: argparse.Namespace) -> int:
+    """Civility's readers' pool: all of --web-workers, or what the posters' pool leaves of
+    them (the same number of processes in all as Isso gets)."""
+    return max(1, args.web_workers - args.post_workers)
+
+
 def run_civility(args: argparse.Namespace) -> dict[str, Any]:
     label = args.label or f"civility-cache{args.read_cache:g}"
     data_dir = OUT / "civility-data"
@@ -633,7 +645,7 @@ def run_civility(args: argparse.Namespace) -> dict[str, Any]:
     )
     web_log = OUT / f"{label}-gunicorn.log"
     web = start(
-        civility_gunicorn(args, args.web_workers, args.port),
+        civility_gunicorn(args, read_workers(args), args.port),
         env,
         web_log,
         nice=args.web_nice,
@@ -653,7 +665,7 @@ def run_civility(args: argparse.Namespace) -> dict[str, Any]:
         )
     try:
         wait_http(f"{host}/healthz", 180, web, web_log)
-        wait_warm(web_log, args.web_workers, 180)
+        wait_warm(web_log, read_workers(args), 180)
         if post_web is not None:
             wait_http(f"{post_host}/healthz", 180, post_web, post_log)
             wait_warm(post_log, args.post_workers, 180)
@@ -722,6 +734,7 @@ def run_civility(args: argparse.Namespace) -> dict[str, Any]:
             "posters": args.posters,
             "posts_per_poster_per_s": args.posts_per_user,
             "gunicorn_sync_workers": args.web_workers,
+            "gunicorn_read_workers": read_workers(args),
             "gunicorn_post_workers": args.post_workers,
             "gunicorn_nice": args.web_nice,
             "celery_worker_concurrency": args.worker_concurrency,
@@ -994,16 +1007,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--post-workers",
         type=int,
-        default=0,
-        help="Civility: serve the posters from a second gunicorn with this many sync workers "
-        "(a proxy routing POST /api/ to a pool of its own); 0: one pool for all (default)",
+        default=2,
+        help="Civility: serve the posters from a second gunicorn with this many of the "
+        "--web-workers (a proxy routing POST /api/ to a pool of its own, the production shape: "
+        "deploy/README.md); 0: one pool for all. Default 2 (readers get the other 6)",
     )
     parser.add_argument(
         "--web-nice",
         type=int,
-        default=0,
-        help="niceness of Civility's (readers') gunicorn; with --post-workers, a positive value "
-        "gives the posters' pool the larger CPU share (as CPUWeight= in its systemd unit would)",
+        default=WEB_NICE,
+        help="niceness of Civility's readers' gunicorn; with --post-workers, a positive value "
+        "gives the posters' pool the larger CPU share, as the CPUWeight= of their systemd units "
+        f"does (default {WEB_NICE})",
     )
     parser.add_argument(
         "--gunicorn-config",

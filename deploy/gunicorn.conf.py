@@ -113,11 +113,14 @@ def post_worker_init(worker: Any) -> None:
     """Build the engine and load what requests load lazily before the first request, so the
     first post does not pay for it; put the read cache's fast lane in front of the
     application (ops/readcache.py: a cached thread is served before Django builds a
-    request)."""
+    request), and behind both the hand-over of a post's broker publish to after its
+    response (ops/after_response.py)."""
+    from civility.ops.after_response import after_response
     from civility.ops.readcache import fast_lane
 
     install_close_promptly()
-    worker.wsgi = fast_lane(worker.wsgi)
+    # A post's broker publish runs once its response is written (ops/after_response.py).
+    worker.wsgi = after_response(fast_lane(worker.wsgi))
     try:
         from civility.ops.worker_hooks import warm_engine
 

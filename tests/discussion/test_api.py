@@ -272,3 +272,56 @@ def test_author_polls_the_decision_of_their_comment(
         ).status_code
         == 404
     )
+
+
+@pytest.mark.usefixtures("lenient_policy")
+def test_a_retried_post_returns_the_first_comment_even_after_a_block(
+    reader: Any, moderator: Any, article: Any
+) -> None:
+    """The client_token's comment is found before the author's standing is checked (both
+    come from one query, services.post_context): a retry gets the first answer."""
+    from civility.moderation.services import block_user
+
+    client = Client()
+    token = token_for(client, reader.email)
+    payload = {"text": CLEAN, "client_token": "retry-1"}
+    path = f"/api/articles/{article.slug}/comments"
+    first = post_json(client, path, payload, token)
+    block_user(reader, moderator=moderator)
+    retried = post_json(client, path, payload, token)
+    assert first.status_code == 201
+    assert retried.status_code == 200
+    assert retried.json()["id"] == first.json()["id"]
+    assert post_json(client, path, {**payload, "client_token": "retry-2"}, token).status_code == 403
+
+
+@pytest.mark.usefixtures("lenient_policy")
+def test_the_first_post_on_an_article_creates_its_thread_and_unpublished_ones_are_404(
+    reader: Any, article: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from civility.discussion.models import Thread
+    from tests.news.factories import ArticleFactory
+
+    client = Client()
+    token = token_for(client, reader.email)
+    assert not Thread.objects.filter(article=article).exists()
+    response = post_json(client, f"/api/articles/{article.slug}/comments", {"text": CLEAN}, token)
+    assert response.status_code == 201, response.content
+    assert Thread.objects.filter(article=article).count() == 1
+    again = post_json(client, f"/api/articles/{article.slug}/comments", {"text": CLEAN}, token)
+    assert again.status_code == 201
+    assert Thread.objects.filter(article=article).count() == 1
+    scheduled = ArticleFactory(published_at=timezone.now() + timedelta(days=1))
+    Thread.objects.create(article=scheduled, title="later", site_id=scheduled.site_id)
+    path = f"/api/articles/{scheduled.slug}/comments"
+    assert post_json(client, path, {"text": CLEAN}, token).status_code == 404
+    assert (
+        post_json(
+            client, "/api/articles/no-such-article/comments", {"text": CLEAN}, token
+        ).status_code
+        == 404
+    )

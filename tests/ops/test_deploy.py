@@ -34,6 +34,7 @@ def test_gunicorn_config_uses_sync_workers_and_prepares_the_metrics_dir(
     ("unit", "command"),
     [
         ("civility-web.service", "gunicorn -c /opt/civility/deploy/gunicorn.conf.py"),
+        ("civility-web-posts.service", "gunicorn -c /opt/civility/deploy/gunicorn.conf.py"),
         ("civility-worker@.service", "civility worker"),
         ("civility-beat.service", "civility beat"),
     ],
@@ -98,3 +99,16 @@ def test_gunicorn_closes_a_served_connection_at_once_unless_request_bytes_are_un
     config["close_promptly"](server)
     assert drained == [server] and server.fileno() == -1
     client.close()
+
+
+def test_posts_pool_has_the_larger_cpu_share_and_its_own_port() -> None:
+    units = {}
+    for name in ("civility-web.service", "civility-web-posts.service"):
+        parser = configparser.ConfigParser(strict=False, interpolation=None)
+        parser.optionxform = str  # type: ignore[assignment,method-assign]
+        parser.read(DEPLOY / "systemd" / name)
+        units[name] = parser["Service"]
+    readers, posts = units["civility-web.service"], units["civility-web-posts.service"]
+    assert int(posts["CPUWeight"]) > int(readers["CPUWeight"])
+    assert "--bind 127.0.0.1:8002" in posts["ExecStart"]
+    assert "--bind 127.0.0.1:8000" in readers["ExecStart"]

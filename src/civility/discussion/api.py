@@ -8,6 +8,7 @@ operation declares the ones it can answer in the schema (tests/security/test_api
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -308,12 +309,12 @@ def list_comments(
 def create_comment(request: HttpRequest, slug: str, payload: CommentIn) -> Status[dict[str, Any]]:
     """Post a comment (or a reply with ``parent_id``). 201 with the decision; the same
     ``client_token`` returns the first comment with 200 instead of creating another."""
-    article = selectors.get_published_article_or_404(slug)
     user = request.auth  # type: ignore[attr-defined]
-    thread = services.thread_for_article(article)
     client_token = (payload.client_token or "").strip()[:64]
-    if client_token:
-        existing = Comment.objects.filter(author=user, client_token=client_token).first()
+    # One query: the thread, may the author post, did this client_token post already?
+    thread, facts = services.post_context(slug, user, client_token)
+    if facts.existing_comment_id is not None:
+        existing = Comment.objects.filter(pk=facts.existing_comment_id).first()
         if existing is not None:
             outcome = services.PostOutcome(
                 existing, created=False, rules=services.comment_rules(existing)
@@ -328,6 +329,7 @@ def create_comment(request: HttpRequest, slug: str, payload: CommentIn) -> Statu
         client_token=client_token,
         ip=ratelimit.client_ip(request),
         client_token_checked=True,
+        facts=dataclasses.replace(facts, existing_comment_id=None),
     )
     return Status(201 if outcome.created else 200, _posted(request, outcome))
 

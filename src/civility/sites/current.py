@@ -157,6 +157,11 @@ def reset_current(token: contextvars.Token[Site | None]) -> None:
     _current.reset(token)
 
 
+def current_site_or_none() -> Site | None:
+    """The site of the request being served, None outside a request (reads no cache)."""
+    return _current.get()
+
+
 def current_site() -> Site:
     """The site of the request being served, or the default site outside a request."""
     site = _current.get()

@@ -52,7 +52,7 @@ TEXT_CACHE_SIZE = 4096
 # The static stage reads more of a long comment than the full model's 256 tokens: it is cheap.
 STATIC_MAX_TOKENS = 512
 # A comment alone with at least this many tokens runs on every core the pool may use when
-# they are free. Measured on the 2-core machine (one thread -> two spinning, median wall ms,
+# they are free. Measured on the 2-core Xeon (VNNI; one thread -> two spinning, median wall ms,
 # same process, interleaved): 3 tokens 1.27 -> 1.27, 5: 1.46 -> 1.44, 8: 1.86 -> 1.74,
 # 16: 3.1 -> 2.4, 32: 3.9 -> 2.9, 64: 7.2 -> 5.5; below 8 tokens the threads' meetings at
 # each of the graph's ~200 steps eat the gain. (It was 64.)

@@ -29,9 +29,12 @@ PROBE_RULES = (
     "advertising",
 )
 REQUIRED_ACCURACY = 0.9
-# Measured below the requirement at the last training (see models/README.md, "Probe sets"):
-# kept visible as expected failures until the seed-only heads improve; they still run.
-BELOW_TARGET: dict[str, str] = {}
+# Measured below the requirement (see models/README.md, "Probe sets"): kept visible as
+# expected failures until the seed-only heads improve; they still run, and pass where they can.
+# animal_cruelty sits at the edge (6 of 60 wrong) on the AVX2 CPU the heads were trained on;
+# on CPUs with VNNI, onnxruntime's int8 kernels do not saturate where AVX2's do, so the
+# vectors move slightly and three acts score 0.43-0.45 against the 0.5 line (7 of 60 wrong).
+BELOW_TARGET: dict[str, str] = {"animal_cruelty": "0.883 (AVX-512 VNNI; 0.90 on AVX2)"}
 
 
 def load_probes(rule: str) -> list[dict[str, Any]]:

@@ -16,9 +16,10 @@ Two models, both shipped under ``standards/models`` (data card: ``models/README.
   kernels: the same vector bit for bit, sooner.
   A comment of more than ``SPLIT_ABOVE_TOKENS`` tokens is encoded as adjacent windows of at
   most ``WINDOW_TOKENS`` (the length the model was trained at), each with its own [CLS] and
-  [SEP], and its vector is the token-weighted mean of the windows' vectors, normalised: the
-  windows run on the pool side by side (alone, on both cores), which halves the time of the
-  longest comments, and the vector is still a function of the text only.
+  [SEP], and its vector is the token-weighted mean of the windows' vectors, normalised: in a
+  batch the windows run on the pool side by side, alone one after the other on the two-thread
+  session, which halves the time of the longest comments; the vector is a function of the
+  text only.
 - the **static** model: one 128-dimension vector per WordPiece token, distilled from the full
   model (each token run through it alone, then PCA). A comment's static vector is the
   frequency-weighted mean of its tokens' vectors: no network at all, a few microseconds.
@@ -59,12 +60,15 @@ STATIC_MAX_TOKENS = 512
 LONE_PARALLEL_MIN_TOKENS = 8
 # A comment of more tokens than SPLIT_ABOVE_TOKENS ([CLS] and [SEP] counted) is encoded as
 # adjacent windows of at most WINDOW_TOKENS of its tokens, of equal size (two, up to
-# MAX_TOKENS), each with its own [CLS] and [SEP]; one comment's windows run side by side. Measured (models/README.md section 1): one
+# MAX_TOKENS), each with its own [CLS] and [SEP]. Measured on the AVX2 EPYC (models/README.md section 1): one
 # thread takes a 256-token comment in 52 ms and each 128-token half in 24 ms, so alone on two
 # cores the windows take about 24 ms where the two-thread session takes 42. The vector moves
 # (cosine to the whole-text vector: mean 0.92 on the benchmark mix's long comments) and the
 # held-out scores do not (davidson, youtube_spam: ROC-AUC within 0.0002). Under 160 tokens the
 # two-thread session is already under 20 ms, so shorter comments keep their whole-text vector.
+# On the AVX-512 VNNI Xeon (29 November 2026) one 256-token window takes 37 ms on one thread
+# and 22 on two; two 128-token windows 19-23 ms one after the other on the two-thread session,
+# which is how a comment alone runs them (``_FullModel.embed``).
 SPLIT_ABOVE_TOKENS = 160
 WINDOW_TOKENS = 128
 # Where annotate_static leaves a comment's word-piece ids (analysis.cache), for annotate_full.
@@ -97,13 +101,39 @@ def _cores_free_for(threads: int) -> bool:
     /proc/loadavg (which counts the calling thread) against the cores this process may use.
     Threads that split one comment meet at every step of the graph, so one of them waiting
     for a busy core stalls all of them (measured at load 10 on 2 cores: a 256-token comment
-    took 4x longer on two threads than on one). True where the count cannot be read."""
+    took 4x longer on two threads than on one). This process's own runnable threads do not
+    count: the two-thread session's helper spins for a while after each call, so right after
+    one comment the count would refuse the next (measured: 21 of 30 long comments refused
+    with nothing else running). True where the count cannot be read."""
     try:
         with open("/proc/loadavg", "rb") as file:
             running = int(file.read().split()[3].split(b"/")[0])
     except (OSError, ValueError, IndexError):
         return True
-    return running - 1 + threads <= _available_cores()
+    cores = _available_cores()
+    if running - 1 + threads <= cores:
+        return True
+    return running - _own_running_threads() + threads <= cores
+
+
+def _own_running_threads() -> int:
+    """This process's threads in state R (the calling thread among them): read only when
+    /proc/loadavg alone would refuse, about 15 us a thread."""
+    count = 0
+    try:
+        tasks = list(os.scandir("/proc/self/task"))
+    except OSError:
+        return 1
+    for task in tasks:
+        try:
+            with open(f"{task.path}/stat", "rb") as file:
+                stat = file.read()
+        except OSError:
+            continue  # the thread ended meanwhile
+        # The state follows the command name, which is in parentheses and may hold spaces.
+        if stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] == b"R":
+            count += 1
+    return max(count, 1)
 
 
 def _session(threads: int) -> Any:
@@ -214,17 +244,22 @@ class _FullModel:
             (owner, k, ids) for owner, parts in enumerate(pieces) for k, ids in enumerate(parts)
         ]
         jobs.sort(key=lambda job: -len(job[2]))
-        pool = self._executor() if len(jobs) > 1 else None
-        if pool is not None:
-            outputs = list(pool.map(self._run_one, [ids for _, _, ids in jobs]))
-        elif (
+        if (
             self._workers > 1
-            and len(jobs) == 1
+            and len(distinct) == 1
             and os.getpid() == self._pid
             and len(jobs[0][2]) >= LONE_PARALLEL_MIN_TOKENS
             and _cores_free_for(self._workers)
         ):
-            outputs = [self._run_one(jobs[0][2], self.lone_session())]
+            # One comment alone, its windows one after the other on every core, not side by
+            # side on the pool: the lone session's helper threads spin for a while after each
+            # call, and pool threads started meanwhile share the cores with them (measured:
+            # two 128-token windows right after short lone comments, pool 30.3 ms median,
+            # here 19.8; with nothing before them, 18.7 on the pool).
+            lone = self.lone_session()
+            outputs = [self._run_one(ids, lone) for _, _, ids in jobs]
+        elif len(jobs) > 1 and (pool := self._executor()) is not None:
+            outputs = list(pool.map(self._run_one, [ids for _, _, ids in jobs]))
         else:
             outputs = [self._run_one(ids) for _, _, ids in jobs]
         by_window = {

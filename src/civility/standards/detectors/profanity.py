@@ -202,9 +202,12 @@ class Lexicon:
         found: list[tuple[Entry, int, int]] = []
         # Suffixes are at most four runs long, so only the last few splits can match.
         for split in range(len(letters), max(0, len(letters) - 5), -1):
-            if _tail(letters, counts, split) not in _SUFFIXES:
+            # The stem look-up first: it is one dict access and almost always empty, where
+            # the suffix test builds a string (long comments of new words: half the time).
+            entries = self.by_squeezed.get(letters[:split])
+            if not entries or _tail(letters, counts, split) not in _SUFFIXES:
                 continue
-            for entry in self.by_squeezed.get(letters[:split], ()):
+            for entry in entries:
                 if _counts_fit(entry, counts, 0):
                     found.append((entry, 0, positions[split]))
             if found:

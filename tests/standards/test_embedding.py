@@ -257,3 +257,10 @@ def test_the_full_models_ids_come_from_the_static_stages_tokens() -> None:
     for analysis, vector in zip(analyses, fresh, strict=True):
         assert analysis.embedding is not None
         assert np.array_equal(analysis.embedding, vector)
+
+
+def test_the_free_cores_gate_counts_the_calling_thread_among_its_own() -> None:
+    # The gate subtracts this process's runnable threads from /proc/loadavg's count; the
+    # thread asking is running, so it is always among them.
+    assert embedding._own_running_threads() >= 1
+    assert isinstance(embedding._cores_free_for(1), bool)

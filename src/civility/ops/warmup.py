@@ -19,9 +19,13 @@ from collections.abc import Callable
 
 logger = logging.getLogger("civility.ops.warmup")
 
-# Templates a hot path renders: the comment section (read cache misses) and one comment (the
-# JSON answer of a form post).
-TEMPLATES = ("discussion/_section.html", "discussion/_comment.html")
+# Templates a hot path renders: the comment section (read cache misses), one comment (the
+# JSON answer of a form post) and a signed-in reader's one reply and report form a page.
+TEMPLATES = (
+    "discussion/_section.html",
+    "discussion/_comment.html",
+    "discussion/_action_forms.html",
+)
 
 
 def _load_urlconf() -> None:

@@ -52,28 +52,13 @@ def _screen_engine(full: Engine) -> Engine:
     return screen
 
 
-def _site_instance(site: Site | int | None) -> Site | int | None:
-    """The request's own Site instance when ``site`` is its id, else ``site`` as given.
-
-    Looking a site up by id reads the cached list of sites from Redis; the request's site is
-    at hand (the sites middleware set it), and a post asks for it about three times."""
-    if isinstance(site, int):
-        from civility.sites.current import current_site_or_none
-
-        current = current_site_or_none()
-        if current is not None and current.pk == site:
-            return current
-    return site
-
-
 def current_policy(site: Site | int | None = None) -> tuple[Policy, bool]:
     """The site's active policy and whether the whole site is pre-moderated (a database read;
     builds no engine, so it works even while a detector cannot load). ``site`` None: the
     site of the current request, or the default site."""
-    from civility.moderation.selectors import active_policy, policy_site
+    from civility.moderation.selectors import active_policy
 
-    # One look-up of the site serves both of active_policy's uses of it.
-    policy, version = active_policy(policy_site(_site_instance(site)))
+    policy, version = active_policy(site)
     return policy, bool(version and version.premoderate_all)
 
 
@@ -91,7 +76,7 @@ def current_engines(
     from civility.moderation.selectors import policy_site
 
     global _current
-    site_id = int(policy_site(_site_instance(site)).pk)
+    site_id = int(policy_site(site).pk)
     policy, premoderate_all = in_force if in_force is not None else current_policy(site_id)
     engines = _by_site.get(site_id)
     if engines is None or not _same_policy(engines.policy, policy):

@@ -114,6 +114,11 @@ def default_site() -> Site:
 def site_by_id(site_id: int | None) -> Site:
     if site_id is None:
         return default_site()
+    # The request's own site is at hand (the middleware set it); a post asks for it by id
+    # about three times, and each all_sites() is a cache read (Redis in production).
+    current = _current.get()
+    if current is not None and current.pk == site_id:
+        return current
     for site in all_sites():
         if site.pk == site_id:
             return site
@@ -155,11 +160,6 @@ def set_current(site: Site | None) -> contextvars.Token[Site | None]:
 
 def reset_current(token: contextvars.Token[Site | None]) -> None:
     _current.reset(token)
-
-
-def current_site_or_none() -> Site | None:
-    """The site of the request being served, None outside a request (reads no cache)."""
-    return _current.get()
 
 
 def current_site() -> Site:

@@ -92,6 +92,8 @@ def test_the_embed_keeps_a_reply_form_under_each_comment(
     page = client.get("/embed/thread", {"url": url}).content.decode()
     assert f'<input type="hidden" name="parent_id" value="{comment.pk}">' in page
     assert f'action="/comments/{comment.pk}/report/"' in page
+    assert f'<label for="report-rule-{comment.pk}">' in page
+    assert f'<select id="report-rule-{comment.pk}" name="rule" required>' in page
     assert "data-reply-template" not in page and 'data-action="reply"' not in page
     client.post(
         f"/embed/thread/{thread.pk}/post?url={url}",

@@ -8,17 +8,24 @@ from typing import Any
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import QuerySet
 from django.utils import translation
 
 from civility.accounts import legal
 from civility.accounts.models import Consent, PrivacyPolicyVersion
 
 
+def verified_addresses(user_id: Any) -> QuerySet[EmailAddress]:
+    """The user's verified e-mail addresses (``user_id`` may be an expression): one of them,
+    and an active account, is what commenting requires."""
+    return EmailAddress.objects.filter(user_id=user_id, verified=True)
+
+
 def is_verified(user: Any) -> bool:
     """True when the user is active and has a verified e-mail address (required to comment)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    return EmailAddress.objects.filter(user=user, verified=True).exists()
+    return verified_addresses(user.pk).exists()
 
 
 def active_policy() -> Any:

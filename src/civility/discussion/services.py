@@ -190,17 +190,16 @@ class AuthorFacts:
 
 def _author_fact_columns(user: Any, client_token: str) -> dict[str, Any]:
     """The SQL expressions of :class:`AuthorFacts` for ``user`` (none for an anonymous
-    user). The conditions are accounts.selectors.is_verified's and
-    moderation.selectors.is_blocked's."""
-    from allauth.account.models import EmailAddress
-
-    from civility.moderation.models import Standing
+    user): the querysets of accounts.selectors.is_verified and moderation.selectors.is_blocked
+    as subqueries."""
+    from civility.accounts.selectors import verified_addresses
+    from civility.moderation.selectors import blocking_standings
 
     if not getattr(user, "is_authenticated", False):
         return {}
     columns: dict[str, Any] = {
-        "author_verified": Exists(EmailAddress.objects.filter(user_id=user.pk, verified=True)),
-        "author_blocked": Exists(Standing.objects.filter(user_id=user.pk, blocked=True)),
+        "author_verified": Exists(verified_addresses(user.pk)),
+        "author_blocked": Exists(blocking_standings(user.pk)),
     }
     if client_token:
         columns["author_existing"] = Subquery(
@@ -224,6 +223,17 @@ def author_facts(user: Any, client_token: str = "") -> AuthorFacts:
         return AuthorFacts(verified=False, blocked=False)
     row = get_user_model().objects.filter(pk=user.pk).annotate(**columns).values(*columns).first()
     return _facts_of(user, row or {})
+
+
+def earlier_post(facts: AuthorFacts) -> PostOutcome | None:
+    """The outcome of the comment the author already posted with this client_token (a
+    retried post answers with it instead of posting again), or None."""
+    if facts.existing_comment_id is None:
+        return None
+    existing = Comment.objects.filter(pk=facts.existing_comment_id).first()
+    if existing is None:
+        return None
+    return PostOutcome(existing, created=False, rules=comment_rules(existing))
 
 
 def ensure_may_post(user: Any, thread: Thread, facts: AuthorFacts | None = None) -> None:
@@ -259,10 +269,9 @@ def post_comment(
     client_token = (client_token or "").strip()[:64]
     if facts is None:
         facts = author_facts(author, "" if client_token_checked else client_token)
-    if facts.existing_comment_id is not None:
-        existing = Comment.objects.filter(pk=facts.existing_comment_id).first()
-        if existing is not None:
-            return PostOutcome(existing, created=False, rules=comment_rules(existing))
+    earlier = earlier_post(facts)
+    if earlier is not None:
+        return earlier
     ensure_may_post(author, thread, facts)
     # One policy read serves the length check, the engine and the decision.
     in_force = current_policy(thread.site_id)

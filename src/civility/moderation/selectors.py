@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, OuterRef, Subquery, Window
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -54,10 +54,16 @@ def active_policy(site: Site | int | None = None) -> tuple[Policy, PolicyVersion
     return Policy.from_dict(version.policy, base=base).with_languages(site.language_codes), version
 
 
+def blocking_standings(user_id: Any) -> QuerySet[Standing]:
+    """The standing that bars the user from posting, if there is one (``user_id`` may be an
+    expression)."""
+    return Standing.objects.filter(user_id=user_id, blocked=True)
+
+
 def is_blocked(user: Any) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
-    return Standing.objects.filter(user=user, blocked=True).exists()
+    return blocking_standings(user.pk).exists()
 
 
 def block_count(user: Any) -> int:
@@ -68,7 +74,7 @@ def unlock_refusal_reason(user: Any) -> str:
     """Why an unlock request for ``user`` cannot be accepted, or "" when it can."""
     if user is None:
         return ""
-    if not Standing.objects.filter(user=user, blocked=True).exists():
+    if not blocking_standings(user.pk).exists():
         return _("This account is not blocked: there is nothing to unlock.")
     if Block.objects.filter(user=user, final=True, lifted_at__isnull=True).exists():
         return _(
@@ -149,7 +155,7 @@ def author_histories(user_ids: Iterable[int]) -> dict[int, AuthorHistory]:
             h_pending=_count_of(Comment, "author_id", status=CommentStatus.PENDING),
             h_strikes=_count_of(Strike, "user_id", revoked_at__isnull=True),
             h_blocks=_count_of(Block, "user_id"),
-            h_blocked=Exists(Standing.objects.filter(user_id=OuterRef("pk"), blocked=True)),
+            h_blocked=Exists(blocking_standings(OuterRef("pk"))),
             h_premoderated=Exists(
                 Standing.objects.filter(user_id=OuterRef("pk"), premoderated=True)
             ),

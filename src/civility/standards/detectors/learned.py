@@ -43,6 +43,7 @@ from civility.standards.detectors import CEILING_SUFFIX, Detector
 from civility.standards.detectors.learned_model import (
     ACT_CUE_CEILING,
     ACT_CUES,
+    CALIBRATED_VALUES,
     CUE_NAMES,
     HEADS_PATH,
     LEARNED_SLUGS,
@@ -111,23 +112,25 @@ class _ColumnCalibration:
         self.queue, self.reject = queue, reject
         self.ordered = bool(np.all(queue > 0.0) and np.all(queue < reject) and np.all(reject < 1.0))
         # (dy[j+1] - dy[j]) / (dx[j+1] - dx[j]), as numpy's interp computes it.
-        self.slopes = ((0.5 - 0.0) / (queue - 0.0), (0.9 - 0.5) / (reject - queue),
-                       (1.0 - 0.9) / (1.0 - reject))  # fmt: skip
+        y0, y1, y2, y3 = CALIBRATED_VALUES
+        self.slopes = ((y1 - y0) / (queue - 0.0), (y2 - y1) / (reject - queue),
+                       (y3 - y2) / (1.0 - reject))  # fmt: skip
 
     def __call__(self, raw: np.ndarray) -> np.ndarray:
         x = np.asarray(raw, dtype=np.float64)
         if not self.ordered or not np.isfinite(x).all():
             return _calibrate_columns(raw, self.knots)
         low, middle, high = self.slopes
+        y0, y1, y2, y3 = CALIBRATED_VALUES
         result = np.where(
             x < self.queue,
-            low * (x - 0.0) + 0.0,
+            low * (x - 0.0) + y0,
             np.where(
-                x < self.reject, middle * (x - self.queue) + 0.5, high * (x - self.reject) + 0.9
+                x < self.reject, middle * (x - self.queue) + y1, high * (x - self.reject) + y2
             ),
         )
-        result[x >= 1.0] = 1.0
-        result[x < 0.0] = 0.0
+        result[x >= 1.0] = y3
+        result[x < 0.0] = y0
         out = np.empty_like(raw)
         out[...] = result
         return out
@@ -138,7 +141,7 @@ def _calibrate_columns(raw: np.ndarray, knots: np.ndarray) -> np.ndarray:
     out = np.empty_like(raw)
     for head in range(raw.shape[1]):
         queue, reject = float(knots[head, 0]), float(knots[head, 1])
-        out[:, head] = np.interp(raw[:, head], [0.0, queue, reject, 1.0], [0.0, 0.5, 0.9, 1.0])
+        out[:, head] = np.interp(raw[:, head], [0.0, queue, reject, 1.0], CALIBRATED_VALUES)
     return out
 
 

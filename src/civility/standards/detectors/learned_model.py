@@ -419,12 +419,16 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0))), dtype=np.float64)
 
 
+# What calibration maps 0, a head's raw queue point, its raw reject point and 1 to.
+CALIBRATED_VALUES = (0.0, 0.5, 0.9, 1.0)
+
+
 def calibrate(raw: np.ndarray, knots: np.ndarray) -> np.ndarray:
     """Piecewise-linear map: raw queue point -> 0.5, raw reject point -> 0.9 (per head)."""
     out = np.empty_like(raw)
     for i, value in enumerate(raw):
         queue, reject = float(knots[i, 0]), float(knots[i, 1])
-        out[i] = np.interp(value, [0.0, queue, reject, 1.0], [0.0, 0.5, 0.9, 1.0])
+        out[i] = np.interp(value, [0.0, queue, reject, 1.0], CALIBRATED_VALUES)
     return out
 
 

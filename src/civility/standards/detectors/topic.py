@@ -26,6 +26,7 @@ import numpy as np
 
 from civility.standards.analysis import Analysis
 from civility.standards.detectors import Detector
+from civility.standards.detectors.learned_model import CALIBRATED_VALUES
 from civility.standards.embedding import MODELS_DIR
 from civility.standards.policy import Policy
 from civility.standards.types import Article, Context, Evidence, Finding
@@ -83,7 +84,7 @@ class TopicModel:
 
     @staticmethod
     def calibrate(raw: float, knots: np.ndarray) -> float:
-        return float(np.interp(raw, [0.0, knots[0], knots[1], 1.0], [0.0, 0.5, 0.9, 1.0]))
+        return float(np.interp(raw, [0.0, knots[0], knots[1], 1.0], CALIBRATED_VALUES))
 
 
 _model_lock = threading.Lock()

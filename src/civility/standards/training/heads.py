@@ -28,6 +28,7 @@ import numpy as np
 from tqdm import tqdm
 
 from civility.standards import datasets, embedding
+from civility.standards.detectors.learned_model import CALIBRATED_VALUES
 from civility.standards.training import static as static_module
 from civility.standards.training.data import Example, shared_rows
 
@@ -300,7 +301,7 @@ def calibration_knots(
 
 def calibrate(raw: np.ndarray, queue: float, reject: float) -> np.ndarray:
     """Map raw probabilities: [0, queue] -> [0, .5], [queue, reject] -> [.5, .9], rest -> [.9, 1]."""
-    return np.interp(raw, [0.0, queue, reject, 1.0], [0.0, 0.5, 0.9, 1.0])
+    return np.interp(raw, [0.0, queue, reject, 1.0], CALIBRATED_VALUES)
 
 
 @dataclass(slots=True)

@@ -119,7 +119,6 @@ def post_worker_init(worker: Any) -> None:
     from civility.ops.readcache import fast_lane
 
     install_close_promptly()
-    # A post's broker publish runs once its response is written (ops/after_response.py).
     worker.wsgi = after_response(fast_lane(worker.wsgi))
     try:
         from civility.ops.worker_hooks import warm_engine

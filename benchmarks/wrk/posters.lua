@@ -65,6 +65,27 @@ do
 end
 local sequence = 0
 
+-- $LOAD_POST_TRACE (a directory; diagnostics): each thread appends one line per post to
+-- <dir>/<thread>.txt: the wall-clock time (s) the request was written, its latency (ms) as
+-- wrk measures it, and the status, to set against the server's own record of each post.
+local now_s = nil
+local trace = nil
+local sent_at = 0
+do
+   local ok, ffi = pcall(require, "ffi")
+   if ok then
+      ffi.cdef([[
+         typedef struct { long tv_sec; long tv_nsec; } load_timespec;
+         int clock_gettime(int clock, load_timespec *tp);
+      ]])
+      local spec = ffi.new("load_timespec")
+      now_s = function()
+         ffi.C.clock_gettime(0, spec)
+         return tonumber(spec.tv_sec) + tonumber(spec.tv_nsec) / 1e9
+      end
+   end
+end
+
 local function hex(count)
    local digits = {}
    for i = 1, count do
@@ -96,6 +117,19 @@ end
 
 function init(args)
    math.randomseed(os.time() * 1000 + (number or 0) * 7919)
+   -- Stagger the posters' first posts across one wait: wrk runs init() in its main thread
+   -- just before it starts this thread, so thread n starts (n - 1) / $LOAD_POSTERS of a wait
+   -- after the first. Started together, eight users would submit in the same millisecond
+   -- at t = 0 and queue behind each other on the posts' two workers (the last one 130 ms),
+   -- a burst that no real audience makes and that alone set the post p99 of a 30 s run.
+   local posters = tonumber(os.getenv("LOAD_POSTERS") or "") or 0
+   if sleep_ms and wait_ms > 0 and posters > 1 and number then
+      sleep_ms(math.floor(wait_ms / posters))
+   end
+   local directory = os.getenv("LOAD_POST_TRACE")
+   if directory and directory ~= "" and now_s then
+      trace = assert(io.open(directory .. "/" .. tostring(number) .. ".txt", "a"))
+   end
    for _ = 1, 10 do
       math.random()
    end
@@ -103,6 +137,10 @@ end
 
 function request()
    sequence = sequence + 1
+   if trace then
+      -- wrk calls request() as it writes the request, and starts its latency clock there.
+      sent_at = now_s()
+   end
    local path = paths[math.random(#paths)]
    local headers = {["Content-Type"] = "application/json"}
    local body
@@ -123,6 +161,10 @@ function delay()
 end
 
 function response(status, headers, body)
+   if trace then
+      trace:write(string.format("%.6f %.3f %d\n", sent_at, 1000 * (now_s() - sent_at), status))
+      trace:flush()
+   end
    if status ~= 200 and status ~= 201 and status ~= 202 and sequence < 5 then
       io.stderr:write("post answered " .. status .. ": " .. body:sub(1, 200) .. "\n")
    end

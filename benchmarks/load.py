@@ -9,11 +9,15 @@ under readers and posters, side by side with Isso driven by the same load genera
 
 The load generator is wrk (benchmarks/wrk/*.lua; ``apt-get install wrk``) when installed,
 otherwise locust (benchmarks/locustfile.py): readers with no think time, posters posting twice
-a second each. The web, the worker and the generator run in this session; the Celery worker
-at nice 10 (``--worker-nice``), so that it takes the CPU the web processes leave. Civility
-runs in its production shape (deploy/README.md): posts on a gunicorn pool of their own
-(``--post-workers``, 2 of the 8 ``--web-workers``) at a larger CPU share than the readers'
-pool (``--web-nice``); ``--post-workers 0 --web-nice 0`` runs one pool for all.
+a second each (their first posts spread over the first half second). Civility runs in its
+production shape (deploy/README.md): posts on a gunicorn pool of their own (``--post-workers``,
+2 of the 8 ``--web-workers``; ``--post-workers 0`` runs one pool for all), with the systemd
+units' CPU weights: where a cgroup cpu controller can be written (as root), the readers' pool
+and the readers' wrk in a cgroup at cpu.weight 10 and the Celery worker in one at 5, while
+the posts' pool, PostgreSQL and Redis keep the default 100 (``--cpu-weighting``,
+``--cpu-weight``; CpuWeighting); elsewhere the readers' pool at nice 10 (``--web-nice``) and
+the worker at nice 10 (``--worker-nice``), which orders them only within this session's
+scheduler autogroup. The run prints which it used.
 
 Needs PostgreSQL and Redis (--database-url, --redis-url; the database is dropped and
 re-created). Readers fetch a 200-comment thread; posters post comments to ten other threads.
@@ -1213,9 +1217,9 @@ def main(argv: list[str] | None = None) -> int:
         "--web-nice",
         type=int,
         default=WEB_NICE,
-        help="niceness of Civility's readers' gunicorn; with --post-workers, a positive value "
-        "gives the posters' pool the larger CPU share, as the CPUWeight= of their systemd units "
-        f"does (default {WEB_NICE})",
+        help="without cgroups (--cpu-weighting nice), the niceness of Civility's readers' "
+        "gunicorn: with --post-workers, a positive value gives the posters' pool the larger CPU "
+        f"share within this session (default {WEB_NICE}; unused with cgroups)",
     )
     parser.add_argument(
         "--gunicorn-config",
@@ -1245,7 +1249,8 @@ def main(argv: list[str] | None = None) -> int:
         "--worker-nice",
         type=int,
         default=10,
-        help="niceness of the Celery worker against the web processes (0: same priority)",
+        help="niceness of the Celery worker (its unit's Nice=; without cgroups, what puts "
+        "it below the web processes; 0: same priority)",
     )
     parser.add_argument(
         "--read-cache", type=float, default=5.0, help="CIVILITY_READ_CACHE_SECONDS (0: off)"

@@ -157,6 +157,12 @@ def main(argv: list[str] | None = None) -> int:
         "--redis-url",
         default=os.environ.get("CIVILITY_BENCH_REDIS_URL", "redis://127.0.0.1:6379/7"),
     )
+    parser.add_argument(
+        "--onnx-threads",
+        type=int,
+        default=1,
+        help="CIVILITY_ONNX_THREADS of each worker (comments a batch embeds side by side)",
+    )
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--seed", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
@@ -175,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         CIVILITY_DATABASE_URL=args.database_url,
         CIVILITY_REDIS_URL=args.redis_url,
         CIVILITY_DATA_DIR=str(OUT / "data"),
-        CIVILITY_ONNX_THREADS="1",
+        CIVILITY_ONNX_THREADS=str(args.onnx_threads),
         DJANGO_SETTINGS_MODULE="civility.config.settings",
         PYTHONPATH=str(ROOT / "src"),
         # The workers' engine timings, read back after the run (the engine's share).
@@ -250,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         "comments": queued,
         "workers": args.workers,
         "batch_size": args.batch_size,
+        "onnx_threads": args.onnx_threads,
         "decided": decided,
         "decided_twice": state.get("decided_twice"),
         "seconds": round(elapsed, 1),

@@ -3,10 +3,13 @@ and the batch context answering the cross-comment rules as the database would.""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
+from django.db import connection, connections
 from django.utils import timezone
 
 from civility.discussion import tasks
@@ -98,16 +101,74 @@ def test_the_batch_context_answers_as_the_database(
     thread = thread_for_article(article)
     pending(thread, reader, 30, minutes_ago=20)
     pending(thread, other_reader, 30, minutes_ago=15)
-    database, batch = DatabaseContext(), tasks.BatchContext(DatabaseContext())
+    database = DatabaseContext()
+    contexts = [
+        tasks.BatchContext(DatabaseContext()),
+        # The batch's authors read together at the first per-author question.
+        tasks.BatchContext(
+            DatabaseContext(),
+            authors=[str(reader.pk), str(other_reader.pk)],
+            read_authors=partial(tasks.recent_comments_by_author, None),
+        ),
+    ]
     now = timezone.now()
-    # Oldest comment first, as a batch asks: each question's moment is later than the last.
-    for minutes in (25, 18, 16, 15, 14, 5):
-        since = now - timedelta(minutes=minutes)
-        for author in (None, str(reader.pk), str(other_reader.pk)):
-            for limit in (10, 45):
-                expected = database.recent_comments(since=since, author_id=author, limit=limit)
-                got = batch.recent_comments(since=since, author_id=author, limit=limit)
-                assert [c.id for c in got] == [c.id for c in expected], (minutes, author, limit)
+    for batch in contexts:
+        # Oldest comment first, as a batch asks: each question's moment is later than the last.
+        for minutes in (25, 18, 16, 15, 14, 5):
+            since = now - timedelta(minutes=minutes)
+            for author in (None, str(reader.pk), str(other_reader.pk)):
+                for limit in (10, 45):
+                    expected = database.recent_comments(since=since, author_id=author, limit=limit)
+                    got = batch.recent_comments(since=since, author_id=author, limit=limit)
+                    assert [c.id for c in got] == [c.id for c in expected], (
+                        minutes,
+                        author,
+                        limit,
+                    )
+                    assert [c.article_key for c in got] == [c.article_key for c in expected]
+
+
+def test_the_batch_authors_are_read_in_one_query(
+    reader: Any, other_reader: Any, article: Any, django_assert_num_queries: Any
+) -> None:
+    from tests.discussion.conftest import make_user
+
+    thread = thread_for_article(article)
+    authors = [reader, other_reader, make_user("third@example.com")]
+    for n, author in enumerate(authors):
+        pending(thread, author, 5 + n, minutes_ago=10)
+    since = timezone.now() - timedelta(minutes=20)
+    batch = tasks.BatchContext(
+        DatabaseContext(),
+        authors=[str(a.pk) for a in authors],
+        read_authors=partial(tasks.recent_comments_by_author, None),
+    )
+    with django_assert_num_queries(1):
+        counts = [
+            len(batch.recent_comments(since=since, author_id=str(a.pk), limit=200)) for a in authors
+        ]
+    assert counts == [5, 6, 7]
+    # An author outside the batch, or a question from before the first: read on its own.
+    with django_assert_num_queries(2):
+        assert batch.recent_comments(since=since, author_id="999999", limit=200) == []
+        earlier = since - timedelta(minutes=5)
+        assert len(batch.recent_comments(since=earlier, author_id=str(reader.pk))) == 5
+
+
+def test_the_batch_author_read_keeps_to_its_site(reader: Any, article: Any) -> None:
+    from civility.sites.models import Site
+    from tests.discussion.conftest import make_article
+
+    other_site = Site.objects.create(name="Elsewhere", path_prefix="elsewhere", language="en")
+    here = pending(thread_for_article(article), reader, 3)
+    pending(thread_for_article(make_article("elsewhere", site=other_site)), reader, 4)
+    since = timezone.now() - timedelta(hours=1)
+    found = tasks.recent_comments_by_author(here[0].site_id, [str(reader.pk)], since, 2)
+    expected = DatabaseContext(here[0].site_id).recent_comments(
+        since=since, author_id=str(reader.pk), limit=2
+    )
+    assert [c.id for c in found[str(reader.pk)]] == [c.id for c in expected]
+    assert {c.id for c in expected} <= {str(c.pk) for c in here}
 
 
 @pytest.mark.usefixtures("lenient_policy")
@@ -244,3 +305,51 @@ def test_a_batch_of_fifty_takes_a_bounded_number_of_queries(
     # Was about 10 per comment (500); now a fixed number, whatever the batch's size.
     with django_assert_max_num_queries(12):
         assert len(services.apply_engine_verdicts(batch)) == 50
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("lenient_policy")
+def test_two_batches_racing_on_the_same_comments_write_each_decision_once(
+    reader: Any, other_reader: Any, article: Any, monkeypatch: Any
+) -> None:
+    """A batch delivered twice at once (redelivered while its first worker still runs): both
+    judge every comment, then write at the same moment; the row locks let one write."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's row locks (set CIVILITY_TEST_DATABASE_URL)")
+    from civility.discussion import services
+    from civility.moderation.models import Strike
+
+    thread = thread_for_article(article)
+    comments = pending(thread, reader, 6) + pending(thread, other_reader, 6)
+    ids = [c.pk for c in comments]
+    services.current_engines()  # both threads share the loaded engine, as a worker's tasks do
+    barrier = threading.Barrier(2)
+    apply = services.apply_engine_verdicts
+
+    def apply_together(*args: Any, **kwargs: Any) -> dict[int, str]:
+        barrier.wait(timeout=60)
+        return apply(*args, **kwargs)
+
+    monkeypatch.setattr(services, "apply_engine_verdicts", apply_together)
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            results.append(tasks.moderate_batch(ids))
+        except BaseException as exc:  # reported to the test thread below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread_ in threads:
+        thread_.start()
+    for thread_ in threads:
+        thread_.join(timeout=120)
+    assert not errors, errors
+    assert sorted(results) == [0, len(ids)]
+    assert decisions(comments) == [1] * len(ids)
+    assert not Comment.objects.filter(pk__in=ids, status=CommentStatus.PENDING).exists()
+    rejected = Comment.objects.filter(pk__in=ids, status=CommentStatus.REJECTED).count()
+    assert Strike.objects.filter(comment_id__in=ids).count() == rejected

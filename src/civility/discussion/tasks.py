@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from celery import shared_task
 
 from civility.discussion import services
-from civility.discussion.context import DatabaseContext
+from civility.discussion.context import DatabaseContext, thread_key
 from civility.discussion.engine import current_engines
 from civility.discussion.models import Comment, CommentStatus
 from civility.standards.types import Context, RecentComment
@@ -109,7 +110,11 @@ def _decide_site_batch(site_id: int | None, comments: list[Comment]) -> int:
     try:
         verdicts = engine.check_many(
             [services._engine_comment(c) for c in comments],
-            BatchContext(DatabaseContext(site_id)),
+            BatchContext(
+                DatabaseContext(site_id),
+                authors={str(c.author_id) for c in comments},
+                read_authors=partial(recent_comments_by_author, site_id),
+            ),
         )
     except Exception:
         # One comment the engine refuses (too long for a changed policy, a detector failing on
@@ -132,17 +137,32 @@ def _observe_batch(count: int, seconds: float) -> None:
         metrics.observe_engine("full", seconds / count)
 
 
+# (author ids, since, limit) -> per author, the newest ``limit`` rows since ``since``.
+AuthorsReader = Callable[[Sequence[str], datetime, int], dict[str, Sequence[RecentComment]]]
+
+
 class BatchContext:
     """The engine's :class:`Context` for one batch, over another context (the database).
 
     The cross-comment rules ask, for every comment, for the newest comments since a moment
     a little before it. For comments taken oldest first, each answer lies within the newest
-    ``limit`` rows the first question fetched, so one read serves the batch (one more per
-    author for the per-author rule). A batch sees the comments that existed when it started.
+    ``limit`` rows the first question fetched, so one read serves the batch. The per-author
+    rule asks the same of each author: with ``authors`` (the batch's) and ``read_authors``,
+    the first such question reads every one of them at once, instead of one read per author
+    (a backlog of many authors' comments asked up to one read per comment). A batch sees the
+    comments that existed when it started.
     """
 
-    def __init__(self, inner: Context) -> None:
+    def __init__(
+        self,
+        inner: Context,
+        *,
+        authors: Iterable[str] = (),
+        read_authors: AuthorsReader | None = None,
+    ) -> None:
         self.inner = inner
+        self.authors = {a for a in authors if a.isdigit()} if read_authors else set()
+        self.read_authors = read_authors
         # author id (None: everyone) -> (since, limit, newest-first rows) of the last read.
         self._reads: dict[str | None, tuple[datetime, int, Sequence[RecentComment]]] = {}
 
@@ -155,6 +175,57 @@ class BatchContext:
             # earlier moment; the newest ``limit`` of them are among those read.
             newer = [row for row in read[2] if row.created_at >= since]
             return newer[:limit]
+        if self.read_authors is not None and author_id in self.authors:
+            # Every batch author not read yet, since this moment: the later questions (later
+            # comments, later moments) are answered from these rows as above.
+            unread = sorted(a for a in self.authors if a not in self._reads or a == author_id)
+            found = self.read_authors(unread, since, limit)
+            for author in unread:
+                self._reads[author] = (since, limit, found.get(author, []))
+            return self._reads[author_id][2]
         rows = self.inner.recent_comments(since=since, author_id=author_id, limit=limit)
         self._reads[author_id] = (since, limit, rows)
         return rows
+
+
+def recent_comments_by_author(
+    site_id: int | None, author_ids: Sequence[str], since: datetime, limit: int
+) -> dict[str, Sequence[RecentComment]]:
+    """For each author, what ``DatabaseContext(site_id).recent_comments(since=since,
+    author_id=author, limit=limit)`` answers, in one query (a window function numbers each
+    author's comments, newest first)."""
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
+
+    # The conditions of DatabaseContext.recent_comments; the site's before the numbering.
+    rows = Comment.objects.filter(
+        created_at__gte=since, purged=False, author_id__in=[int(a) for a in author_ids]
+    ).exclude(status=CommentStatus.DELETED)
+    if site_id is not None:
+        rows = rows.filter(site_id=site_id)
+    rows = (
+        rows.annotate(
+            recency=Window(
+                RowNumber(),
+                partition_by=[F("author_id")],
+                order_by=[F("created_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(recency__lte=limit)
+        .order_by("-created_at", "-id")
+    )
+    found: dict[str, list[RecentComment]] = {}
+    fields = ("pk", "author_id", "text", "created_at", "thread__article__slug")
+    for pk, author, text, created_at, slug, canonical_url in rows.values_list(
+        *fields, "thread__canonical_url"
+    ):
+        found.setdefault(str(author), []).append(
+            RecentComment(
+                id=str(pk),
+                author_id=str(author),
+                text=text,
+                created_at=created_at,
+                article_key=thread_key(slug, canonical_url),
+            )
+        )
+    return dict(found)

@@ -9,6 +9,12 @@ comment, as posting does), starts --workers ``civility worker`` processes (one p
 and times until every comment is decided. Reports comments per second,
 the time 100k would take at that rate, and checks that none was decided twice.
 Results: benchmarks/out/backlog/summary.json (figures copied to benchmarks/LOAD.md).
+
+    python benchmarks/load_backlog.py --comments 2000 --in-process
+
+decides the same backlog in this one process, no worker, and reports where a comment's time
+goes (the engine, its recent-comments reads, the decision's writes): benchmarks/out/backlog/
+split.json.
 """
 
 from __future__ import annotations
@@ -140,6 +146,97 @@ def engine_seconds(metrics_dir: Path) -> float:
     return total
 
 
+def split(batch_size: int) -> None:
+    """Runs with Django configured, in one process and no worker: decide the seeded backlog
+    by calling ``tasks.moderate_batch`` batch after batch, as a worker's task does, and time
+    where each comment's time goes (wall time around the calls; CPU of this process and of
+    its PostgreSQL backend)."""
+    import resource
+
+    import django
+
+    django.setup()
+    from collections import defaultdict
+    from collections.abc import Callable
+
+    from django.db import connection
+    from django.db.models import Count
+
+    from civility.discussion import services, tasks
+    from civility.discussion.models import Comment
+    from civility.ops import readcache
+    from civility.ops.worker_hooks import warm_engine
+    from civility.standards.engine import Engine
+
+    seconds: dict[str, float] = defaultdict(float)
+
+    def timed(owner: Any, name: str, part: str) -> None:
+        inner: Callable[..., Any] | None = getattr(owner, name, None)
+        if inner is None:  # renamed since: that part goes untimed
+            return
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                seconds[part] += time.perf_counter() - started
+
+        setattr(owner, name, wrapper)
+
+    warm_engine()
+    from civility.discussion.engine import current_engines
+
+    engine = current_engines().full
+    engine.timings = {}  # the engine's own clock: its parts, detector by detector
+    # Nested parts: "engine" holds "engine: recent comments"; "apply" holds the others.
+    timed(Engine, "check_many", "engine")
+    timed(tasks.BatchContext, "recent_comments", "engine: recent comments (database)")
+    timed(services, "apply_engine_verdicts", "apply")
+    timed(services, "_write_decisions", "apply: decision rows")
+    timed(readcache, "_mark_thread_changed", "apply: read cache marks")
+    timed(services, "_refresh_auto_premoderation", "apply: pre-moderation refresh")
+    ids = list(Comment.objects.order_by("created_at", "id").values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = int(cursor.fetchone()[0])
+
+    def backend_cpu() -> float:
+        fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def own_cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    cpu, database_cpu, started = own_cpu(), backend_cpu(), time.perf_counter()
+    decided = sum(tasks.moderate_batch(batch) for batch in tasks.batches(ids, batch_size))
+    wall = time.perf_counter() - started
+    cpu, database_cpu = own_cpu() - cpu, backend_cpu() - database_cpu
+    per = 1000 / max(decided, 1)
+    parts = {part: round(value * per, 2) for part, value in sorted(seconds.items())}
+    engine_parts = sorted((engine.timings or {}).items(), key=lambda item: -item[1])
+    print(
+        json.dumps(
+            {
+                "decided": decided,
+                "batch_size": batch_size,
+                "comments_per_second": round(decided / wall, 1),
+                "ms_per_comment": round(wall * per, 2),
+                "cpu_ms_per_comment": round(cpu * per, 2),
+                "postgresql_backend_cpu_ms_per_comment": round(database_cpu * per, 2),
+                "wall_ms_per_comment": parts,
+                "engine_ms_per_comment": {k: round(v * per, 2) for k, v in engine_parts[:8]},
+                "stages": dict(
+                    Comment.objects.values_list("verdict__stage")
+                    .annotate(n=Count("id"))
+                    .values_list("verdict__stage", "n")
+                ),
+            }
+        )
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--comments", type=int, default=5000)
@@ -164,13 +261,22 @@ def main(argv: list[str] | None = None) -> int:
         help="CIVILITY_ONNX_THREADS of each worker (comments a batch embeds side by side)",
     )
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="no workers: decide the backlog in one process and report where the time goes",
+    )
     parser.add_argument("--seed", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--split", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--poll", type=float, default=1.0, help="seconds between two counts of the waiting"
     )
     args = parser.parse_args(argv)
     if args.seed:
         seed(args.comments, args.batch_size)
+        return 0
+    if args.split:
+        split(args.batch_size)
         return 0
     OUT.mkdir(parents=True, exist_ok=True)
     metrics_dir = OUT / "prometheus"
@@ -199,6 +305,13 @@ def main(argv: list[str] | None = None) -> int:
         ["--seed", "--comments", str(args.comments), "--batch-size", str(args.batch_size)], env
     )
     queued = seeded["queued"]
+    if args.in_process:
+        flush_redis(args.redis_url)  # the queued tasks: this process decides the backlog
+        print(f"{queued} comments; deciding them in this process", flush=True)
+        result = django_json(["--split", "--batch-size", str(args.batch_size or 200)], env)
+        (OUT / "split.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+        print(json.dumps(result))
+        return 0
     progress = Progress(args.database_url, seeded["progress"])
     print(f"{queued} comments queued; starting {args.workers} worker(s)", flush=True)
     workers = [

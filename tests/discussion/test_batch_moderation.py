@@ -353,3 +353,37 @@ def test_two_batches_racing_on_the_same_comments_write_each_decision_once(
     assert not Comment.objects.filter(pk__in=ids, status=CommentStatus.PENDING).exists()
     rejected = Comment.objects.filter(pk__in=ids, status=CommentStatus.REJECTED).count()
     assert Strike.objects.filter(comment_id__in=ids).count() == rejected
+
+
+def test_the_decision_rows_hold_every_decision_field_as_decided(reader: Any, article: Any) -> None:
+    """The batch writes its rows itself (one UPDATE a row): each of DECISION_FIELDS read back
+    equals what the decision set on the instance, JSON and times included."""
+    from civility.discussion import services
+
+    comments = pending(thread_for_article(article), reader, 4)
+    batch = [(c.pk, v) for c, v in zip(comments, decision_mix(), strict=True)]
+    decided = services._apply_verdicts(batch, stage="full")
+    assert len(decided) == 4
+    written = {c.pk: c for c in Comment.objects.filter(pk__in=[c.pk for c in comments])}
+    for comment in decided:
+        for name in services.DECISION_FIELDS:
+            assert getattr(written[comment.pk], name) == getattr(comment, name), name
+    assert {c.status for c in decided} == {
+        CommentStatus.PUBLISHED,
+        CommentStatus.PENDING,
+        CommentStatus.REJECTED,
+    }
+
+
+@pytest.mark.usefixtures("lenient_policy")
+def test_a_partly_decided_batch_decides_and_audits_the_rest_once(reader: Any, article: Any) -> None:
+    comments = pending(thread_for_article(article), reader, 6)
+    ids = [c.pk for c in comments]
+    # Two of them decided by their single tasks before the batch arrives.
+    assert tasks.moderate_comment_task.apply(args=[ids[1]]).result == "published"
+    assert tasks.moderate_comment_task.apply(args=[ids[4]]).result == "published"
+    assert tasks.moderate_batch(ids) == 4
+    assert decisions(comments) == [1] * 6
+    assert AuditLog.objects.filter(
+        action="comment.engine_decision", target_id__in=[str(i) for i in ids]
+    ).count() == len(ids)

@@ -387,3 +387,27 @@ def test_a_partly_decided_batch_decides_and_audits_the_rest_once(reader: Any, ar
     assert AuditLog.objects.filter(
         action="comment.engine_decision", target_id__in=[str(i) for i in ids]
     ).count() == len(ids)
+
+
+def test_a_comment_edited_after_the_engine_read_it_waits_for_its_new_text(
+    reader: Any, article: Any
+) -> None:
+    """The verdict on the old text is not written onto the new one: the comment keeps waiting
+    (the edit queued its own task; the sweeper would find it too) and is judged again."""
+    from civility.discussion import services
+
+    comments = pending(thread_for_article(article), reader, 2)
+    judged = {c.pk: c.edited_at for c in comments}
+    # The author edits the first one while the batch is in the engine.
+    Comment.objects.filter(pk=comments[0].pk).update(
+        text=f"{CLEAN} Edited.", edited_at=timezone.now(), hold_reason=HoldReason.EDITED
+    )
+    batch = [(c.pk, v) for c, v in zip(comments, decision_mix()[::3], strict=True)]
+    assert services.apply_engine_verdicts(batch, judged=judged) == {
+        comments[1].pk: CommentStatus.PUBLISHED
+    }
+    edited = Comment.objects.get(pk=comments[0].pk)
+    assert (edited.status, edited.hold_reason) == (CommentStatus.PENDING, HoldReason.EDITED)
+    assert decisions(comments) == [0, 1]
+    assert tasks.moderate_batch([c.pk for c in comments]) == 1
+    assert decisions(comments) == [1, 1]

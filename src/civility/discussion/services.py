@@ -18,7 +18,7 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -427,7 +427,12 @@ def _apply_onto(
     """Apply the verdict and bring ``comment`` up to date with what was written (or, when
     another process decided it first, with what that one wrote)."""
     site_wide = {comment.site_id: in_force[1]} if in_force is not None else None
-    decided = _apply_verdicts([(comment.pk, verdict)], stage=stage, site_wide=site_wide)
+    decided = _apply_verdicts(
+        [(comment.pk, verdict)],
+        stage=stage,
+        site_wide=site_wide,
+        judged={comment.pk: comment.edited_at},
+    )
     if not decided:
         comment.refresh_from_db()
         return None
@@ -497,6 +502,7 @@ def apply_engine_verdicts(
     *,
     stage: str | None = None,
     site_wide: dict[int | None, bool] | None = None,
+    judged: dict[int, datetime | None] | None = None,
 ) -> dict[int, str]:
     """Store each verdict and move its comment to published, held or rejected, for a whole
     batch in a fixed number of queries (one policy read per site, one write per table).
@@ -504,10 +510,13 @@ def apply_engine_verdicts(
     Only comments that still await the engine are decided, under a row lock, so a decision is
     written once however often a batch is delivered. ``stage`` None: each verdict's own stage.
     ``site_wide``: per site id, whether the whole site is pre-moderated, when the caller has
-    read its policy (the engine's); otherwise read here. Returns the new status of each
+    read its policy (the engine's); otherwise read here. ``judged``: per comment id, the
+    ``edited_at`` of the text the engine judged; a comment edited since then is left to the
+    task its edit queued (its new text was not judged). Returns the new status of each
     comment decided here.
     """
-    return {c.pk: str(c.status) for c in _apply_verdicts(batch, stage=stage, site_wide=site_wide)}
+    decided = _apply_verdicts(batch, stage=stage, site_wide=site_wide, judged=judged)
+    return {c.pk: str(c.status) for c in decided}
 
 
 def _apply_verdicts(
@@ -515,6 +524,7 @@ def _apply_verdicts(
     *,
     stage: str | None = None,
     site_wide: dict[int | None, bool] | None = None,
+    judged: dict[int, datetime | None] | None = None,
 ) -> list[Comment]:
     from civility.moderation.models import AuditLog, Standing, Strike
 
@@ -532,6 +542,7 @@ def _apply_verdicts(
                 hold_reason__in=AWAITING_ENGINE,
             )
             .order_by("created_at", "id")
+            if judged is None or c.pk not in judged or judged[c.pk] == c.edited_at
         ]
         if not comments:
             return []

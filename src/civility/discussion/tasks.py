@@ -126,6 +126,8 @@ def _decide_site_batch(site_id: int | None, comments: list[Comment]) -> int:
         [(comment.pk, verdict) for comment, verdict in zip(comments, verdicts, strict=True)],
         # The policy the engine judged by says whether the site is pre-moderated as a whole.
         site_wide={comment.site_id: engines.premoderate_all for comment in comments},
+        # An edit since this batch read the comment: the edit's own task judges its new text.
+        judged={comment.pk: comment.edited_at for comment in comments},
     )
     return len(decided)
 

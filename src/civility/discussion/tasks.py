@@ -217,10 +217,15 @@ def recent_comments_by_author(
         .order_by("-created_at", "-id")
     )
     found: dict[str, list[RecentComment]] = {}
-    fields = ("pk", "author_id", "text", "created_at", "thread__article__slug")
-    for pk, author, text, created_at, slug, canonical_url in rows.values_list(
-        *fields, "thread__canonical_url"
-    ):
+    fields = (
+        "pk",
+        "author_id",
+        "text",
+        "created_at",
+        "thread__article__slug",
+        "thread__canonical_url",
+    )
+    for pk, author, text, created_at, slug, canonical_url in rows.values_list(*fields):
         found.setdefault(str(author), []).append(
             RecentComment(
                 id=str(pk),

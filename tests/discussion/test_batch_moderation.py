@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 import pytest
@@ -108,7 +107,7 @@ def test_the_batch_context_answers_as_the_database(
         tasks.BatchContext(
             DatabaseContext(),
             authors=[str(reader.pk), str(other_reader.pk)],
-            read_authors=partial(tasks.recent_comments_by_author, None),
+            read_authors=DatabaseContext().recent_comments_by_author,
         ),
     ]
     now = timezone.now()
@@ -141,7 +140,7 @@ def test_the_batch_authors_are_read_in_one_query(
     batch = tasks.BatchContext(
         DatabaseContext(),
         authors=[str(a.pk) for a in authors],
-        read_authors=partial(tasks.recent_comments_by_author, None),
+        read_authors=DatabaseContext().recent_comments_by_author,
     )
     with django_assert_num_queries(1):
         counts = [
@@ -163,7 +162,7 @@ def test_the_batch_author_read_keeps_to_its_site(reader: Any, article: Any) -> N
     here = pending(thread_for_article(article), reader, 3)
     pending(thread_for_article(make_article("elsewhere", site=other_site)), reader, 4)
     since = timezone.now() - timedelta(hours=1)
-    found = tasks.recent_comments_by_author(here[0].site_id, [str(reader.pk)], since, 2)
+    found = DatabaseContext(here[0].site_id).recent_comments_by_author([str(reader.pk)], since, 2)
     expected = DatabaseContext(here[0].site_id).recent_comments(
         since=since, author_id=str(reader.pk), limit=2
     )

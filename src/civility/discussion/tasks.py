@@ -16,13 +16,12 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from celery import shared_task
 
 from civility.discussion import services
-from civility.discussion.context import DatabaseContext, thread_key
+from civility.discussion.context import DatabaseContext
 from civility.discussion.engine import current_engines
 from civility.discussion.models import Comment, CommentStatus
 from civility.standards.types import Context, RecentComment
@@ -106,14 +105,15 @@ def moderate_batch(comment_ids: Sequence[int]) -> int:
 def _decide_site_batch(site_id: int | None, comments: list[Comment]) -> int:
     engines = current_engines(site_id)
     engine = engines.full
+    database = DatabaseContext(site_id)
     started = time.perf_counter()
     try:
         verdicts = engine.check_many(
             [services._engine_comment(c) for c in comments],
             BatchContext(
-                DatabaseContext(site_id),
+                database,
                 authors={str(c.author_id) for c in comments},
-                read_authors=partial(recent_comments_by_author, site_id),
+                read_authors=database.recent_comments_by_author,
             ),
         )
     except Exception:
@@ -188,51 +188,3 @@ class BatchContext:
         rows = self.inner.recent_comments(since=since, author_id=author_id, limit=limit)
         self._reads[author_id] = (since, limit, rows)
         return rows
-
-
-def recent_comments_by_author(
-    site_id: int | None, author_ids: Sequence[str], since: datetime, limit: int
-) -> dict[str, Sequence[RecentComment]]:
-    """For each author, what ``DatabaseContext(site_id).recent_comments(since=since,
-    author_id=author, limit=limit)`` answers, in one query (a window function numbers each
-    author's comments, newest first)."""
-    from django.db.models import F, Window
-    from django.db.models.functions import RowNumber
-
-    # The conditions of DatabaseContext.recent_comments; the site's before the numbering.
-    rows = Comment.objects.filter(
-        created_at__gte=since, purged=False, author_id__in=[int(a) for a in author_ids]
-    ).exclude(status=CommentStatus.DELETED)
-    if site_id is not None:
-        rows = rows.filter(site_id=site_id)
-    rows = (
-        rows.annotate(
-            recency=Window(
-                RowNumber(),
-                partition_by=[F("author_id")],
-                order_by=[F("created_at").desc(), F("id").desc()],
-            )
-        )
-        .filter(recency__lte=limit)
-        .order_by("-created_at", "-id")
-    )
-    found: dict[str, list[RecentComment]] = {}
-    fields = (
-        "pk",
-        "author_id",
-        "text",
-        "created_at",
-        "thread__article__slug",
-        "thread__canonical_url",
-    )
-    for pk, author, text, created_at, slug, canonical_url in rows.values_list(*fields):
-        found.setdefault(str(author), []).append(
-            RecentComment(
-                id=str(pk),
-                author_id=str(author),
-                text=text,
-                created_at=created_at,
-                article_key=thread_key(slug, canonical_url),
-            )
-        )
-    return dict(found)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from civility.discussion import tasks
@@ -16,6 +16,7 @@ from civility.discussion.context import DatabaseContext
 from civility.discussion.models import Comment, CommentStatus, HoldReason
 from civility.discussion.services import thread_for_article
 from civility.moderation.models import AuditLog
+from tests.concurrency import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -330,23 +331,7 @@ def test_two_batches_racing_on_the_same_comments_write_each_decision_once(
         return apply(*args, **kwargs)
 
     monkeypatch.setattr(services, "apply_engine_verdicts", apply_together)
-    results: list[int] = []
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            results.append(tasks.moderate_batch(ids))
-        except BaseException as exc:  # reported to the test thread below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread_ in threads:
-        thread_.start()
-    for thread_ in threads:
-        thread_.join(timeout=120)
-    assert not errors, errors
+    results = run_in_threads(lambda: tasks.moderate_batch(ids))
     assert sorted(results) == [0, len(ids)]
     assert decisions(comments) == [1] * len(ids)
     assert not Comment.objects.filter(pk__in=ids, status=CommentStatus.PENDING).exists()

@@ -21,13 +21,14 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 
 from civility.discussion import services
 from civility.discussion.models import Comment, CommentStatus
 from civility.discussion.services import post_comment, thread_for_article
 from civility.moderation.models import AuditLog
+from tests.concurrency import run_in_threads
 from tests.ops.conftest import redis_url
 
 CLEAN = "The talks on the peace treaty and the islands seem to be making slow progress."
@@ -140,25 +141,15 @@ def test_two_workers_racing_on_one_comment_write_one_decision(reader: Any, artic
         for _ in range(5)
     ]
     barrier = threading.Barrier(2)
-    results: list[str | None] = []
-    errors: list[BaseException] = []
 
-    def worker() -> None:
-        try:
-            for comment in comments:
-                barrier.wait(timeout=60)
-                results.append(services.moderate_comment(comment.pk))
-        except BaseException as exc:  # reported to the test thread below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+    def worker() -> list[str | None]:
+        outcomes = []
+        for comment in comments:
+            barrier.wait(timeout=60)
+            outcomes.append(services.moderate_comment(comment.pk))
+        return outcomes
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
+    results = [outcome for outcomes in run_in_threads(worker) for outcome in outcomes]
     assert results.count("published") == len(comments)
     assert results.count(None) == len(comments)
     for comment in comments:

@@ -31,10 +31,13 @@ PROBE_RULES = (
 REQUIRED_ACCURACY = 0.9
 # Measured below the requirement (see models/README.md, "Probe sets"): kept visible as
 # expected failures until the seed-only heads improve; they still run, and pass where they can.
-# animal_cruelty sits at the edge (6 of 60 wrong) on the AVX2 CPU the heads were trained on;
-# on CPUs with VNNI, onnxruntime's int8 kernels do not saturate where AVX2's do, so the
-# vectors move slightly and three acts score 0.43-0.45 against the 0.5 line (7 of 60 wrong).
-BELOW_TARGET: dict[str, str] = {"animal_cruelty": "0.883 (AVX-512 VNNI; 0.90 on AVX2)"}
+# animal_cruelty sits at the edge (6 of 60 wrong) on the AVX2 CPU the heads were trained on
+# (30 November, tuned encoder: 0.90); on CPUs with VNNI, onnxruntime's int8 kernels do not
+# saturate where AVX2's do, so the vectors move slightly: the encoder before the tuning scored
+# 0.883 there (7 of 60 wrong). The tuned encoder has not been measured on a VNNI CPU yet.
+BELOW_TARGET: dict[str, str] = {
+    "animal_cruelty": "0.90 on AVX2 (tuned encoder), 0.883 on AVX-512 VNNI before the tuning"
+}
 
 
 def load_probes(rule: str) -> list[dict[str, Any]]:

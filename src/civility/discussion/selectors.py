@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Model, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 
 from civility.discussion.models import Comment, CommentStatus, Thread
@@ -17,6 +18,19 @@ from civility.discussion.models import Comment, CommentStatus, Thread
 PUBLIC = Q(status=CommentStatus.PUBLISHED, author_hidden=False, author__is_active=True)
 
 SORTS = {"oldest": "oldest first", "newest": "newest first", "replies": "most replies"}
+
+
+def newest_per_author(comments: QuerySet[Comment], limit: int) -> QuerySet[Comment]:
+    """Each author's ``limit`` newest of ``comments`` (ties by id), in one query: a window
+    function numbers each author's comments, newest first. Filter before calling: the
+    numbering sees only the rows ``comments`` already selects."""
+    return comments.annotate(
+        recency=Window(
+            RowNumber(),
+            partition_by=[F("author_id")],
+            order_by=[F("created_at").desc(), F("id").desc()],
+        )
+    ).filter(recency__lte=limit)
 
 
 def _articles() -> Any:

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -195,22 +195,13 @@ def recent_rejections(user_ids: list[int], window: int | None = None) -> dict[in
     """Per author, (rejected, decided) among their last ``window`` decided comments, in one
     query (a window function numbers each author's comments, newest first)."""
     from civility.discussion.models import Comment, CommentStatus
+    from civility.discussion.selectors import newest_per_author
 
     window = window or settings.CIVILITY_PREMOD_WINDOW
-    rows = (
-        Comment.objects.filter(
-            author_id__in=user_ids, status__in=[CommentStatus.PUBLISHED, CommentStatus.REJECTED]
-        )
-        .annotate(
-            recency=Window(
-                RowNumber(),
-                partition_by=[F("author_id")],
-                order_by=[F("created_at").desc(), F("id").desc()],
-            )
-        )
-        .filter(recency__lte=window)
-        .values_list("author_id", "status")
+    decided_comments = Comment.objects.filter(
+        author_id__in=user_ids, status__in=[CommentStatus.PUBLISHED, CommentStatus.REJECTED]
     )
+    rows = newest_per_author(decided_comments, window).values_list("author_id", "status")
     out: dict[int, tuple[int, int]] = {}
     for author_id, status in rows:
         rejected, decided = out.get(author_id, (0, 0))

@@ -51,14 +51,13 @@ def run(args: argparse.Namespace) -> int:
             return 2
         os.environ["CIVILITY_DATASETS"] = str(root.resolve())
     if args.dump_corpus is not None:
-        from civility.standards.training import heads as heads_module
+        from civility.standards.training.heads import dump_corpus
 
-        count = heads_module.dump_corpus(args.dump_corpus)
+        count = dump_corpus(args.dump_corpus)
         print(f"wrote {count:,} rows to {args.dump_corpus}")
         return 0
     steps = (args.only,) if args.only else STEPS
     from civility.standards.training import heads
-    from civility.standards.training.data import seed_examples
 
     cache = heads.EmbeddingCache()
     from civility.standards.training import static
@@ -77,8 +76,7 @@ def run(args: argparse.Namespace) -> int:
             f"5th percentile {np.quantile(cosines, 0.05):.3f}"
         )
     if "heads" in steps:
-        corpus = heads.load_corpus("train")
-        heads.add_seeds(corpus, seed_examples("all"))
+        corpus = heads.training_corpus()
         calibration = [
             t for t in static.distillation_texts(for_calibration=True) if static.calibration_text(t)
         ]

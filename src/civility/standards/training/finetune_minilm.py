@@ -101,17 +101,13 @@ def fine_tune(
     print(f"fine-tune: {len(texts):,} rows of {len(texts_all):,}, heads {', '.join(slugs)}")
 
     tokenizer = Tokenizer.from_file(str(tokenizer_path))
-    tokenizer.no_padding()
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the batch's longest text
     tokenizer.enable_truncation(MAX_TOKENS)
 
     def batch_ids(batch_texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         encodings = tokenizer.encode_batch(batch_texts)
-        length = max(len(e.ids) for e in encodings)
-        ids = torch.zeros(len(encodings), length, dtype=torch.long)
-        mask = torch.zeros(len(encodings), length, dtype=torch.long)
-        for index, encoding in enumerate(encodings):
-            ids[index, : len(encoding.ids)] = torch.tensor(encoding.ids)
-            mask[index, : len(encoding.ids)] = 1
+        ids = torch.tensor([e.ids for e in encodings], dtype=torch.long)
+        mask = torch.tensor([e.attention_mask for e in encodings], dtype=torch.long)
         return ids, mask
 
     teacher.eval()

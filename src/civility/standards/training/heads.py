@@ -231,6 +231,15 @@ def add_seeds(corpus: Corpus, examples: list[Example]) -> None:
         corpus.add(example.text, example.labels, example.source)
 
 
+def training_corpus() -> Corpus:
+    """What the heads are trained on: the train parts of ``TRAIN_SETS`` and the team's seeds."""
+    from civility.standards.training.data import seed_examples
+
+    corpus = load_corpus("train")
+    add_seeds(corpus, seed_examples("all"))
+    return corpus
+
+
 def dump_corpus(path: Path) -> int:
     """Write the heads' corpus (train parts + seeds) with every head's 0/1 targets as JSONL.
 
@@ -238,10 +247,7 @@ def dump_corpus(path: Path) -> int:
     (absent: the row is not a fair example for that head). ``training/finetune_minilm.py``
     reads it in the torch environment, which cannot import Civility.
     """
-    from civility.standards.training.data import seed_examples
-
-    corpus = load_corpus("train")
-    add_seeds(corpus, seed_examples("all"))
+    corpus = training_corpus()
     targets: list[dict[str, int]] = [{} for _ in corpus.texts]
     for slug in HEAD_SLUGS:
         indices, values = training_set(corpus, slug)

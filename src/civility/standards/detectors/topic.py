@@ -152,6 +152,12 @@ _parents: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 PARENT_CACHE_SIZE = 4096
 
 
+def clear_parent_cache() -> None:
+    """Forget the parent vectors (benchmarks time each pass from a cold cache)."""
+    with _parents_lock:
+        _parents.clear()
+
+
 def _parent_vector(text: str, stage: str, analysis: Analysis) -> np.ndarray | None:
     """The parent comment's vector; replies to one comment share it (small LRU cache)."""
     if not text.strip():

@@ -110,6 +110,21 @@ def run_stream(
     return time.perf_counter() - started, verdicts
 
 
+def timed_pass(
+    engine: Engine, comments: list[Comment], batch_size: int
+) -> tuple[float, float, list[Verdict], dict[str, float]]:
+    """One stream pass from cold caches: wall seconds, CPU seconds, verdicts, time by part."""
+    embedding.full_model()._cache.clear()
+    forget_memos(engine)
+    gc.collect()
+    engine.timings = {}
+    cpu_started = cpu_seconds()
+    elapsed, verdicts = run_stream(engine, comments, batch_size)
+    cpu = cpu_seconds() - cpu_started
+    timings, engine.timings = engine.timings, None
+    return elapsed, cpu, verdicts, timings
+
+
 def time_embedding_alone(comments: list[Comment], batch_size: int) -> float:
     """The full sentence embedding over the same texts and batches, nothing else."""
     elapsed = 0.0
@@ -205,24 +220,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     for round_number in range(args.rounds):
         # Each pass starts cold: no vectors, fingerprints or parents' vectors from the pass
         # before it (a pass that reused them would skip work a stream has to do).
-        embedding.full_model()._cache.clear()
-        forget_memos(cascade_engine)
-        gc.collect()
-        cascade_engine.timings = {}
-        cpu_started = cpu_seconds()
-        cascade_s, verdicts = run_stream(cascade_engine, comments, args.batch_size)
-        cascade_cpu = cpu_seconds() - cpu_started
-        timings_cascade, cascade_engine.timings = cascade_engine.timings, None
-
-        embedding.full_model()._cache.clear()
-        forget_memos(full_engine)
-        gc.collect()
-        full_engine.timings = {}
-        cpu_started = cpu_seconds()
-        full_s, verdicts_full = run_stream(full_engine, comments, args.batch_size)
-        full_cpu = cpu_seconds() - cpu_started
-        timings_full, full_engine.timings = full_engine.timings, None
-
+        cascade_s, cascade_cpu, verdicts, timings_cascade = timed_pass(
+            cascade_engine, comments, args.batch_size
+        )
+        full_s, full_cpu, verdicts_full, timings_full = timed_pass(
+            full_engine, comments, args.batch_size
+        )
         embedding.full_model()._cache.clear()
         gc.collect()
         cpu_started = cpu_seconds()

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from civility.standards.analysis import analyse
+from civility.standards.detectors import crowd
 from civility.standards.detectors.crowd import (
     FlashMobDetector,
     FloodDetector,
     fingerprint,
+    fingerprints,
     gibberish,
     jaccard,
     minhash,
@@ -23,6 +26,40 @@ from civility.standards.types import Comment, Finding, RecentComment
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 CAMPAIGN = "Stop the new tax on small businesses! Call your council member now and demand a vote against it."
+
+
+BATCH_TEXTS = [
+    CAMPAIGN,
+    "Please read: " + CAMPAIGN.lower(),
+    "",
+    "   ",
+    "ok",
+    "abcd",
+    "abcde",
+    "+1 great article",
+    "\uff26\uff55\uff4c\uff4c width letters and \ufb01 ligatures",
+    "日本語のコメントです、ありがとう",
+    "😀😀😀 🎉",
+    "word " * 400,
+]
+
+
+@given(st.lists(st.text(max_size=60), max_size=12))
+@settings(max_examples=60, deadline=None)
+def test_batch_fingerprints_equal_one_by_one(extra: list[str]) -> None:
+    texts = BATCH_TEXTS + extra
+    for text, batched in zip(texts, fingerprints(texts), strict=True):
+        alone = fingerprint(text)
+        assert batched.shingles.dtype == alone.shingles.dtype
+        assert batched.shingles.tolist() == alone.shingles.tolist()
+        assert batched.bands == alone.bands
+        assert batched.words == alone.words
+
+
+def test_batch_fingerprints_split_into_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(crowd, "_BATCH_CHARACTERS", 40)
+    for text, batched in zip(BATCH_TEXTS, fingerprints(BATCH_TEXTS), strict=True):
+        assert batched.bands == fingerprint(text).bands
 
 
 def recent(index: int, author: str, text: str, minutes_ago: float) -> RecentComment:

@@ -109,6 +109,75 @@ def jaccard(left: np.ndarray, right: np.ndarray) -> float:
     return common / (left.size + right.size - common)
 
 
+# A batch's shingles are hashed together in pieces of at most this many characters, so
+# that the minhash products (PERMUTATIONS per shingle, 8 bytes each) stay near 40 MB.
+_BATCH_CHARACTERS = 200_000
+
+
+def fingerprints(texts: Sequence[str]) -> list[Fingerprint]:
+    """:func:`fingerprint` of every text, the same values, with the numpy work done once per
+    piece of the batch rather than once per text (a comment's own hashing is otherwise a
+    fixed 20-odd small numpy calls: about 0.09 ms of the 0.3 ms flash_mob spends on it)."""
+    squeezed = [compact(text) for text in texts]
+    found: list[Fingerprint | None] = [None] * len(texts)
+    piece: list[int] = []
+    size = 0
+    for index, letters in enumerate(squeezed):
+        if len(letters) < SHINGLE:
+            found[index] = fingerprint(texts[index])  # none or one short shingle: rare
+            continue
+        piece.append(index)
+        size += len(letters)
+        if size >= _BATCH_CHARACTERS:
+            _fingerprint_piece(piece, texts, squeezed, found)
+            piece, size = [], 0
+    if piece:
+        _fingerprint_piece(piece, texts, squeezed, found)
+    return [f for f in found if f is not None]
+
+
+def _fingerprint_piece(
+    piece: list[int],
+    texts: Sequence[str],
+    squeezed: list[str],
+    found: list[Fingerprint | None],
+) -> None:
+    """Fingerprints of the texts at ``piece`` (each at least SHINGLE letters long): the
+    rolling hash over their codes laid end to end, keeping only windows inside one text;
+    one sort of (text, hash) keys for the distinct sorted hashes of each; one product and a
+    segmented minimum for the signatures."""
+    lengths = np.array([len(squeezed[i]) for i in piece], dtype=np.int64)
+    codes = np.frombuffer(
+        "".join(squeezed[i] for i in piece).encode("utf-32-le"), dtype=np.uint32
+    ).astype(np.uint64)
+    count = len(codes) - SHINGLE + 1
+    hashes = np.zeros(count, dtype=np.uint64)
+    for offset in range(SHINGLE):
+        hashes = (hashes * np.uint64(_BASE) + codes[offset : offset + count]) % np.uint64(_PRIME)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    windows = lengths - SHINGLE + 1
+    owner = np.repeat(np.arange(len(piece), dtype=np.uint64), windows)
+    position = np.repeat(starts, windows) + (
+        np.arange(int(windows.sum()), dtype=np.int64)
+        - np.repeat(np.cumsum(windows) - windows, windows)
+    )
+    # Hashes are below 2**31, so (owner, hash) packs into one sortable integer.
+    keys = np.unique((owner << np.uint64(31)) | hashes[position])
+    owners = keys >> np.uint64(31)
+    distinct = keys & np.uint64(_PRIME)
+    bounds = np.searchsorted(owners, np.arange(len(piece) + 1, dtype=np.uint64))
+    products = (_A[:, None] * distinct[None, :] + _B[:, None]) % np.uint64(_PRIME)
+    signatures = np.minimum.reduceat(products, bounds[:-1], axis=1)
+    for slot, index in enumerate(piece):
+        shingle_set = distinct[bounds[slot] : bounds[slot + 1]].copy()
+        signature = np.ascontiguousarray(signatures[:, slot])
+        found[index] = Fingerprint(
+            shingles=shingle_set,
+            bands=tuple(signature[i * ROWS : (i + 1) * ROWS].tobytes() for i in range(BANDS)),
+            words=len(texts[index].split()),
+        )
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Fingerprint:
     shingles: np.ndarray  # sorted distinct shingle hashes
@@ -153,6 +222,11 @@ class _FingerprintMemo:
         found = self._items.get(key)
         if found is None:
             found = fingerprint(text)
+            self._store(key, comment_id, text, found)
+        return found
+
+    def _store(self, key: tuple[str, str], comment_id: str, text: str, found: Fingerprint) -> None:
+        if key not in self._items:
             self._items[key] = found
             self.texts[comment_id] = text
             for band in enumerate(found.bands):
@@ -167,7 +241,16 @@ class _FingerprintMemo:
                         bucket.discard(old_key)
                         if not bucket:
                             del self._buckets[band]
-        return found
+
+    def add_many(self, items: Sequence[tuple[str, str]]) -> None:
+        """Fingerprint the (id, text) pairs not yet known, hashed as one batch."""
+        missing = list(dict.fromkeys(key for key in items if key not in self._items))
+        if not missing:
+            return
+        computed = fingerprints([text for _, text in missing])
+        with self._lock:
+            for (comment_id, text), found in zip(missing, computed, strict=True):
+                self._store((comment_id, text), comment_id, text, found)
 
     def candidates(self, found: Fingerprint) -> set[tuple[str, str]]:
         """Comments sharing at least one band with ``found``."""
@@ -209,6 +292,16 @@ class FlashMobDetector(Detector):
         self.window = timedelta(minutes=policy.flash_mob_window_minutes)
         self.limit = int(policy.extra.get("flash_mob_max_recent", 500))
         self.memo = SHARED_FINGERPRINTS
+
+    def detect_many(
+        self, analyses: Sequence[Analysis], contexts: Sequence[Context]
+    ) -> list[dict[str, Finding]]:
+        # The batch's own comments are fingerprinted together first (same values, a fraction
+        # of the numpy calls); each comment then finds its own in the memo.
+        self.memo.add_many(
+            [(a.comment.id or f"text:{a.comment.text}", a.comment.text) for a in analyses]
+        )
+        return super().detect_many(analyses, contexts)
 
     def detect(self, analysis: Analysis, context: Context) -> dict[str, Finding]:
         comment = analysis.comment

@@ -115,7 +115,7 @@ Parts = dict[str, float]
 
 def timed_pass(
     engine: Engine, comments: list[Comment], batch_size: int
-) -> tuple[float, float, list[Verdict], dict[str, float]]:
+) -> tuple[float, float, list[Verdict], Parts]:
     """One stream pass from cold caches: wall seconds, CPU seconds, verdicts, time by part."""
     embedding.full_model()._cache.clear()
     forget_memos(engine)

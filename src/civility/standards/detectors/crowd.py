@@ -83,22 +83,35 @@ def shingles(text: str) -> np.ndarray:
     squeezed = compact(text)
     if not squeezed:
         return np.zeros(0, dtype=np.uint64)
-    codes = np.frombuffer(squeezed.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    width = min(SHINGLE, len(codes))
+    codes = _codes(squeezed)
+    unique: np.ndarray = np.unique(_window_hashes(codes, min(SHINGLE, len(codes))))
+    return unique
+
+
+def _codes(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+
+
+def _window_hashes(codes: np.ndarray, width: int) -> np.ndarray:
+    """The polynomial hash (mod PRIME) of every run of ``width`` consecutive codes."""
     count = len(codes) - width + 1
     hashes = np.zeros(count, dtype=np.uint64)
     for offset in range(width):
         hashes = (hashes * np.uint64(_BASE) + codes[offset : offset + count]) % np.uint64(_PRIME)
-    unique: np.ndarray = np.unique(hashes)
-    return unique
+    return hashes
+
+
+def _permuted(shingle_hashes: np.ndarray) -> np.ndarray:
+    """(PERMUTATIONS, shingles): each hash under each universal hash (a*h + b) mod p, with
+    a, b, h < p = 2**31 - 1, so the products stay below 2**62."""
+    products: np.ndarray = (_A[:, None] * shingle_hashes[None, :] + _B[:, None]) % np.uint64(_PRIME)
+    return products
 
 
 def minhash(shingle_hashes: np.ndarray) -> np.ndarray:
     if shingle_hashes.size == 0:
         return np.zeros(PERMUTATIONS, dtype=np.uint64)
-    # Universal hashing (a*h + b) mod p with a, b, h < p = 2**31 - 1: products stay below 2**62.
-    products = (_A[:, None] * shingle_hashes[None, :] + _B[:, None]) % np.uint64(_PRIME)
-    signature: np.ndarray = products.min(axis=1)
+    signature: np.ndarray = _permuted(shingle_hashes).min(axis=1)
     return signature
 
 
@@ -147,13 +160,7 @@ def _fingerprint_piece(
     one sort of (text, hash) keys for the distinct sorted hashes of each; one product and a
     segmented minimum for the signatures."""
     lengths = np.array([len(squeezed[i]) for i in piece], dtype=np.int64)
-    codes = np.frombuffer(
-        "".join(squeezed[i] for i in piece).encode("utf-32-le"), dtype=np.uint32
-    ).astype(np.uint64)
-    count = len(codes) - SHINGLE + 1
-    hashes = np.zeros(count, dtype=np.uint64)
-    for offset in range(SHINGLE):
-        hashes = (hashes * np.uint64(_BASE) + codes[offset : offset + count]) % np.uint64(_PRIME)
+    hashes = _window_hashes(_codes("".join(squeezed[i] for i in piece)), SHINGLE)
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
     windows = lengths - SHINGLE + 1
     owner = np.repeat(np.arange(len(piece), dtype=np.uint64), windows)
@@ -166,15 +173,12 @@ def _fingerprint_piece(
     owners = keys >> np.uint64(31)
     distinct = keys & np.uint64(_PRIME)
     bounds = np.searchsorted(owners, np.arange(len(piece) + 1, dtype=np.uint64))
-    products = (_A[:, None] * distinct[None, :] + _B[:, None]) % np.uint64(_PRIME)
-    signatures = np.minimum.reduceat(products, bounds[:-1], axis=1)
+    signatures = np.minimum.reduceat(_permuted(distinct), bounds[:-1], axis=1)
     for slot, index in enumerate(piece):
-        shingle_set = distinct[bounds[slot] : bounds[slot + 1]].copy()
-        signature = np.ascontiguousarray(signatures[:, slot])
-        found[index] = Fingerprint(
-            shingles=shingle_set,
-            bands=tuple(signature[i * ROWS : (i + 1) * ROWS].tobytes() for i in range(BANDS)),
-            words=len(texts[index].split()),
+        found[index] = _fingerprint_of(
+            texts[index],
+            distinct[bounds[slot] : bounds[slot + 1]].copy(),
+            np.ascontiguousarray(signatures[:, slot]),
         )
 
 
@@ -187,7 +191,10 @@ class Fingerprint:
 
 def fingerprint(text: str) -> Fingerprint:
     shingle_set = shingles(text)
-    signature = minhash(shingle_set)
+    return _fingerprint_of(text, shingle_set, minhash(shingle_set))
+
+
+def _fingerprint_of(text: str, shingle_set: np.ndarray, signature: np.ndarray) -> Fingerprint:
     bands = tuple(signature[i * ROWS : (i + 1) * ROWS].tobytes() for i in range(BANDS))
     return Fingerprint(shingles=shingle_set, bands=bands, words=len(text.split()))
 

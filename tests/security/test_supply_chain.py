@@ -139,6 +139,57 @@ def test_a_skipped_pin_is_checked_against_its_project_page_when_it_is_the_latest
     assert [line.split(":")[0] for line in result.unchecked] == ["old==1.0"]
 
 
+def released(*uploads: str) -> list[dict[str, object]]:
+    return [{"upload_time_iso_8601": upload} for upload in uploads]
+
+
+def test_a_pin_superseded_lately_is_reported_but_does_not_fail_until_its_grace_ends() -> None:
+    """A new upstream release is not a vulnerability: for SUPERSEDED_GRACE the old pin is
+    reported (with the date it must move by) instead of failing the audit; then it fails."""
+    page = {
+        "info": {"version": "1.1"},
+        "vulnerabilities": [],
+        "releases": {
+            "0.9": released("2026-01-01T00:00:00Z"),
+            "1.0": released("2026-11-20T08:00:00Z", "2026-11-20T09:00:00Z"),
+            "1.1": released("2026-11-27T20:00:00Z"),
+            "1.2rc1": [{"upload_time_iso_8601": "2026-11-22T00:00:00Z", "yanked": True}],
+        },
+    }
+    report = {
+        "dependencies": [
+            {"name": "fresh", "version": "1", "vulns": []},
+            {"name": "lib", "skip_reason": "Dependency not found on PyPI"},
+        ]
+    }
+
+    def audit(now: str) -> supply_chain.AuditResult:
+        filled = supply_chain.check_latest_releases(
+            report,
+            {"lib": "1.0"},
+            fetch=lambda name: page,
+            now=datetime.datetime.fromisoformat(now),
+        )
+        return summarise(filled, [])
+
+    within = audit("2026-11-30T10:00:00+00:00")
+    assert within.exit_code == 0 and within.unchecked == []
+    assert within.superseded == [
+        "lib==1.0: superseded on 2026-11-27 by a newer release (latest 1.1); "
+        "move the pin (make lock) by 2026-12-11"
+    ]
+    after = audit("2026-12-12T00:00:00+00:00")
+    assert after.exit_code == supply_chain.EXIT_PARTIAL and after.superseded == []
+    assert after.unchecked[0].startswith("lib==1.0: not the latest release (1.1)")
+
+
+def test_a_pin_whose_release_dates_are_unknown_gets_no_grace() -> None:
+    page = {"info": {"version": "2"}, "releases": {"2": released("2026-11-29T00:00:00Z")}}
+    report = {"dependencies": [{"name": "lib", "skip_reason": "not found"}]}
+    filled = supply_chain.check_latest_releases(report, {"lib": "1"}, fetch=lambda name: page)
+    assert summarise(filled, []).exit_code == supply_chain.EXIT_UNCHECKED
+
+
 def test_an_unreachable_project_page_leaves_the_pin_unchecked() -> None:
     def unreachable(name: str) -> dict[str, object]:
         raise OSError("network is unreachable")

@@ -11,6 +11,12 @@ project pages (``/pypi/<name>/json``) are not, a pin that is the project's lates
 checked against the ``vulnerabilities`` PyPI publishes there (OSV's advisories for the latest
 release). Other pins stay unchecked unless an ``[[unchecked]]`` entry in the ignores file
 names them with a reason and an expiry date.
+
+A pin that was the latest release until a newer one came out less than ``SUPERSEDED_GRACE``
+ago is reported as superseded and does not fail the audit: the build machine cannot check it
+any more, but an upstream release is not a vulnerability, and CI should not break on every
+release of one of ~150 pins. After the grace the pin must move (``make lock``) or get an
+``[[unchecked]]`` entry.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ EXIT_UNCHECKED = 2
 # Some pins could be checked, others not, and no [[unchecked]] entry covers those.
 EXIT_PARTIAL = 3
 PYPI_PROJECT_JSON = "https://pypi.org/pypi/{name}/json"
+SUPERSEDED_GRACE = datetime.timedelta(days=14)
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,7 @@ class AuditResult:
     checked: int
 
     allowed_unchecked: list[str] | None = None
+    superseded: list[str] | None = None
 
     @property
     def exit_code(self) -> int:
@@ -141,9 +149,16 @@ def summarise(
     """Read pip-audit's JSON report (``--format json``)."""
     ignored_ids = {i.id for i in ignores}
     allowances = allowances or {}
-    result = AuditResult([], [], [], 0, [])
+    result = AuditResult([], [], [], 0, [], [])
     for dependency in report.get("dependencies", []):
         name = f"{dependency.get('name')}=={dependency.get('version')}"
+        if dependency.get("superseded_grace_until"):
+            assert result.superseded is not None
+            result.superseded.append(
+                f"{name}: {dependency['skip_reason']}; move the pin (make lock) by "
+                f"{dependency['superseded_grace_until']}"
+            )
+            continue
         if dependency.get("skip_reason"):
             allowance = allowances.get(normalise_name(str(dependency.get("name", ""))))
             if allowance is not None:
@@ -194,12 +209,44 @@ def pinned_versions(requirements: Path) -> dict[str, str]:
     return pins
 
 
+def _first_upload(files: list[dict[str, Any]]) -> datetime.datetime | None:
+    times = [
+        datetime.datetime.fromisoformat(str(f["upload_time_iso_8601"]).replace("Z", "+00:00"))
+        for f in files
+        if f.get("upload_time_iso_8601") and not f.get("yanked")
+    ]
+    return min(times) if times else None
+
+
+def superseded_since(project: dict[str, Any], version: str) -> datetime.datetime | None:
+    """When the first release uploaded after ``version`` came out (the moment the pin stopped
+    being checkable from the project page); None when the page does not say."""
+    releases = project.get("releases") or {}
+    pinned_at = _first_upload(releases.get(version) or [])
+    if pinned_at is None:
+        return None
+    later = [
+        uploaded
+        for release, files in releases.items()
+        if release != version
+        and (uploaded := _first_upload(files)) is not None
+        and uploaded > pinned_at
+    ]
+    return min(later) if later else None
+
+
 def check_latest_releases(
-    report: dict[str, Any], pins: dict[str, str], fetch: Any = fetch_project_json
+    report: dict[str, Any],
+    pins: dict[str, str],
+    fetch: Any = fetch_project_json,
+    *,
+    now: datetime.datetime | None = None,
 ) -> dict[str, Any]:
     """Fill in what pip-audit skipped from the project pages, where the pin is the latest
-    release (whose advisories the project page lists); the others keep their skip reason.
+    release (whose advisories the project page lists); the others keep their skip reason,
+    and those superseded less than ``SUPERSEDED_GRACE`` ago are marked with the grace's end.
     pip-audit leaves the version out of a skipped dependency: ``pins`` has it."""
+    now = now or datetime.datetime.now(datetime.UTC)
     dependencies = []
     for dependency in report.get("dependencies", []):
         if not dependency.get("skip_reason"):
@@ -216,6 +263,11 @@ def check_latest_releases(
         latest = str(project.get("info", {}).get("version", ""))
         if latest != version:
             reason = f"not the latest release ({latest}); its advisories are not reachable here"
+            since = superseded_since(project, version)
+            if since is not None and now - since < SUPERSEDED_GRACE:
+                reason = f"superseded on {since.date()} by a newer release (latest {latest})"
+                grace_until = (since + SUPERSEDED_GRACE).date().isoformat()
+                dependency = {**dependency, "superseded_grace_until": grace_until}
             dependencies.append({**dependency, "skip_reason": reason})
             continue
         vulns = [
@@ -249,10 +301,11 @@ def main(argv: list[str] | None = None) -> int:
             report = check_latest_releases(report, pinned_versions(requirements))
         result = summarise(report, ignores, allowances)
         allowed = result.allowed_unchecked or []
+        superseded = result.superseded or []
         print(
             f"{name}: {result.checked} checked, {len(result.vulnerabilities)} vulnerable, "
             f"{len(result.ignored)} ignored (reviewed), {len(result.unchecked)} not checked, "
-            f"{len(allowed)} not checked (documented)"
+            f"{len(allowed)} not checked (documented), {len(superseded)} superseded lately"
         )
         for line in result.vulnerabilities:
             print(f"  VULNERABLE {line}")
@@ -262,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  UNCHECKED  {line}")
         for line in allowed:
             print(f"  unchecked (documented) {line}")
+        for line in superseded:
+            print(f"  SUPERSEDED {line}")
         if result.exit_code == EXIT_UNCHECKED:
             print(
                 "  AUDIT SKIPPED: no vulnerability service could be reached, nothing was checked "

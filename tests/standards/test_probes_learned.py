@@ -30,13 +30,16 @@ PROBE_RULES = (
 )
 REQUIRED_ACCURACY = 0.9
 # Measured below the requirement (see models/README.md, "Probe sets"): kept visible as
-# expected failures until the seed-only heads improve; they still run, and pass where they can.
-# animal_cruelty sits at the edge (6 of 60 wrong) on the AVX2 CPU the heads were trained on
-# (30 November, tuned encoder: 0.90); on CPUs with VNNI, onnxruntime's int8 kernels do not
-# saturate where AVX2's do, so the vectors move slightly: the encoder before the tuning scored
-# 0.883 there (7 of 60 wrong). The tuned encoder has not been measured on a VNNI CPU yet.
+# expected failures until the heads improve; they still run, and pass where they can.
+# Both sit at the edge (6 of 60 wrong) on the AVX2 CPU the heads were trained on (30 November,
+# tuned encoder: 0.90 each) and fall under it on CPUs with AVX-512 VNNI, where onnxruntime's
+# int8 kernels do not saturate where AVX2's do, so the vectors move slightly and scores near
+# the 0.5 line cross it: measured on an Intel Xeon with VNNI, 30 November 2026, off_topic 0.883
+# (7 wrong) and animal_cruelty 0.867 (8 wrong). The fix that makes every x86 CPU compute the
+# same vectors (a reduce_range export and heads retrained on it) is not done yet.
 BELOW_TARGET: dict[str, str] = {
-    "animal_cruelty": "0.90 on AVX2 (tuned encoder), 0.883 on AVX-512 VNNI before the tuning"
+    "off_topic": "0.90 on AVX2, 0.883 on AVX-512 VNNI (tuned encoder)",
+    "animal_cruelty": "0.90 on AVX2, 0.867 on AVX-512 VNNI (tuned encoder)",
 }
 
 
@@ -83,7 +86,7 @@ def test_probe_set_is_large_and_balanced(rule: str) -> None:
         pytest.param(
             rule,
             marks=pytest.mark.xfail(
-                reason=f"{rule}: accuracy {BELOW_TARGET[rule]} < 0.9 (seed-only head)",
+                reason=f"{rule}: accuracy {BELOW_TARGET[rule]} < 0.9",
                 strict=False,
             ),
         )

@@ -4,8 +4,8 @@ onnxruntime's AVX2 kernel (and AVX-512 without VNNI) sums pairs of uint8 x int8 
 16 bits with saturation (2 x 255 x 127 overflows 32,767), where VNNI's products are exact:
 with 8-bit weights the same comment got different vectors, and different decisions near a
 threshold, on different CPUs (probe sets 0.90 on an AVX2 EPYC, 0.867-0.883 on a VNNI Xeon).
-With weights in -64..64 both compute the exact integer products. A re-export without
-``training/export_minilm.py --reduce-range`` fails here.
+With weights in -64..64 both compute the exact integer products. A file exported with 8-bit
+weights (``training/export_minilm.py`` quantises with ``reduce_range``) fails here.
 
 The ONNX file is read with a few lines of protobuf decoding: the ``onnx`` package is not a
 Civility dependency.

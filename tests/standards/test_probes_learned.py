@@ -31,7 +31,7 @@ PROBE_RULES = (
 REQUIRED_ACCURACY = 0.9
 # Measured below the requirement (see models/README.md, "Probe sets"): kept visible as
 # expected failures until the heads improve; they still run, and pass where they can.
-# With the 7-bit encoder of 30 November (training/export_minilm.py --reduce-range) every x86
+# With the 7-bit encoder of 30 November (training/export_minilm.py, reduce_range) every x86
 # CPU computes the same vectors, so these figures no longer depend on the machine: off_topic
 # 0.883 and animal_cruelty 0.883 (7 of 60 wrong each), measured on an Intel Xeon with VNNI.
 # (With the 8-bit encoder they were 0.90 each on AVX2 and 0.883 / 0.867 with VNNI.)

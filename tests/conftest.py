@@ -19,6 +19,21 @@ DEFAULT_PASSWORD = "S3cure-pass!"
 
 
 @pytest.fixture(autouse=True)
+def _rate_limits_in_one_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rate limiters count in fixed windows (60 s to a day, every one a divisor of a day).
+    A test that makes N requests and expects the next one refused fails when its requests
+    straddle two windows, as one CI run did: so the limiters' clock starts each test at a
+    midnight (UTC) and runs from there at the real pace."""
+    import time
+
+    from civility.discussion import ratelimit
+
+    midnight = (int(time.time()) // 86_400 + 1) * 86_400
+    started = time.monotonic()
+    monkeypatch.setattr(ratelimit, "clock", lambda: midnight + (time.monotonic() - started))
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache() -> Iterator[None]:
     """Start every test with an empty cache: Redis outlives a test, local memory outlives it too."""
     from django.core.cache import cache

@@ -118,7 +118,7 @@ def request_identities(request: HttpRequest) -> list[str]:
 def consume(pattern: str, rate: str, identities: list[str]) -> int:
     """Count one request for each identity; return the seconds to wait when any is over."""
     limit, window = parse_rate(rate)
-    now = time.time()
+    now = ratelimit.clock()
     bucket = int(now // window)
     retry_after = 0
     for identity in identities:

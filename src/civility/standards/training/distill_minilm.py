@@ -48,7 +48,8 @@ def corpus_texts(path: Path) -> list[str]:
 
 
 def teacher_vectors(texts: list[str], batch: int = 64) -> np.ndarray:
-    """The shipped encoder's vectors, computed as the engine computes a window of a text."""
+    """The shipped encoder's vectors, each text in one window of at most 256 tokens (the
+    engine cuts a text over 160 tokens into two windows; few corpus texts are that long)."""
     import onnxruntime
     from tokenizers import Tokenizer
 

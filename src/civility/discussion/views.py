@@ -93,8 +93,8 @@ def comment_payload(
 @require_POST
 def post_comment(request: HttpRequest, slug: str) -> HttpResponse:
     """The comment form on the article page (and the reply forms) post here."""
-    article = selectors.get_published_article_or_404(slug)
     if not request.user.is_authenticated:
+        article = selectors.get_published_article_or_404(slug)
         if wants_json(request):
             return JsonResponse(
                 {
@@ -105,7 +105,10 @@ def post_comment(request: HttpRequest, slug: str) -> HttpResponse:
                 status=401,
             )
         return redirect_to_login(article.get_absolute_url() + "#comments")
-    thread = services.thread_for_article(article)
+    client_token = request.POST.get("client_token", "").strip()[:64]
+    # One query: the thread and its article, may the author post, did this client_token post?
+    thread, facts = services.post_context(slug, request.user, client_token)
+    article = thread.article
     text = request.POST.get("text", "")
     parent_id = request.POST.get("parent_id") or None
     context = {"article": article, "thread": thread, "text": text, "parent_id": parent_id}
@@ -116,8 +119,10 @@ def post_comment(request: HttpRequest, slug: str) -> HttpResponse:
             thread=thread,
             text=text,
             parent=parent_id,
-            client_token=request.POST.get("client_token", ""),
+            client_token=client_token,
             ip=ratelimit.client_ip(request),
+            client_token_checked=True,
+            facts=facts,
         )
     except DiscussionError as exc:
         return _error_response(request, exc, template="discussion/compose.html", context=context)

@@ -267,11 +267,41 @@ def _facts_of(user: Any, row: dict[str, Any]) -> AuthorFacts:
 
 def author_facts(user: Any, client_token: str = "") -> AuthorFacts:
     """:class:`AuthorFacts` in one query instead of one per fact."""
-    columns = _author_fact_columns(user, client_token)
-    if not columns:
+    if not getattr(user, "is_authenticated", False):
         return AuthorFacts(verified=False, blocked=False)
-    row = get_user_model().objects.filter(pk=user.pk).annotate(**columns).values(*columns).first()
-    return _facts_of(user, row or {})
+    prepared = _author_facts_prepared(with_token=bool(client_token))
+    values: dict[str, Any] = {"user_id": int(user.pk)}
+    if client_token:
+        values["client_token"] = client_token
+    rows = prepared.fetch(**values)
+    found = {name: getattr(rows[0], name, None) for name in AUTHOR_FACT_COLUMNS} if rows else {}
+    return _facts_of(user, found)
+
+
+def _author_facts_query(user_id: int, client_token: str = "") -> QuerySet[Any]:
+    author = SimpleNamespace(pk=user_id, is_authenticated=True)
+    columns = _author_fact_columns(author, client_token)
+    users = get_user_model().objects.filter(pk=user_id)
+    return users.annotate(**columns).only("pk").order_by("pk")[:1]
+
+
+_AUTHOR_FACTS: dict[bool, PreparedQuery[Any]] = {}
+
+
+def _author_facts_prepared(*, with_token: bool) -> PreparedQuery[Any]:
+    """author_facts' query, compiled once per process (ops.prepared); made on first use, as
+    the user model is only known once the apps are loaded."""
+    prepared = _AUTHOR_FACTS.get(with_token)
+    if prepared is None:
+        slots = {"user_id": "int", "client_token": "str"} if with_token else {"user_id": "int"}
+        prepared = PreparedQuery(
+            "author_facts_with_token" if with_token else "author_facts",
+            get_user_model(),
+            _author_facts_query,
+            slots,
+        )
+        _AUTHOR_FACTS[with_token] = prepared
+    return prepared
 
 
 def earlier_post(facts: AuthorFacts) -> PostOutcome | None:

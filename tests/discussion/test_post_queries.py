@@ -66,3 +66,47 @@ def test_with_a_broker_a_post_reads_its_token_once_and_no_recent_comments(
     assert sum('FROM "moderation_standing"' in q for q in queries) == 1
     # The inline screen runs no cross-comment rule: no read of the recent comments.
     assert not any('"discussion_comment"."created_at" >=' in q for q in queries), queries
+
+
+def test_author_facts_and_post_context_read_the_facts_as_they_are(
+    reader: Any, moderator: Any, article: Any
+) -> None:
+    """The facts a post checks, read through the prepared queries (ops.prepared): the same
+    for an author whose standing changes between posts in one process."""
+    from civility.discussion.services import author_facts, post_comment, post_context
+    from civility.moderation.services import block_user
+    from tests.discussion.conftest import make_user
+
+    unverified = make_user("unverified@example.org", verified=False)
+    assert author_facts(unverified) == author_facts(unverified, "any")
+    assert not author_facts(unverified).verified
+    facts = author_facts(reader, "tok-1")
+    assert facts.verified and not facts.blocked and facts.existing_comment_id is None
+    thread, from_context = post_context(article.slug, reader, "tok-1")
+    assert from_context == facts and thread.article == article
+
+    outcome = post_comment(author=reader, thread=thread, text=CLEAN, client_token="tok-1")
+    assert author_facts(reader, "tok-1").existing_comment_id == outcome.comment.pk
+    assert post_context(article.slug, reader, "tok-1")[1].existing_comment_id == outcome.comment.pk
+    assert author_facts(reader, "tok-2").existing_comment_id is None
+    assert author_facts(moderator, "tok-1").existing_comment_id is None  # another author's
+
+    block_user(reader, moderator=moderator, reason="test")
+    assert author_facts(reader).blocked and post_context(article.slug, reader)[1].blocked
+    reader.is_active = False
+    assert not author_facts(reader).verified
+
+
+def test_post_context_404s_for_an_unknown_or_scheduled_article(reader: Any) -> None:
+    import datetime
+
+    from django.http import Http404
+    from django.utils import timezone
+
+    from civility.discussion.services import post_context
+    from tests.discussion.conftest import make_article
+
+    scheduled = make_article("not-yet", published_at=timezone.now() + datetime.timedelta(hours=1))
+    for slug in ("no-such-article", scheduled.slug):
+        with pytest.raises(Http404):
+            post_context(slug, reader)

@@ -63,6 +63,13 @@ WEB_NICE = 10
 CPU_WEIGHTS = {"readers": 10, "read-generator": 10, "worker": 5, "posts": 100}
 CGROUP_PREFIX = "civility-load"
 POST_SLUGS = [f"load-post-{n}" for n in range(10)]
+
+
+def post_slugs(args: argparse.Namespace) -> list[str]:
+    """Where the posters post: ten other threads, or the readers' own (--post-to-read-thread)."""
+    return [THREAD_SLUG] if args.post_to_read_thread else POST_SLUGS
+
+
 ISSO_READ_URI = "/news/load-thread-200/"
 # What a Civility reader fetches: the comment section fragment (the whole thread, one request:
 # what Isso's reader gets), or the JSON listing (100 comments at most per request: two
@@ -883,7 +890,7 @@ def run_civility(args: argparse.Namespace) -> dict[str, Any]:
             **base_environment(),
             "LOAD_TARGET": "civility",
             "LOAD_READ_PATHS": ",".join(read_paths),
-            "LOAD_POST_PATHS": ",".join(f"/api/articles/{s}/comments" for s in POST_SLUGS),
+            "LOAD_POST_PATHS": ",".join(f"/api/articles/{s}/comments" for s in post_slugs(args)),
             "LOAD_TOKENS_FILE": str(tokens_file),
             "LOAD_POST_HOST": post_host,
         }
@@ -943,6 +950,7 @@ def run_civility(args: argparse.Namespace) -> dict[str, Any]:
             "read_cache_s": args.read_cache,
             "generator": args.generator,
             "read_accept_encoding": args.read_encoding,
+            "post_to_read_thread": args.post_to_read_thread,
             "thread_comments": args.comments,
             "read": " | ".join(read_paths),
             "comments_per_read": comments_per_read,
@@ -1092,7 +1100,10 @@ def run_isso(args: argparse.Namespace) -> dict[str, Any]:
             **base_environment(),
             "LOAD_TARGET": "isso",
             "LOAD_READ_PATHS": f"/?uri={ISSO_READ_URI}",
-            "LOAD_POST_PATHS": ",".join(f"/new?uri={uri}" for uri in post_uris),
+            "LOAD_POST_PATHS": ",".join(
+                f"/new?uri={uri}"
+                for uri in ([ISSO_READ_URI] if args.post_to_read_thread else post_uris)
+            ),
         }
         print(f"[{label}] {args.duration} s at {args.users} connections...", flush=True)
         cpu_before = cpu_seconds({"web": web.pid})
@@ -1112,6 +1123,7 @@ def run_isso(args: argparse.Namespace) -> dict[str, Any]:
             "gunicorn_sync_workers": args.web_workers,
             "generator": args.generator,
             "read_accept_encoding": args.read_encoding,
+            "post_to_read_thread": args.post_to_read_thread,
             "thread_comments": args.comments,
             "top_level_replies_served": total,
             "read": "GET /?uri=<thread> (the whole thread)",
@@ -1182,6 +1194,12 @@ def main(argv: list[str] | None = None) -> int:
         "--posts-per-user", type=float, default=2.0, help="posts/s per poster (0: flat out)"
     )
     parser.add_argument("--comments", type=int, default=200, help="comments in the read thread")
+    parser.add_argument(
+        "--post-to-read-thread",
+        action="store_true",
+        help="posters post to the thread the readers read (a hot article: every decision that "
+        "publishes clears its cached pages) instead of ten other threads",
+    )
     parser.add_argument(
         "--read", choices=sorted(READ_PATHS), default="section", help="what readers fetch"
     )

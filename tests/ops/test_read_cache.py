@@ -418,3 +418,40 @@ def test_accept_encoding_parsing() -> None:
     assert not accepts_gzip("br, deflate")
     assert not accepts_gzip("gzip;q=0")
     assert not accepts_gzip("gzip; q=0.0")
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("lenient_policy", "read_cache_on")
+def test_a_comment_that_stays_pending_leaves_the_cached_thread_alone(
+    reader: Any, article: Any, settings: Any
+) -> None:
+    """On a busy article each held comment's verdict once sent every next reader to render
+    the whole thread again, for a change no anonymous reader sees."""
+    from civility.discussion.models import Comment, CommentStatus
+    from civility.discussion.services import hold_for_review
+
+    settings.CIVILITY_READ_CACHE_SECONDS = LONG_AGE
+    thread = thread_for_article(article)
+    post_comment(author=reader, thread=thread, text=CLEAN)
+    url = f"/news/{article.slug}/discussion/"
+    Client().get(url)
+    assert Client().get(url)["X-Civility-Cache"] == "hit"
+
+    held = Comment.objects.create(
+        thread=thread, author=reader, text="Waiting for the engine.", status="pending"
+    )
+    assert hold_for_review(held.pk, error="the engine failed") is not None  # a saved row
+    held.text = "Edited while pending."
+    held.save()  # the instance that created it
+    assert Client().get(url)["X-Civility-Cache"] == "hit"
+
+    unknown = Comment.objects.only("id", "thread").get(pk=held.pk)
+    unknown.save(update_fields=["thread"])  # its status was not read: counted as a change
+    assert Client().get(url)["X-Civility-Cache"] == "miss"
+
+    published = Comment.objects.get(pk=held.pk)
+    published.status = CommentStatus.PUBLISHED
+    published.save()
+    page = Client().get(url)
+    assert page["X-Civility-Cache"] == "miss"
+    assert "Edited while pending." in page.content.decode()

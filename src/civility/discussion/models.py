@@ -174,6 +174,9 @@ class Comment(models.Model):
             ),
         ]
 
+    # The status the row held when this instance was read or last saved (ops.readcache).
+    status_as_saved: str | None = None
+
     def __str__(self) -> str:
         return f"comment {self.pk} by {self.author_id} ({self.status})"
 
@@ -186,6 +189,16 @@ class Comment(models.Model):
         from django.urls import reverse
 
         return reverse("discussion:comment", args=[self.pk])
+
+    @classmethod
+    def from_db(
+        cls, db: str | None, field_names: Any, values: Any, *, fetch_mode: Any = None
+    ) -> Comment:
+        comment = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
+        # The status the row holds, for ops.readcache: a save that keeps a comment pending
+        # changes nothing an anonymous reader sees (None: status deferred, unknown).
+        comment.status_as_saved = comment.__dict__.get("status")
+        return comment
 
     @property
     def is_tombstone(self) -> bool:

@@ -254,12 +254,18 @@ def _learn(environ: Any, key: str) -> None:
 def note_comment_saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
     """post_save / post_delete of a comment: its thread's cached pages and total are stale.
 
-    A new comment saved as pending shows to nobody but its author (who is never served from
-    the cache), so posting costs nothing here; the decision that publishes it marks the thread.
+    A pending comment shows to nobody but its author (who is never served from the cache), so
+    posting one costs nothing here, and neither does a save that keeps it pending (the engine
+    or a moderator holding it, its verdict written): on a busy article each such save used to
+    send the next readers of the whole thread to render it again. The decision that publishes
+    it marks the thread.
     """
     from civility.discussion.models import CommentStatus
 
-    if created and instance.status == CommentStatus.PENDING:
+    status = instance.__dict__.get("status")  # never a query for a deferred field
+    was = getattr(instance, "status_as_saved", None)
+    instance.status_as_saved = status
+    if status == CommentStatus.PENDING and (created or was == CommentStatus.PENDING):
         return
     thread_id = int(instance.thread_id)
     _mark_thread_changed(thread_id)

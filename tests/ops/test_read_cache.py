@@ -455,3 +455,31 @@ def test_a_comment_that_stays_pending_leaves_the_cached_thread_alone(
     page = Client().get(url)
     assert page["X-Civility-Cache"] == "miss"
     assert "Edited while pending." in page.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("lenient_policy", "read_cache_on")
+def test_while_another_request_renders_a_changed_thread_readers_get_the_page_as_it_was(
+    reader: Any, article: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """For STALE_SECONDS after a change, not after: then they wait for the render or make it."""
+    from civility.ops.readcache import ReadCache
+
+    settings.CIVILITY_READ_CACHE_SECONDS = LONG_AGE
+    thread = thread_for_article(article)
+    post_comment(author=reader, thread=thread, text=CLEAN)
+    url = f"/news/{article.slug}/discussion/"
+    Client().get(url)
+    assert Client().get(url)["X-Civility-Cache"] == "hit"
+    newer = CLEAN + " Said a minute later."
+    assert post_comment(author=reader, thread=thread, text=newer).status == "published"
+
+    monkeypatch.setattr(ReadCache, "_lock", staticmethod(lambda key: False))  # another renders
+    stale = Client().get(url)
+    assert stale["X-Civility-Cache"] == "stale"
+    assert CLEAN in stale.content.decode() and newer not in stale.content.decode()
+
+    time.sleep(ReadCache.STALE_SECONDS + 0.1)
+    monkeypatch.setattr(ReadCache, "_locked", staticmethod(lambda key: False))  # it gave up
+    page = Client().get(url)
+    assert page["X-Civility-Cache"] == "miss" and newer in page.content.decode()

@@ -58,9 +58,9 @@ class _Plan:
 
 
 class PreparedQuery[M: Model]:
-    """``build(**values)`` returns the queryset (of ``model``); ``slots`` names its values and their kinds
-    ("int", "str" or "datetime"). ``fetch(**values)`` returns the rows as model instances,
-    exactly as ``list(build(**values))`` would."""
+    """``build(**values)`` returns the queryset (of ``model``); ``slots`` names its values
+    and their kinds ("int", "str" or "datetime"). ``fetch(**values)`` returns the rows as
+    model instances, exactly as ``list(build(**values))`` would."""
 
     def __init__(
         self,

@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
@@ -126,8 +125,7 @@ def _post_context_query(
     slug: str, site_id: int, now: datetime, user_id: int, client_token: str = ""
 ) -> QuerySet[Thread]:
     """post_context's one query: the thread (with its article) and the author's facts."""
-    author = SimpleNamespace(pk=user_id, is_authenticated=True)
-    columns = _author_fact_columns(author, client_token)
+    columns = _author_fact_columns(user_id, client_token)
     return _post_context_threads(slug, site_id, now).annotate(**columns).order_by("pk")[:1]
 
 
@@ -237,22 +235,19 @@ class AuthorFacts:
 AUTHOR_FACT_COLUMNS = ("author_verified", "author_blocked", "author_existing")
 
 
-def _author_fact_columns(user: Any, client_token: str) -> dict[str, Any]:
-    """The SQL expressions of :class:`AuthorFacts` for ``user`` (none for an anonymous
-    user): the querysets of accounts.selectors.is_verified and moderation.selectors.is_blocked
-    as subqueries."""
+def _author_fact_columns(user_id: int, client_token: str) -> dict[str, Any]:
+    """The SQL expressions of :class:`AuthorFacts` for the user ``user_id``: the querysets of
+    accounts.selectors.is_verified and moderation.selectors.is_blocked as subqueries."""
     from civility.accounts.selectors import verified_addresses
     from civility.moderation.selectors import blocking_standings
 
-    if not getattr(user, "is_authenticated", False):
-        return {}
     columns: dict[str, Any] = {
-        "author_verified": Exists(verified_addresses(user.pk)),
-        "author_blocked": Exists(blocking_standings(user.pk)),
+        "author_verified": Exists(verified_addresses(user_id)),
+        "author_blocked": Exists(blocking_standings(user_id)),
     }
     if client_token:
         columns["author_existing"] = Subquery(
-            Comment.objects.filter(author_id=user.pk, client_token=client_token).values("pk")[:1]
+            Comment.objects.filter(author_id=user_id, client_token=client_token).values("pk")[:1]
         )
     return columns
 
@@ -279,8 +274,7 @@ def author_facts(user: Any, client_token: str = "") -> AuthorFacts:
 
 
 def _author_facts_query(user_id: int, client_token: str = "") -> QuerySet[Any]:
-    author = SimpleNamespace(pk=user_id, is_authenticated=True)
-    columns = _author_fact_columns(author, client_token)
+    columns = _author_fact_columns(user_id, client_token)
     users = get_user_model().objects.filter(pk=user_id)
     return users.annotate(**columns).only("pk").order_by("pk")[:1]
 

@@ -420,6 +420,18 @@ def test_accept_encoding_parsing() -> None:
     assert not accepts_gzip("gzip; q=0.0")
 
 
+def cached_section(reader: Any, article: Any, settings: Any) -> tuple[Any, str]:
+    """The article's thread with one published comment, and its comment section's URL, the
+    page cached (and only a change can refresh it)."""
+    settings.CIVILITY_READ_CACHE_SECONDS = LONG_AGE
+    thread = thread_for_article(article)
+    post_comment(author=reader, thread=thread, text=CLEAN)
+    url = f"/news/{article.slug}/discussion/"
+    Client().get(url)
+    assert Client().get(url)["X-Civility-Cache"] == "hit"
+    return thread, url
+
+
 @pytest.mark.django_db
 @pytest.mark.usefixtures("lenient_policy", "read_cache_on")
 def test_a_comment_that_stays_pending_leaves_the_cached_thread_alone(
@@ -430,12 +442,7 @@ def test_a_comment_that_stays_pending_leaves_the_cached_thread_alone(
     from civility.discussion.models import Comment, CommentStatus
     from civility.discussion.services import hold_for_review
 
-    settings.CIVILITY_READ_CACHE_SECONDS = LONG_AGE
-    thread = thread_for_article(article)
-    post_comment(author=reader, thread=thread, text=CLEAN)
-    url = f"/news/{article.slug}/discussion/"
-    Client().get(url)
-    assert Client().get(url)["X-Civility-Cache"] == "hit"
+    thread, url = cached_section(reader, article, settings)
 
     held = Comment.objects.create(
         thread=thread, author=reader, text="Waiting for the engine.", status="pending"
@@ -465,12 +472,7 @@ def test_while_another_request_renders_a_changed_thread_readers_get_the_page_as_
     """For STALE_SECONDS after a change, not after: then they wait for the render or make it."""
     from civility.ops.readcache import ReadCache
 
-    settings.CIVILITY_READ_CACHE_SECONDS = LONG_AGE
-    thread = thread_for_article(article)
-    post_comment(author=reader, thread=thread, text=CLEAN)
-    url = f"/news/{article.slug}/discussion/"
-    Client().get(url)
-    assert Client().get(url)["X-Civility-Cache"] == "hit"
+    thread, url = cached_section(reader, article, settings)
     newer = CLEAN + " Said a minute later."
     assert post_comment(author=reader, thread=thread, text=newer).status == "published"
 

@@ -136,6 +136,8 @@ class Node:
     tombstone: bool = False
     own: bool = False
     depth: int = 0
+    # fragments.node_key's memo for this request: None not computed yet, "" not cacheable.
+    fragment_key: str | None = field(default=None, compare=False, repr=False)
 
 
 def _shown_alone(

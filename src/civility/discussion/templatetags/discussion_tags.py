@@ -11,7 +11,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import is_aware, localtime
 
-from civility.discussion import selectors, services
+from civility.discussion import fragments, selectors, services
 from civility.discussion.models import Comment, CommentStatus
 from civility.discussion.rendering import render_comment_html
 from civility.standards.rules import RULES_BY_SLUG, rule_label
@@ -29,6 +29,14 @@ def comment_section(context: template.Context, article: Any) -> dict[str, Any]:
     data = section_context(request, thread, article=article)
     data["csrf_token"] = context.get("csrf_token")
     return data
+
+
+@register.simple_tag(takes_context=True)
+def comment_node(context: template.Context, node: selectors.Node) -> SafeString:
+    """One comment and its replies: ``{% comment_node node %}``, what
+    ``{% include "discussion/_comment.html" with node=node %}`` gives, kept in
+    :mod:`civility.discussion.fragments` while nothing it shows changes."""
+    return fragments.render_node(context, node)
 
 
 @register.simple_tag

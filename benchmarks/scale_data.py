@@ -13,7 +13,10 @@ pending (most held for a moderator, some still awaiting the engine).
 
 Measured (Django test client in this process, read cache off, warm): the article thread page,
 the JSON comment listing, and the moderator queue pages, p50 and p95 over --repeat requests;
-then EXPLAIN (ANALYZE, BUFFERS) of the slowest queries each page runs. Results:
+then EXPLAIN (ANALYZE, BUFFERS) of the slowest queries each page runs. ``--fragments cold``
+(the default) empties the web process's rendered-comment cache (discussion.fragments) before
+every request, so each page renders every comment, as after a restart or on a thread nobody
+read lately; ``--fragments warm`` keeps it, as for a thread being read. Results:
 benchmarks/out/scale/summary.json and plans.txt (figures: benchmarks/SCALE.md).
 """
 
@@ -359,8 +362,15 @@ def override_all_hosts() -> Any:
     return override_settings(CIVILITY_READ_CACHE_SECONDS=0, ALLOWED_HOSTS=["*"])
 
 
-def _getter(client: Any, url: str) -> Callable[[], Any]:
-    return lambda: client.get(url)
+def _getter(client: Any, url: str, cold_fragments: bool) -> Callable[[], Any]:
+    from civility.discussion import fragments
+
+    def get() -> Any:
+        if cold_fragments:
+            fragments.CACHE.clear()
+        return client.get(url)
+
+    return get
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -461,7 +471,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     with override_all_hosts():
         for name, (client, url) in pages.items():
             print(f"measuring {name}: {url}", flush=True)
-            results[name] = {"url": url, **timed(_getter(client, url), args.repeat)}
+            results[name] = {
+                "url": url,
+                **timed(_getter(client, url, args.fragments == "cold"), args.repeat),
+            }
             with CaptureQueriesContext(connection) as captured:
                 client.get(url)
             queries = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))
@@ -482,6 +495,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=50_000)
     parser.add_argument("--articles", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=30, help="requests per page measured")
+    parser.add_argument(
+        "--fragments",
+        choices=["cold", "warm"],
+        default="cold",
+        help="empty the rendered-comment cache before each request (cold, default) or keep it",
+    )
     parser.add_argument("--measure-only", action="store_true")
     parser.add_argument("--generate-only", action="store_true")
     parser.add_argument(
@@ -505,6 +524,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(results))
         return 0
     summary: dict[str, Any] = {
+        "fragments": args.fragments,
         "comments": args.comments,
         "users": args.users,
         "articles": args.articles,
@@ -524,7 +544,15 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(summary["generate"]), flush=True)
     if not args.generate_only:
         output = subprocess.run(
-            [sys.executable, __file__, "--measure", "--repeat", str(args.repeat)],
+            [
+                sys.executable,
+                __file__,
+                "--measure",
+                "--repeat",
+                str(args.repeat),
+                "--fragments",
+                args.fragments,
+            ],
             env=env,
             check=True,
             capture_output=True,

@@ -201,3 +201,39 @@ def test_the_continue_link_counts_new_replies_beyond_the_depth_shown(
     )
     page = assert_same_as_fresh(slug)
     assert "Continue this thread (2 replies)" in page
+
+
+def test_own_held_comments_show_their_evidence_in_one_query(busy_thread: dict[str, Any]) -> None:
+    """A page's rows leave the engine's verdict out; the viewer's own held comments read
+    theirs, all in one query, and show the evidence highlighted."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    slug = busy_thread["article"].slug
+    alice = busy_thread["alice"]
+
+    def hold(comment: Comment) -> None:
+        Comment.objects.filter(pk=comment.pk).update(
+            status="pending",
+            verdict={
+                "evidence": [
+                    {"rule": "insult", "start": 0, "end": 5, "text": "Point", "explanation": "x"}
+                ]
+            },
+        )
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            section(slug, alice)
+        return len(captured.captured_queries)
+
+    hold(busy_thread["roots"][0])
+    page = section(slug, alice)  # and fills the caches of counts that the page reads
+    with_one = queries()
+    assert page.count('<mark class="evidence" data-rule="insult"') == 1
+    hold(busy_thread["roots"][1])
+    hold(busy_thread["roots"][2])
+    assert queries() == with_one
+    assert section(slug, alice).count('<mark class="evidence" data-rule="insult"') == 3
+    # Nobody else sees them, nor their evidence.
+    assert "<mark" not in section(slug)

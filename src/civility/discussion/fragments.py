@@ -84,8 +84,8 @@ class FragmentCache:
         return len(self._entries)
 
 
-# About 16 MB of ASCII markup: a few thousand comments, several busy threads' worth.
-CACHE = FragmentCache(max_chars=16_000_000)
+# About 8 MB of ASCII markup a process: some 80 pages of a busy 200-comment thread.
+CACHE = FragmentCache(max_chars=8_000_000)
 
 
 @dataclass(frozen=True, slots=True)

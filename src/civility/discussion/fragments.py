@@ -186,24 +186,27 @@ def _compute_key(node: Node, viewing: Viewing, viewing_digest: str) -> str | Non
 
 def render_node(context: Context, node: Node) -> SafeString:
     """``node``'s ``<li>``, from the cache when everything it shows is as it was."""
+    # What IncludeNode does: memos for the whole rendering live in the render context's
+    # first dict, which outlives the nested templates.
+    base: Any = context.render_context.dicts[0]  # typed by django-stubs for IncludeNode alone
+    memo: dict[str, Any] = base.setdefault(__name__, {})
     key: str | None = None
     if CACHE.enabled:
         if node.fragment_key is None:
-            # One page's comments share one Context; Viewing.of is read once for them all.
-            memo: tuple[Viewing, str] | None = getattr(context, "_fragment_viewing", None)
-            if memo is None:
+            if "viewing" not in memo:
                 viewing = Viewing.of(context)
-                memo = (viewing, viewing.digest())
-                context._fragment_viewing = memo  # type: ignore[attr-defined]
-            key = node_key(node, *memo)
+                memo["viewing"] = (viewing, viewing.digest())
+            key = node_key(node, *memo["viewing"])
         else:
             key = node.fragment_key or None
         if key is not None:
             html = CACHE.get(key)
             if html is not None:
                 return mark_safe(html)
-    assert context.template is not None
-    template = context.template.engine.get_template(COMMENT_TEMPLATE)
+    template = memo.get("template")
+    if template is None:
+        assert context.template is not None
+        template = memo["template"] = context.template.engine.get_template(COMMENT_TEMPLATE)
     with context.push(node=node):
         html = template.render(context)
     if key is not None:

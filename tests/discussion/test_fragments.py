@@ -237,3 +237,36 @@ def test_own_held_comments_show_their_evidence_in_one_query(busy_thread: dict[st
     assert section(slug, alice).count('<mark class="evidence" data-rule="insult"') == 3
     # Nobody else sees them, nor their evidence.
     assert "<mark" not in section(slug)
+
+
+def test_the_embedded_thread_keeps_only_markup_without_forms(settings: Any) -> None:
+    """Anonymous embed readers share kept comments; a signed-in reader's embedded comments
+    carry reply and report forms with their CSRF token, and are never kept."""
+    from civility.discussion import embed
+    from civility.discussion.services import thread_for_url
+
+    settings.CIVILITY_EMBED_ORIGINS = ["https://www.publisher.example"]
+    url = "https://www.publisher.example/2026/bridge"
+    thread = thread_for_url(url, title="Bridge reopens")
+    author = make_user("erin@example.org", name="Erin")
+    root = post_comment(author=author, thread=thread, text="The bridge looks great.").comment
+    post_comment(author=author, thread=thread, text="And it opened on time.", parent=root)
+
+    def embedded(viewer: Any) -> str:
+        request = RequestFactory().get("/embed/thread", {"url": url})
+        request.user = viewer
+        html = embed.embed_thread(request).content.decode()
+        return CSRF_VALUE.sub(r'\1(csrf)"', html)
+
+    anonymous = AnonymousUser()
+    embedded(anonymous)
+    kept = embedded(anonymous)
+    fragments.CACHE.enabled = False
+    assert kept == embedded(anonymous)
+    fragments.CACHE.enabled = True
+
+    fragments.CACHE.clear()
+    reader = make_user("frank@example.org")
+    page = embedded(reader)
+    assert 'name="csrfmiddlewaretoken"' in page.split('id="comment-', 1)[1]
+    assert len(fragments.CACHE) == 0

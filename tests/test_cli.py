@@ -162,7 +162,9 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
         log.close()
-    assert "moderator@example.org" in (tmp_path / "serve.log").read_text()
+    log_text = (tmp_path / "serve.log").read_text()
+    assert "moderator@example.org" in log_text
+    assert "Demo discussions: " in log_text
 
 
 @pytest.mark.slow
@@ -182,6 +184,9 @@ def test_serve_contract(served: tuple[str, Path, Path]) -> None:
         opener.open(short_url, timeout=10)
     assert redirect.value.code == 301
     assert redirect.value.headers["Location"] == article_path
+    # The demo discussions: comments under the articles, judged by the engine.
+    status, _, discussed = _get(base + "/news/neighbours-agree-to-resume-peace-treaty-talks/")
+    assert status == 200 and discussed.count("data-comment-id=") >= 4
     assert _get(base + "/static/civility/css/site.css")[0] == 200
     assert _get(base + "/news/no-such-story/")[0] == 404
     assert _get(base + "/search?q=" + "x" * 5000)[0] == 200

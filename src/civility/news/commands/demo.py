@@ -20,10 +20,25 @@ def print_demo_logins() -> None:
         print(f"  {role:<9}  e-mail: {account.email:<24} password: {account.password}")
 
 
+def describe_decisions(decided: dict[str, int]) -> str:
+    """ "33 comments judged by the engine: 23 published, 7 held for a moderator, 3 removed"."""
+    parts = [
+        f"{decided[status]} {label}"
+        for status, label in (
+            ("published", "published"),
+            ("pending", "held for a moderator"),
+            ("rejected", "removed"),
+        )
+        if decided.get(status)
+    ]
+    return f"{sum(decided.values())} comments judged by the engine: " + ", ".join(parts)
+
+
 def run(args: argparse.Namespace) -> int:
     setup_django()
     from django.core.management import call_command
 
+    from civility.discussion.demo_content import load_demo_discussions
     from civility.news.demo_content import load_demo
 
     if not args.no_migrate:
@@ -31,5 +46,8 @@ def run(args: argparse.Namespace) -> int:
     added, accounts = load_demo()
     created = sum(1 for _, was_created in accounts if was_created)
     print(f"Demo content: {added} articles added, {created} accounts created.")
+    decided = load_demo_discussions()
+    if decided:
+        print(f"Demo discussions: {describe_decisions(decided)}.")
     print_demo_logins()
     return 0

@@ -44,8 +44,31 @@ def prepare(load_demo_when_empty: bool) -> bool:
         call_command("collectstatic", interactive=False, verbosity=0)
     if load_demo_when_empty and not Article.objects.exists():
         load_demo()
+        decided = _judge_demo_discussions_apart()
+        if decided:
+            from civility.news.commands.demo import describe_decisions
+
+            print(f"Demo discussions: {describe_decisions(decided)}.", flush=True)
         return True
     return False
+
+
+def _judge_demo_discussions_apart() -> dict[str, int]:
+    """Load the demo discussions in a spawned process: the engine starts threads (the
+    encoder's pool), and gunicorn forks its workers from this process, where a thread's lock
+    held at the fork would hang a worker."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_load_demo_discussions).result()
+
+
+def _load_demo_discussions() -> dict[str, int]:
+    setup_django()
+    from civility.discussion.demo_content import load_demo_discussions
+
+    return load_demo_discussions()
 
 
 def run(args: argparse.Namespace) -> int:

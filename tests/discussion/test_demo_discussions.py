@@ -1,0 +1,99 @@
+"""The demo discussions `make run` loads: real threads, judged by the real engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from civility.discussion.demo_content import (
+    DEMO_READER_DOMAIN,
+    demo_comments,
+    load_demo_discussions,
+)
+from civility.discussion.models import Comment, CommentStatus
+from civility.news.demo_content import DEMO_MODERATOR, load_demo
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def loaded() -> dict[str, int]:
+    load_demo()
+    return load_demo_discussions()
+
+
+def by_key() -> dict[str, Comment]:
+    comments = {c.text: c for c in Comment.objects.all()}
+    return {item.key: comments[item.text] for item in demo_comments() if item.text in comments}
+
+
+def test_every_demo_comment_is_posted_and_decided(loaded: dict[str, int]) -> None:
+    items = demo_comments()
+    assert len(items) >= 30
+    assert len({item.author for item in items}) >= 10
+    assert sum(loaded.values()) == Comment.objects.count() == len(items)
+    # Judged by the engine, all: published and removed ones decided, held ones awaiting a
+    # moderator.
+    assert not Comment.objects.filter(engine_checked_at__isnull=True).exists()
+
+
+def test_the_engine_publishes_the_civil_comments_and_holds_the_others(
+    loaded: dict[str, int],
+) -> None:
+    comments = by_key()
+    for item in demo_comments():
+        comment = comments[item.key]
+        if item.expected == "published":
+            assert comment.status == CommentStatus.PUBLISHED, (item.key, comment.fired_rules)
+        else:
+            assert comment.status in (CommentStatus.PENDING, CommentStatus.REJECTED), item.key
+            if item.rule:
+                assert f",{item.rule}," in comment.fired_rules, (item.key, comment.fired_rules)
+
+
+def test_replies_hang_under_their_parents_and_times_follow_the_article(
+    loaded: dict[str, int],
+) -> None:
+    comments = by_key()
+    for item in demo_comments():
+        comment = comments[item.key]
+        article = comment.thread.article
+        assert article.slug == item.article
+        assert article.published_at <= comment.created_at
+        assert comment.engine_checked_at is not None
+        assert comment.engine_checked_at >= comment.created_at
+        if item.reply_to:
+            assert comment.parent_id == comments[item.reply_to].pk
+
+
+def test_loading_twice_adds_nothing_and_nobody_signs_in_as_a_demo_reader(
+    loaded: dict[str, int],
+) -> None:
+    count = Comment.objects.count()
+    assert load_demo_discussions() == {}
+    assert Comment.objects.count() == count
+    readers = get_user_model().objects.filter(email__endswith=f"@{DEMO_READER_DOMAIN}")
+    assert readers.count() >= 10
+    assert not any(reader.has_usable_password() for reader in readers)
+
+
+def test_the_demo_moderator_finds_the_held_comments_in_the_queue(
+    loaded: dict[str, int], client: Client
+) -> None:
+    assert client.login(username=DEMO_MODERATOR.email, password=DEMO_MODERATOR.password)
+    page = client.get("/moderation/queue/pending/").content.decode()
+    held = Comment.objects.filter(status=CommentStatus.PENDING)
+    assert held.count() >= 3
+    for comment in held:
+        assert f'id="comment-{comment.pk}"' in page or f"/moderation/comments/{comment.pk}/" in page
+    thread = Client().get("/news/neighbours-agree-to-resume-peace-treaty-talks/").content
+    assert thread.decode().count("data-comment-id=") >= 4
+
+
+def test_the_article_page_shows_the_thread(loaded: dict[str, Any]) -> None:
+    page = Client().get("/news/coastal-city-unveils-flood-barrier-plan/").content.decode()
+    assert "Restoring the salt marshes" in page
+    assert "stopthebarrier.example" not in page  # the petition is held, all three copies

@@ -270,3 +270,14 @@ def test_the_embedded_thread_keeps_only_markup_without_forms(settings: Any) -> N
     page = embedded(reader)
     assert 'name="csrfmiddlewaretoken"' in page.split('id="comment-', 1)[1]
     assert len(fragments.CACHE) == 0
+
+
+def test_a_bound_of_zero_keeps_nothing(busy_thread: dict[str, Any], settings: Any) -> None:
+    settings.CIVILITY_COMMENT_CACHE_CHARS = 0
+    slug = busy_thread["article"].slug
+    assert_same_as_fresh(slug)
+    assert len(fragments.CACHE) == 0
+    settings.CIVILITY_COMMENT_CACHE_CHARS = 20_000
+    section(slug)
+    assert len(fragments.CACHE) > 0
+    assert fragments.CACHE.max_chars == 20_000

@@ -71,6 +71,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "comments, replies included).",
     ),
     "CIVILITY_COMMENT_MAX_LENGTH": ("5000", "Longest comment, in characters."),
+    "CIVILITY_COMMENT_CACHE_CHARS": (
+        "8000000",
+        "Rendered comments each web process keeps, in characters of markup (0: none).",
+    ),
     "CIVILITY_EDIT_WINDOW_SECONDS": ("300", "How long authors may edit their own comment."),
     "CIVILITY_EMBED_ORIGINS": ("(none)", "Comma-separated origins whose pages may embed threads."),
     "CIVILITY_API_TOKEN_DAYS": ("90", "API bearer tokens expire after this many days (0: never)."),

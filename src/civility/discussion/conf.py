@@ -20,6 +20,9 @@ CIVILITY_THREAD_MAX_DEPTH = env_int_or("CIVILITY_THREAD_MAX_DEPTH", 4)
 CIVILITY_COMMENTS_PER_PAGE = env_int_or("CIVILITY_COMMENTS_PER_PAGE", 50)
 # Hard cap on a comment's length, in characters (the policy's max_length applies too).
 CIVILITY_COMMENT_MAX_LENGTH = env_int_or("CIVILITY_COMMENT_MAX_LENGTH", 5000)
+# Rendered comments each web process keeps (discussion/fragments.py), in characters of
+# markup: about 8 MB, some 80 pages of a busy 200-comment thread. 0 renders every time.
+CIVILITY_COMMENT_CACHE_CHARS = env_int_or("CIVILITY_COMMENT_CACHE_CHARS", 8_000_000)
 # Authors may edit their own comment for this long after posting.
 CIVILITY_EDIT_WINDOW_SECONDS = env_int_or("CIVILITY_EDIT_WINDOW_SECONDS", 300)
 # Origins (scheme://host[:port]) whose pages may embed a thread with /embed.js.

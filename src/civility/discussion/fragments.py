@@ -40,10 +40,11 @@ TEMPLATE_GENERATION = 1
 
 
 class FragmentCache:
-    """A thread-safe LRU of rendered markup, bounded by its total length in characters."""
+    """A thread-safe LRU of rendered markup, bounded by its total length in characters
+    (``max_chars``; None: ``settings.CIVILITY_COMMENT_CACHE_CHARS``, read at each store)."""
 
-    def __init__(self, max_chars: int) -> None:
-        self.max_chars = max_chars
+    def __init__(self, max_chars: int | None = None) -> None:
+        self._max_chars = max_chars
         self.enabled = True
         self._entries: OrderedDict[str, str] = OrderedDict()
         self._chars = 0
@@ -61,16 +62,25 @@ class FragmentCache:
             self.hits += 1
             return html
 
+    @property
+    def max_chars(self) -> int:
+        if self._max_chars is not None:
+            return self._max_chars
+        from django.conf import settings
+
+        return int(getattr(settings, "CIVILITY_COMMENT_CACHE_CHARS", 8_000_000))
+
     def put(self, key: str, html: str) -> None:
-        if len(html) > self.max_chars // 4:
-            return  # one huge subtree would push out everything else
+        max_chars = self.max_chars
+        if len(html) > max_chars // 4:
+            return  # one huge subtree would push out everything else (and 0 keeps nothing)
         with self._lock:
             previous = self._entries.pop(key, None)
             if previous is not None:
                 self._chars -= len(previous)
             self._entries[key] = html
             self._chars += len(html)
-            while self._chars > self.max_chars and self._entries:
+            while self._chars > max_chars and self._entries:
                 _key, dropped = self._entries.popitem(last=False)
                 self._chars -= len(dropped)
 
@@ -84,8 +94,7 @@ class FragmentCache:
         return len(self._entries)
 
 
-# About 8 MB of ASCII markup a process: some 80 pages of a busy 200-comment thread.
-CACHE = FragmentCache(max_chars=8_000_000)
+CACHE = FragmentCache()
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +200,7 @@ def render_node(context: Context, node: Node) -> SafeString:
     base: Any = context.render_context.dicts[0]  # typed by django-stubs for IncludeNode alone
     memo: dict[str, Any] = base.setdefault(__name__, {})
     key: str | None = None
-    if CACHE.enabled:
+    if CACHE.enabled and CACHE.max_chars > 0:
         if node.fragment_key is None:
             if "viewing" not in memo:
                 viewing = Viewing.of(context)

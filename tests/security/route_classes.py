@@ -171,6 +171,7 @@ ROUTES: dict[str, Access] = {
     "discussion:edit": OWN_COMMENT,
     "discussion:delete": OWN_COMMENT,
     "discussion:report": REPORT_FORM,
+    "discussion:most_discussed": PUBLIC_PAGE,
     "discussion:my_comments": SIGNED_IN_READ,
     "discussion:api_tokens": OWN_TOKENS,
     "discussion:embed_js": PUBLIC_PAGE,

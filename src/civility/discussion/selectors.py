@@ -82,6 +82,46 @@ def comment_count(article: Any) -> int:
     return published_comment_counts([article.pk]).get(article.pk, 0)
 
 
+# The "most discussed" listing's periods: name -> days.
+DISCUSSED_PERIODS = {"day": 1, "week": 7, "month": 30}
+DISCUSSED_CACHE_SECONDS = 60
+
+
+def most_discussed(period: str, *, limit: int = 20) -> list[tuple[Any, int]]:
+    """The current site's published articles with the most public comments posted in the
+    last ``period`` (a key of DISCUSSED_PERIODS), with those counts, most first (ties: the
+    newer article first). Counted over the period's comments alone (the created_at index),
+    and cached for a minute: a ranking, not a counter."""
+    from datetime import timedelta
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from civility.news.selectors import site_articles
+    from civility.sites.current import current_site
+
+    site_id = int(current_site().pk)
+    articles = site_articles(site_id)
+    key = f"discussion:most-discussed:{site_id}:{period}:{limit}"
+    ranked: list[tuple[int, int]] | None = None
+    with contextlib.suppress(Exception):  # the cache is down: count again
+        ranked = cache.get(key)
+    if ranked is None:
+        since = timezone.now() - timedelta(days=DISCUSSED_PERIODS[period])
+        rows = (
+            public_comments()
+            .filter(created_at__gte=since, thread__article__in=articles.values("pk"))
+            .values("thread__article_id")
+            .annotate(total=Count("id"))
+            .order_by("-total", "-thread__article__published_at", "-thread__article_id")[:limit]
+        )
+        ranked = [(row["thread__article_id"], row["total"]) for row in rows]
+        with contextlib.suppress(Exception):
+            cache.set(key, ranked, timeout=DISCUSSED_CACHE_SECONDS)
+    by_id = articles.prefetch_related("tags").in_bulk([pk for pk, _ in ranked])
+    return [(by_id[pk], total) for pk, total in ranked if pk in by_id]
+
+
 def closed_article_ids(article_ids: list[int]) -> set[int]:
     return set(
         Thread.objects.filter(article_id__in=article_ids, closed=True).values_list(

@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from civility.discussion import ratelimit, selectors, services
@@ -262,6 +262,27 @@ def thread_section(request: HttpRequest, slug: str) -> HttpResponse:
     thread = selectors.thread_of(article)
     context = section_context(request, thread, article=article)
     return render(request, "discussion/_section.html", context)
+
+
+PERIOD_LABELS = {
+    "day": gettext_lazy("Last 24 hours"),
+    "week": gettext_lazy("Last 7 days"),
+    "month": gettext_lazy("Last 30 days"),
+}
+
+
+@require_http_methods(["GET", "HEAD"])
+def most_discussed(request: HttpRequest) -> HttpResponse:
+    """The site's articles with the most comments posted in the last 24 hours, 7 or 30 days."""
+    period = request.GET.get("period", "week")
+    if period not in selectors.DISCUSSED_PERIODS:
+        period = "week"
+    ranked = selectors.most_discussed(period)
+    return render(
+        request,
+        "discussion/most_discussed.html",
+        {"ranked": ranked, "period": period, "periods": PERIOD_LABELS},
+    )
 
 
 @login_required

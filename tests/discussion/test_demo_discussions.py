@@ -10,6 +10,7 @@ from django.test import Client
 
 from civility.discussion.demo_content import (
     DEMO_READER_DOMAIN,
+    DemoComment,
     demo_comments,
     load_demo_discussions,
 )
@@ -30,6 +31,12 @@ def by_key() -> dict[str, Comment]:
     return {item.key: comments[item.text] for item in demo_comments() if item.text in comments}
 
 
+def posted_pairs() -> list[tuple[DemoComment, Comment, dict[str, Comment]]]:
+    """Each demo comment as written, as posted, and every posted one by key."""
+    comments = by_key()
+    return [(item, comments[item.key], comments) for item in demo_comments()]
+
+
 def test_every_demo_comment_is_posted_and_decided(loaded: dict[str, int]) -> None:
     items = demo_comments()
     assert len(items) >= 30
@@ -43,9 +50,7 @@ def test_every_demo_comment_is_posted_and_decided(loaded: dict[str, int]) -> Non
 def test_the_engine_publishes_the_civil_comments_and_holds_the_others(
     loaded: dict[str, int],
 ) -> None:
-    comments = by_key()
-    for item in demo_comments():
-        comment = comments[item.key]
+    for item, comment, _ in posted_pairs():
         if item.expected == "published":
             assert comment.status == CommentStatus.PUBLISHED, (item.key, comment.fired_rules)
         else:
@@ -57,9 +62,7 @@ def test_the_engine_publishes_the_civil_comments_and_holds_the_others(
 def test_replies_hang_under_their_parents_and_times_follow_the_article(
     loaded: dict[str, int],
 ) -> None:
-    comments = by_key()
-    for item in demo_comments():
-        comment = comments[item.key]
+    for item, comment, comments in posted_pairs():
         article = comment.thread.article
         assert article.slug == item.article
         assert article.published_at <= comment.created_at

@@ -44,6 +44,7 @@ def prepare(load_demo_when_empty: bool) -> bool:
         call_command("collectstatic", interactive=False, verbosity=0)
     if load_demo_when_empty and not Article.objects.exists():
         load_demo()
+        print("Loaded the demo articles.", flush=True)
         decided = _judge_demo_discussions_apart()
         if decided:
             from civility.news.commands.demo import describe_decisions
@@ -79,8 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
     print(f"Data directory: {settings.DATA_DIR}")
     print("Applying migrations...", flush=True)
-    if prepare(load_demo_when_empty=not args.no_demo):
-        print("Loaded the demo articles.")
+    prepare(load_demo_when_empty=not args.no_demo)
     print_demo_logins()
     url = f"http://{args.host}:{args.port}/"
     print(f"Serving Civility on {url}  (Ctrl+C to stop)", flush=True)

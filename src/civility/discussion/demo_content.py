@@ -119,7 +119,7 @@ def load_demo_discussions() -> dict[str, int]:
             text=item.text,
             parent=parent,
         )
-        posted[item.key] = comment = Comment.objects.get(pk=outcome.comment.pk)
+        posted[item.key] = comment = outcome.comment  # decided, when inline, in place
         counts[comment.status] = counts.get(comment.status, 0) + 1
     # Dated only once all are decided: the cross-comment rules (flash_mob, flood) look at the
     # comments of the last hour, and the petition's three copies must meet there.

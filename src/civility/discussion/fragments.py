@@ -130,19 +130,7 @@ class Viewing:
         return not (self.embed and (self.can_post or self.signed_in))
 
     def digest(self) -> str:
-        return repr(
-            (
-                TEMPLATE_GENERATION,
-                self.language,
-                self.time_zone,
-                self.script_prefix,
-                self.comments_path,
-                self.max_depth,
-                self.can_post,
-                self.signed_in,
-                self.embed,
-            )
-        )
+        return repr((TEMPLATE_GENERATION, self))  # the dataclass's repr names every field
 
 
 def node_key(node: Node, viewing: Viewing, viewing_digest: str) -> str | None:
@@ -201,13 +189,10 @@ def render_node(context: Context, node: Node) -> SafeString:
     memo: dict[str, Any] = base.setdefault(__name__, {})
     key: str | None = None
     if CACHE.enabled and CACHE.max_chars > 0:
-        if node.fragment_key is None:
-            if "viewing" not in memo:
-                viewing = Viewing.of(context)
-                memo["viewing"] = (viewing, viewing.digest())
-            key = node_key(node, *memo["viewing"])
-        else:
-            key = node.fragment_key or None
+        if "viewing" not in memo:
+            viewing = Viewing.of(context)
+            memo["viewing"] = (viewing, viewing.digest())
+        key = node_key(node, *memo["viewing"])
         if key is not None:
             html = CACHE.get(key)
             if html is not None:

@@ -84,17 +84,15 @@ def comment_count(article: Any) -> int:
 
 # The "most discussed" listing's periods: name -> days.
 DISCUSSED_PERIODS = {"day": 1, "week": 7, "month": 30}
-DISCUSSED_CACHE_SECONDS = 60
 
 
 def most_discussed(period: str, *, limit: int = 20) -> list[tuple[Any, int]]:
     """The current site's published articles with the most public comments posted in the
     last ``period`` (a key of DISCUSSED_PERIODS), with those counts, most first (ties: the
     newer article first). Counted over the period's comments alone (the created_at index),
-    and cached for a minute: a ranking, not a counter."""
+    and cached for THREAD_CACHE_SECONDS (a minute): a ranking, not a counter."""
     from datetime import timedelta
 
-    from django.core.cache import cache
     from django.utils import timezone
 
     from civility.news.selectors import site_articles
@@ -102,11 +100,8 @@ def most_discussed(period: str, *, limit: int = 20) -> list[tuple[Any, int]]:
 
     site_id = int(current_site().pk)
     articles = site_articles(site_id)
-    key = f"discussion:most-discussed:{site_id}:{period}:{limit}"
-    ranked: list[tuple[int, int]] | None = None
-    with contextlib.suppress(Exception):  # the cache is down: count again
-        ranked = cache.get(key)
-    if ranked is None:
+
+    def rank() -> list[tuple[int, int]]:
         since = timezone.now() - timedelta(days=DISCUSSED_PERIODS[period])
         rows = (
             public_comments()
@@ -115,9 +110,9 @@ def most_discussed(period: str, *, limit: int = 20) -> list[tuple[Any, int]]:
             .annotate(total=Count("id"))
             .order_by("-total", "-thread__article__published_at", "-thread__article_id")[:limit]
         )
-        ranked = [(row["thread__article_id"], row["total"]) for row in rows]
-        with contextlib.suppress(Exception):
-            cache.set(key, ranked, timeout=DISCUSSED_CACHE_SECONDS)
+        return [(row["thread__article_id"], row["total"]) for row in rows]
+
+    ranked = _cached(f"discussion:most-discussed:{site_id}:{period}:{limit}", list, rank)
     by_id = articles.prefetch_related("tags").in_bulk([pk for pk, _ in ranked])
     return [(by_id[pk], total) for pk, total in ranked if pk in by_id]
 
@@ -336,12 +331,10 @@ def _load_own_verdicts(rows: list[Comment], viewer_id: int | None) -> None:
     """The engine's verdict (scores of every rule, evidence: about 2 kB of JSON a comment) is
     left out of a page's rows; only the viewer's own held or removed comments show it (their
     evidence highlighted), and theirs are read here in one query, not one query each."""
+    if viewer_id is None:
+        return
     own = [
-        row
-        for row in rows
-        if viewer_id is not None
-        and row.author_id == viewer_id
-        and row.status != CommentStatus.PUBLISHED
+        row for row in rows if row.author_id == viewer_id and row.status != CommentStatus.PUBLISHED
     ]
     if not own:
         return

@@ -28,11 +28,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def prepare(load_demo_when_empty: bool) -> bool:
-    """Migrate, collect static files in production, load the demo on an empty database.
-
-    Returns True when the demo content was loaded now.
-    """
+def prepare(load_demo_when_empty: bool) -> None:
+    """Migrate, collect static files in production, load the demo on an empty database."""
     from django.conf import settings
     from django.core.management import call_command
 
@@ -50,8 +47,6 @@ def prepare(load_demo_when_empty: bool) -> bool:
             from civility.news.commands.demo import describe_decisions
 
             print(f"Demo discussions: {describe_decisions(decided)}.", flush=True)
-        return True
-    return False
 
 
 def _judge_demo_discussions_apart() -> dict[str, int]:

@@ -278,6 +278,7 @@ def most_discussed(request: HttpRequest) -> HttpResponse:
     if period not in selectors.DISCUSSED_PERIODS:
         period = "week"
     ranked = selectors.most_discussed(period)
+    selectors.attach_comment_counts(article for article, _total in ranked)
     return render(
         request,
         "discussion/most_discussed.html",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
+from typing import Any
+
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
@@ -11,6 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from civility.discussion.errors import RateLimited
 from civility.discussion.ratelimit import client_ip, hit
+from civility.discussion.selectors import attach_comment_counts
 from civility.news import selectors, services
 from civility.news.models import Tag
 from civility.news.search import normalise_query, search_articles
@@ -18,11 +21,18 @@ from civility.news.search import normalise_query, search_articles
 ARTICLES_PER_PAGE = 10
 
 
+def _count_comments(page: Page[Any]) -> None:
+    """The page's articles carry their comment counts, read in one query for the page."""
+    page.object_list = list(page.object_list)
+    attach_comment_counts(page.object_list)
+
+
 @require_safe
 def front_page(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.latest_articles(), ARTICLES_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    _count_comments(page)
     return render(request, "news/front.html", {"page": page})
 
 
@@ -32,6 +42,7 @@ def tag_page(request: HttpRequest, slug: str) -> HttpResponse:
     page = Paginator(selectors.articles_tagged(tag), ARTICLES_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    _count_comments(page)
     return render(request, "news/tag.html", {"tag": tag, "page": page})
 
 
@@ -63,6 +74,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     query = normalise_query(request.GET.get("q", ""))
     results = search_articles(query) if query else []
     page = Paginator(results, ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
+    _count_comments(page)
     return render(
         request, "news/search.html", {"query": query, "page": page, "total": len(results)}
     )

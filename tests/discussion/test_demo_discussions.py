@@ -100,3 +100,17 @@ def test_the_article_page_shows_the_thread(loaded: dict[str, Any]) -> None:
     page = Client().get("/news/coastal-city-unveils-flood-barrier-plan/").content.decode()
     assert "Restoring the salt marshes" in page
     assert "stopthebarrier.example" not in page  # the petition is held, all three copies
+
+
+def test_the_demo_moderator_has_picked_comments_shown_above_their_thread(
+    loaded: dict[str, int],
+) -> None:
+    moderator = get_user_model().objects.get(email=DEMO_MODERATOR.email)
+    picked = [(item, comment) for item, comment, _ in posted_pairs() if item.featured]
+    assert len(picked) >= 2
+    for item, comment in picked:
+        assert comment.featured_by == moderator and comment.featured_at is not None
+        page = Client().get(f"/news/{item.article}/").content.decode()
+        assert 'class="featured-comments"' in page
+        assert f'data-featured-id="{comment.pk}"' in page
+    assert Comment.objects.filter(featured_at__isnull=False).count() == len(picked)

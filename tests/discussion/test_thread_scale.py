@@ -71,7 +71,8 @@ def test_queries_do_not_grow_with_the_thread(article: Any, reader: Any, settings
     assert queries_for(f"/news/{big.slug}/discussion/?cpage=7") == queries_for(
         f"/news/{small.slug}/discussion/"
     )
-    assert queries_for(f"/news/{big.slug}/discussion/") <= 8
+    # Cold (cache cleared): 9, one of them the editors' picks, cached like the total.
+    assert queries_for(f"/news/{big.slug}/discussion/") <= 9
 
 
 def test_a_page_holds_its_top_level_comments_and_every_reply_below_them(

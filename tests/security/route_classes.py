@@ -130,6 +130,7 @@ ROUTES: dict[str, Access] = {
     "moderation:approve": MODERATION_ACTION,
     "moderation:reject": MODERATION_ACTION,
     "moderation:edit": MODERATION,
+    "moderation:feature": MODERATION_ACTION,
     "moderation:user": MODERATION,
     "moderation:block": MODERATION_ACTION,
     "moderation:restore": MODERATION_ACTION,

@@ -16,14 +16,14 @@ from django.contrib.auth import authenticate
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema, Status
+from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 from pydantic import AfterValidator
 
 from civility.discussion import ratelimit, selectors, services
 from civility.discussion.errors import DiscussionError, RateLimited
-from civility.discussion.models import ApiToken, Comment
+from civility.discussion.models import ApiToken, Comment, CommentStatus
 from civility.discussion.rendering import render_comment_html
 from civility.standards.rules import RULES_BY_SLUG, rule_label
 
@@ -130,6 +130,9 @@ class CommentOut(Schema):
     depth: int
     created_at: datetime
     edited_at: datetime | None
+    featured: bool = Field(
+        False, description="An editors' pick: a moderator chose it to show above the thread."
+    )
 
 
 class CommentPage(Schema):
@@ -246,6 +249,9 @@ def _comment_out(comment: Comment) -> dict[str, Any]:
         "depth": comment.depth,
         "created_at": comment.created_at,
         "edited_at": comment.edited_at,
+        "featured": not tombstone
+        and comment.featured_at is not None
+        and comment.status == CommentStatus.PUBLISHED,
     }
 
 

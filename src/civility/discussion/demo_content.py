@@ -57,6 +57,7 @@ class DemoComment:
     # it breaks (tests check the engine agrees; the loader posts it either way).
     expected: str = "published"
     rule: str = ""
+    featured: bool = False  # an editors' pick of the demo moderator, when published
 
 
 def demo_comments() -> list[DemoComment]:
@@ -128,7 +129,21 @@ def load_demo_discussions() -> dict[str, int]:
             published_at = articles[item.article].published_at
             moment = min(published_at + timedelta(minutes=item.minutes), now)
             _move_to(Comment.objects.get(pk=posted[item.key].pk), moment)
+    _feature([posted[item.key] for item in comments if item.featured and item.key in posted])
     return counts
+
+
+def _feature(comments: list[Comment]) -> None:
+    """The demo moderator's editors' picks (no moderator account: picked by nobody)."""
+    from django.contrib.auth import get_user_model
+
+    from civility.moderation.services import set_featured
+    from civility.news.demo_content import DEMO_MODERATOR
+
+    moderator = get_user_model().objects.filter(email__iexact=DEMO_MODERATOR.email).first()
+    for comment in comments:
+        if comment.status == CommentStatus.PUBLISHED:
+            set_featured(comment, moderator=moderator, featured=True)
 
 
 def _move_to(comment: Comment, moment: Any) -> None:

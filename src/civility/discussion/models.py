@@ -135,6 +135,16 @@ class Comment(models.Model):
     purged = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     edited_at = models.DateTimeField(null=True, blank=True)
+    # An editors' pick: set by a moderator (moderation.services.set_featured), shown above the
+    # thread while the comment stays public.
+    featured_at = models.DateTimeField(_("featured at"), null=True, blank=True)
+    featured_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -171,6 +181,18 @@ class Comment(models.Model):
                 fields=["thread", "parent", "id", "author", "status", "author_hidden", "purged"],
                 condition=Q(parent__isnull=False),
                 name="comment_thread_replies",
+            ),
+            # Editors' picks, newest first: a thread's (above it) and a site's (the moderators'
+            # Featured queue), each without reading any other comment.
+            models.Index(
+                fields=["thread", "-featured_at"],
+                condition=Q(featured_at__isnull=False),
+                name="comment_thread_featured",
+            ),
+            models.Index(
+                fields=["site", "-featured_at", "-id"],
+                condition=Q(featured_at__isnull=False),
+                name="comment_site_featured",
             ),
         ]
 

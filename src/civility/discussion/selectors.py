@@ -732,12 +732,17 @@ def outline_cache_key(thread_id: int) -> str:
     return f"discussion:thread-outline:{thread_id}"
 
 
+def featured_cache_key(thread_id: int) -> str:
+    return f"discussion:thread-featured:{thread_id}"
+
+
 def thread_cache_keys(thread_id: int) -> list[str]:
     """What a saved comment makes stale (ops.readcache.note_comment_saved drops them)."""
     return [
         total_cache_key(thread_id),
         replies_order_cache_key(thread_id),
         outline_cache_key(thread_id),
+        featured_cache_key(thread_id),
     ]
 
 
@@ -770,6 +775,26 @@ def _cached[T](key: str, kind: type[T], compute: Callable[[], T]) -> T:
     value = compute()
     _cache_set(key, value)
     return value
+
+
+# Editors' picks shown above a thread, newest pick first.
+FEATURED_SHOWN = 5
+
+
+def featured_comments(thread: Thread) -> list[Comment]:
+    """The thread's public editors' picks (newest pick first, FEATURED_SHOWN at most) with
+    their authors, cached like the thread's other figures (one partial index read)."""
+    return _cached(
+        featured_cache_key(thread.pk),
+        list,
+        lambda: list(
+            public_comments()
+            .filter(thread=thread, featured_at__isnull=False)
+            .select_related("author")
+            .defer("verdict")
+            .order_by("-featured_at", "-id")[:FEATURED_SHOWN]
+        ),
+    )
 
 
 def public_total(thread: Thread) -> int:

@@ -347,6 +347,7 @@ def section_context(
         "roots": roots,
         "page_obj": page_obj,
         "comment_total": total,
+        "featured": selectors.featured_comments(thread) if thread is not None else [],
         "sort": sort,
         "sorts": selectors.SORTS,
         "max_depth": settings.CIVILITY_THREAD_MAX_DEPTH,

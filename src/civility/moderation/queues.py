@@ -24,6 +24,7 @@ QUEUES: dict[str, Promise] = {
     "reported": gettext_lazy("Reported"),
     "rejected": gettext_lazy("Rejected"),
     "approved": gettext_lazy("Approved"),
+    "featured": gettext_lazy("Editors' picks"),
     "all": gettext_lazy("All"),
 }
 # The article's text is never shown on a card: do not read it for every comment of a page.
@@ -49,6 +50,8 @@ def _statuses(name: str) -> QuerySet[Comment]:
         return comments.filter(status=CommentStatus.REJECTED)
     if name == "approved":
         return comments.filter(status=CommentStatus.PUBLISHED)
+    if name == "featured":
+        return comments.filter(featured_at__isnull=False, status=CommentStatus.PUBLISHED)
     return comments
 
 
@@ -58,6 +61,7 @@ _ORDER = {
     "reported": ("created_at", "id"),
     "rejected": ("-decided_at", "-id"),
     "approved": ("-decided_at", "-id"),
+    "featured": ("-featured_at", "-id"),
     "all": ("-created_at", "-id"),
 }
 
@@ -281,6 +285,7 @@ def exact_queue_counts(site_id: int) -> dict[str, int]:
         "reported": _statuses("reported").filter(site_id=site_id).count(),
         "rejected": by_status.get(CommentStatus.REJECTED, 0),
         "approved": by_status.get(CommentStatus.PUBLISHED, 0),
+        "featured": _statuses("featured").filter(site_id=site_id).count(),
         "all": sum(by_status.values()),
     }
 

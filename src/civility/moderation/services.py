@@ -173,6 +173,8 @@ def reject_comment(comment: Comment, *, moderator: Any, rule: str, note: str = "
         before = {"status": comment.status, "rule": comment.rule}
         already_struck = comment.status == CommentStatus.REJECTED
         comment.status = CommentStatus.REJECTED
+        comment.featured_at = None  # a removed comment is no editors' pick, even if restored
+        comment.featured_by = None
         comment.hold_reason = HoldReason.AWAITING_ENGINE
         comment.rule = rule
         comment.decided_by = MODERATOR
@@ -234,6 +236,30 @@ def edit_comment_as_moderator(
             before=before,
             after={"text": text},
             data={"reason": reason},
+        )
+    return comment
+
+
+def set_featured(comment: Comment, *, moderator: Any, featured: bool) -> Comment:
+    """Make a published comment an editors' pick (shown above its thread), or take it back.
+    Doing what is already done changes nothing and writes no audit row."""
+    with transaction.atomic():
+        comment = _lock(comment)
+        if featured and comment.status != CommentStatus.PUBLISHED:
+            raise ModerationError(_("Only a published comment can be featured."))
+        if featured == (comment.featured_at is not None):
+            return comment
+        before = {"featured_at": comment.featured_at.isoformat() if comment.featured_at else None}
+        comment.featured_at = timezone.now() if featured else None
+        comment.featured_by = moderator if featured else None
+        comment.save(update_fields=["featured_at", "featured_by"])
+        record(
+            "comment.featured" if featured else "comment.unfeatured",
+            comment,
+            actor=moderator,
+            subject_user=comment.author,
+            before=before,
+            after={"featured_at": comment.featured_at.isoformat() if comment.featured_at else None},
         )
     return comment
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("comments/<int:pk>/approve/", views.approve, name="approve"),
     path("comments/<int:pk>/reject/", views.reject, name="reject"),
     path("comments/<int:pk>/edit/", views.edit, name="edit"),
+    path("comments/<int:pk>/feature/", views.feature, name="feature"),
     path("users/<int:pk>/", views.user_detail, name="user"),
     path("users/<int:pk>/block/", views.block, name="block"),
     path("users/<int:pk>/restore/", views.restore, name="restore"),

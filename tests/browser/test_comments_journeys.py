@@ -324,3 +324,53 @@ def test_moderator_replays_a_draft_policy_before_saving_it(
     expect(mod.locator(".messages")).to_contain_text("Policy saved")
     assert PolicyVersion.objects.count() == before + 1
     context.close()
+
+
+def test_moderator_features_a_comment_and_readers_see_it_above_the_thread(
+    browser: Browser, site: dict[str, Any]
+) -> None:
+    lenient()
+    base, article, reader = site["url"], site["article"], site["reader"]
+    thread = thread_for_article(article)
+    post_comment(author=reader, thread=thread, text=CLEAN)
+    pick = post_comment(
+        author=site["moderator"],
+        thread=thread,
+        text="Residents of the islands were not consulted once in ten years of talks. "
+        "Any treaty that ignores them will not hold.",
+    ).comment
+    assert pick.status == CommentStatus.PUBLISHED
+
+    context, mod = signed_in_page(browser, base, site["moderator"])
+    errors = watch_errors(mod)
+    mod.goto(base + "/moderation/queue/approved/")
+    card = mod.locator(f"#card-{pick.pk}")
+    card.get_by_role("button", name="Feature as an editors' pick").click()
+    expect(mod.locator(".messages")).to_contain_text(f"Comment {pick.pk} is now an editors' pick.")
+    expect(mod.locator(f"#card-{pick.pk} [data-featured]")).to_have_text("Editors' pick")
+    mod.goto(base + "/moderation/queue/featured/")
+    expect(mod.locator("[data-card]")).to_have_count(1)
+
+    anonymous = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="en-GB")
+    page = anonymous.new_page()
+    page.goto(base + article.get_absolute_url())
+    box = page.locator("[data-featured-comments]")
+    expect(box).to_be_visible()
+    expect(box.get_by_role("heading")).to_have_text("Editors' picks")
+    expect(box).to_contain_text("Any treaty that ignores them will not hold.")
+    expect(page.locator(f"#comment-{pick.pk} .comment__badge")).to_have_text("Editors' pick")
+    expect(page.locator(".comment__badge")).to_have_count(1)
+    box.get_by_role("link", name="Go to the comment").click()
+    expect(page).to_have_url(re.compile(rf"/comments/{pick.pk}/$"))
+    page.goto(base + article.get_absolute_url())
+    box.scroll_into_view_if_needed()
+    shot(page, "thread-editors-picks.png", full_page=False)
+
+    mod.goto(base + "/moderation/queue/featured/")
+    mod.locator(f"#card-{pick.pk}").get_by_role("button", name="Remove from editors' picks").click()
+    expect(mod.locator(".messages")).to_contain_text(f"Comment {pick.pk} is no longer featured.")
+    page.goto(base + article.get_absolute_url())
+    expect(page.locator("[data-featured-comments]")).to_have_count(0)
+    anonymous.close()
+    context.close()
+    assert errors == []

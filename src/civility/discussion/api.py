@@ -133,6 +133,7 @@ class CommentOut(Schema):
     featured: bool = Field(
         False, description="An editors' pick: a moderator chose it to show above the thread."
     )
+    recommendations: int = Field(0, description="How many readers recommend it.")
 
 
 class CommentPage(Schema):
@@ -164,6 +165,12 @@ class PostedOut(Schema):
     message: str
     evidence: list[EvidenceOut]
     url: str
+
+
+class RecommendationOut(Schema):
+    comment_id: int
+    recommended: bool
+    recommendations: int
 
 
 class ReportIn(Schema):
@@ -252,6 +259,7 @@ def _comment_out(comment: Comment) -> dict[str, Any]:
         "featured": not tombstone
         and comment.featured_at is not None
         and comment.status == CommentStatus.PUBLISHED,
+        "recommendations": 0 if tombstone else comment.recommendations,
     }
 
 
@@ -371,6 +379,42 @@ def report(request: HttpRequest, comment_id: int, payload: ReportIn) -> Status[d
         201,
         {"id": created.pk, "comment_id": comment.pk, "rule": created.rule, "status": "received"},
     )
+
+
+@api.put(
+    "/comments/{comment_id}/recommendation",
+    auth=AUTH,
+    response={
+        200: RecommendationOut,
+        **errors(BAD_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, TOO_MANY),
+    },
+    tags=["comments"],
+)
+def recommend(request: HttpRequest, comment_id: int) -> dict[str, Any]:
+    """Recommend a published comment of another reader (doing it twice counts once)."""
+    return _recommendation(request, comment_id, recommend=True)
+
+
+@api.delete(
+    "/comments/{comment_id}/recommendation",
+    auth=AUTH,
+    response={
+        200: RecommendationOut,
+        **errors(BAD_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, TOO_MANY),
+    },
+    tags=["comments"],
+)
+def withdraw_recommendation(request: HttpRequest, comment_id: int) -> dict[str, Any]:
+    """Take your recommendation of a comment back (none to take back is not an error)."""
+    return _recommendation(request, comment_id, recommend=False)
+
+
+def _recommendation(request: HttpRequest, comment_id: int, *, recommend: bool) -> dict[str, Any]:
+    comment = get_object_or_404(selectors.reportable_comments(), pk=comment_id)
+    user = request.auth  # type: ignore[attr-defined]
+    ratelimit.hit("recommend", user=user, ip=ratelimit.client_ip(request))
+    count = services.recommend_comment(comment=comment, reader=user, recommend=recommend)
+    return {"comment_id": comment.pk, "recommended": recommend, "recommendations": count}
 
 
 @api.post(

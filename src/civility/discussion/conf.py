@@ -30,6 +30,7 @@ CIVILITY_EMBED_ORIGINS = env_list("CIVILITY_EMBED_ORIGINS", "")
 # Rate limits, "count/seconds", applied per user and per IP address.
 CIVILITY_RATE_POST = "10/60"
 CIVILITY_RATE_REPORT = "20/3600"
+CIVILITY_RATE_RECOMMEND = "60/60"
 CIVILITY_RATE_TOKEN = "10/300"
 # Share clicks counted per address (the counter takes posts without a CSRF token).
 CIVILITY_RATE_SHARE = "30/60"

@@ -166,6 +166,7 @@ def _compute_key(node: Node, viewing: Viewing, viewing_digest: str) -> str | Non
             comment.created_at.isoformat(),
             comment.edited_at.isoformat() if comment.edited_at else "",
             comment.featured_at is not None,
+            comment.recommendations,
             # The reply link needs an article; read only when it shows (the template's test).
             comment.thread.article_id is not None if viewing.can_post else None,
         )

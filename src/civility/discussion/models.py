@@ -145,6 +145,9 @@ class Comment(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Readers who recommend it (Recommendation rows), counted here so that a page shows and
+    # sorts by the figure without counting.
+    recommendations = models.PositiveIntegerField(_("recommendations"), default=0)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -194,6 +197,12 @@ class Comment(models.Model):
                 condition=Q(featured_at__isnull=False),
                 name="comment_site_featured",
             ),
+            # A thread page's top-level comments, most recommended first.
+            models.Index(
+                fields=["thread", "status", "-recommendations", "created_at", "id"],
+                condition=Q(parent__isnull=True),
+                name="comment_thread_recommended",
+            ),
         ]
 
     # The status the row held when this instance was read or last saved (ops.readcache).
@@ -229,6 +238,30 @@ class Comment(models.Model):
     @property
     def evidence(self) -> list[dict[str, Any]]:
         return list(self.verdict.get("evidence", [])) if self.verdict else []
+
+
+class Recommendation(models.Model):
+    """A reader recommends a comment (one recommendation per reader and comment)."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recommendations"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comment", "user"], name="recommendation_once_per_reader"
+            )
+        ]
+        # The reader's recommendations on a page, and in their data export.
+        indexes = [models.Index(fields=["user", "comment"], name="recommendation_user")]
+        verbose_name = _("recommendation")
+        verbose_name_plural = _("recommendations")
+
+    def __str__(self) -> str:
+        return f"recommendation of comment {self.comment_id} by {self.user_id}"
 
 
 class CommentRevision(models.Model):

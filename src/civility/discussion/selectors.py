@@ -11,13 +11,20 @@ from django.db import connection
 from django.db.models import Count, F, Model, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
+from django.utils.translation import gettext_lazy
 
 from civility.discussion.models import Comment, CommentStatus, Thread
 
 # What any reader may see: published, author not hidden (deleted account) and active.
 PUBLIC = Q(status=CommentStatus.PUBLISHED, author_hidden=False, author__is_active=True)
 
-SORTS = {"oldest": "oldest first", "newest": "newest first", "replies": "most replies"}
+# The thread's orders and their labels (translated when shown).
+SORTS = {
+    "oldest": gettext_lazy("oldest first"),
+    "newest": gettext_lazy("newest first"),
+    "replies": gettext_lazy("most replies"),
+    "recommended": gettext_lazy("most recommended"),
+}
 
 
 def newest_per_author(comments: QuerySet[Comment], limit: int) -> QuerySet[Comment]:
@@ -259,6 +266,11 @@ def _find(nodes: list[Node], pk: int) -> Node | None:
 
 
 def sort_roots(roots: list[Node], sort: str) -> list[Node]:
+    if sort == "recommended":
+        return sorted(
+            roots,
+            key=lambda n: (-n.comment.recommendations, n.comment.created_at, n.comment.pk),
+        )
     if sort == "newest":
         return sorted(roots, key=lambda n: (n.comment.created_at, n.comment.pk), reverse=True)
     if sort == "replies":
@@ -410,8 +422,12 @@ def thread_page(
         order = [*ranked_ids, *quiet]
         roots = _forest_below(order[start:end], viewer, thread=thread)
         return ThreadPage(roots, page, len(order) > end)
-    newest = sort == "newest"
-    ordered = _root_window(thread, _viewer_id(viewer), newest=newest, stop=start + page_size + 1)
+    if sort == "recommended":
+        ordered = _root_window_recommended(thread, _viewer_id(viewer), stop=start + page_size + 1)
+    else:
+        ordered = _root_window(
+            thread, _viewer_id(viewer), newest=sort == "newest", stop=start + page_size + 1
+        )
     page_ids = [pk for pk, _ in ordered[start : start + page_size]]
     roots = _forest_below(page_ids, viewer, thread=thread)
     return ThreadPage(roots, page, len(ordered) > start + page_size)
@@ -488,6 +504,31 @@ def _root_window(
         reverse=newest,
     )
     return merged[:stop]
+
+
+def _root_window_recommended(
+    thread: Thread, viewer_id: int | None, *, stop: int
+) -> list[tuple[int, Any]]:
+    """:func:`_root_window` in the "most recommended" order: most recommendations first,
+    then oldest first (the comment_thread_recommended index)."""
+    top = Comment.objects.filter(thread=thread, parent__isnull=True)
+    published = list(
+        top.filter(status=CommentStatus.PUBLISHED)
+        .order_by("-recommendations", "created_at", "id")
+        .values_list("pk", "created_at", "recommendations")[:stop]
+    )
+    shown_anyway = Q(status=CommentStatus.DELETED) | Q(author_hidden=True)
+    if viewer_id is not None:
+        shown_anyway |= Q(author_id=viewer_id)
+    unpublished = [CommentStatus.DELETED, CommentStatus.PENDING, CommentStatus.REJECTED]
+    others = list(
+        top.filter(status__in=unpublished)
+        .filter(shown_anyway)
+        .order_by()
+        .values_list("pk", "created_at", "recommendations")
+    )
+    merged = sorted(published + others, key=lambda row: (-row[2], row[1], row[0]))
+    return [(pk, created_at) for pk, created_at, _count in merged[:stop]]
 
 
 def _root_ids_by_replies(thread: Thread, viewer: Any) -> list[tuple[int, int]]:
@@ -775,6 +816,29 @@ def _cached[T](key: str, kind: type[T], compute: Callable[[], T]) -> T:
     value = compute()
     _cache_set(key, value)
     return value
+
+
+def recommended_by(viewer: Any, roots: list[Node]) -> list[int]:
+    """The ids of the shown comments that ``viewer`` recommends, in one query (the page's
+    script marks their buttons; the comments' cached markup is the same for every reader)."""
+    if viewer is None or not getattr(viewer, "is_authenticated", False):
+        return []
+    from civility.discussion.models import Recommendation
+
+    shown: list[int] = []
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if node.comment.recommendations and not node.tombstone:
+            shown.append(node.comment.pk)
+        stack.extend(node.children)
+    if not shown:
+        return []
+    return sorted(
+        Recommendation.objects.filter(user=viewer, comment_id__in=shown).values_list(
+            "comment_id", flat=True
+        )
+    )
 
 
 # Editors' picks shown above a thread, newest pick first.

@@ -13,6 +13,7 @@ urlpatterns = [
     path("comments/<int:pk>/edit/", views.edit_comment, name="edit"),
     path("comments/<int:pk>/delete/", views.delete_comment, name="delete"),
     path("comments/<int:pk>/report/", views.report_comment, name="report"),
+    path("comments/<int:pk>/recommend/", views.recommend_comment, name="recommend"),
     path("most-discussed/", views.most_discussed, name="most_discussed"),
     path("my/comments/", views.my_comments, name="my_comments"),
     path("my/api-tokens/", views.api_tokens, name="api_tokens"),

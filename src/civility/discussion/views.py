@@ -237,6 +237,37 @@ def report_comment(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "discussion/report.html", context)
 
 
+@require_POST
+def recommend_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    """``recommend=1`` recommends the comment, ``recommend=0`` takes it back. The thread's
+    script asks for JSON: the new count; a plain form goes back to the comment."""
+    comment = get_object_or_404(
+        selectors.reportable_comments().select_related("thread__article"), pk=pk
+    )
+    if not request.user.is_authenticated:
+        if wants_json(request):
+            return JsonResponse(
+                {"ok": False, "error": gettext("Sign in to recommend comments.")}, status=403
+            )
+        return redirect_to_login(_thread_url(comment))
+    recommend = request.POST.get("recommend", "1") != "0"
+    try:
+        ratelimit.hit("recommend", user=request.user, ip=ratelimit.client_ip(request))
+        count = services.recommend_comment(
+            comment=comment, reader=request.user, recommend=recommend
+        )
+    except DiscussionError as exc:
+        return _error_response(
+            request,
+            exc,
+            template="discussion/refused.html",
+            context={"back_url": _thread_url(comment)},
+        )
+    if wants_json(request):
+        return JsonResponse({"ok": True, "recommended": recommend, "recommendations": count})
+    return redirect(_thread_url(comment))
+
+
 # --- Reading -----------------------------------------------------------------------------------
 
 
@@ -348,6 +379,7 @@ def section_context(
         "page_obj": page_obj,
         "comment_total": total,
         "featured": selectors.featured_comments(thread) if thread is not None else [],
+        "recommended_ids": selectors.recommended_by(viewer, roots),
         "sort": sort,
         "sorts": selectors.SORTS,
         "max_depth": settings.CIVILITY_THREAD_MAX_DEPTH,

@@ -234,7 +234,66 @@
     });
   }
 
+  // The page's CSRF token: from any form on it, else the cookie (the comment markup itself
+  // carries no token, so that every reader's copy is the same).
+  function pageToken() {
+    var field = document.querySelector("input[name=csrfmiddlewaretoken]");
+    if (field) return field.value;
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function setRecommended(button, on, count) {
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+    button.classList.toggle("is-recommended", on);
+    if (count !== undefined) {
+      button.querySelector("[data-recommend-count]").textContent = String(count);
+    }
+  }
+
+  function onRecommendButton(button) {
+    button.addEventListener("click", function () {
+      var on = button.getAttribute("aria-pressed") !== "true";
+      var body = new FormData();
+      body.append("recommend", on ? "1" : "0");
+      button.disabled = true;
+      fetch(button.getAttribute("data-url"), {
+        method: "POST",
+        body: body,
+        headers: { "Accept": "application/json", "X-CSRFToken": pageToken() },
+        credentials: "same-origin",
+      }).then(function (response) {
+        return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+      }).then(function (result) {
+        if (result.ok) {
+          setRecommended(button, result.data.recommended, result.data.recommendations);
+        } else {
+          var section = button.closest("[data-comments]");
+          window.alert(result.data.error || (section && section.getAttribute("data-label-recommend-error")) || "Error");
+        }
+      }).catch(function () {
+        var section = button.closest("[data-comments]");
+        window.alert((section && section.getAttribute("data-label-recommend-error")) || "Error");
+      }).finally(function () {
+        button.disabled = false;
+      });
+    });
+  }
+
+  function recommendButtons(root) {
+    var mine = {};
+    document.querySelectorAll("[data-recommended]").forEach(function (section) {
+      section.getAttribute("data-recommended").split(" ").forEach(function (id) { mine[id] = true; });
+    });
+    root.querySelectorAll("button[data-recommend]").forEach(function (button) {
+      var item = button.closest("[data-comment-id]");
+      if (item && mine[item.getAttribute("data-comment-id")]) setRecommended(button, true);
+      onRecommendButton(button);
+    });
+  }
+
   function enhance(root) {
+    recommendButtons(root);
     fillTokens(root);
     actionButtons(root);
     root.querySelectorAll("form[data-comment-form]").forEach(onCommentForm);

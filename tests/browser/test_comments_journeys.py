@@ -374,3 +374,45 @@ def test_moderator_features_a_comment_and_readers_see_it_above_the_thread(
     anonymous.close()
     context.close()
     assert errors == []
+
+
+def test_a_reader_recommends_a_comment_and_the_page_keeps_it_marked(
+    browser: Browser, site: dict[str, Any]
+) -> None:
+    lenient()
+    base, article, reader = site["url"], site["article"], site["reader"]
+    thread = thread_for_article(article)
+    first = post_comment(author=reader, thread=thread, text=CLEAN).comment
+    second = post_comment(
+        author=reader, thread=thread, text="The fishermen's rights should come first."
+    ).comment
+    bob = make_user("bob@example.org", name="Bob")
+    context, page = signed_in_page(browser, base, bob)
+    errors = watch_errors(page)
+    page.goto(base + article.get_absolute_url())
+    button = page.locator(f"#comment-{second.pk} button[data-recommend]")
+    expect(button).to_have_attribute("aria-pressed", "false")
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(button.locator("[data-recommend-count]")).to_have_text("1")
+    page.reload()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(f"#comment-{first.pk} button[data-recommend]")).to_have_attribute(
+        "aria-pressed", "false"
+    )
+    page.goto(base + article.get_absolute_url() + "?sort=recommended#comments")
+    expect(page.locator("ol[data-comment-list] > li.comment").first).to_have_id(
+        f"comment-{second.pk}"
+    )
+    shot(page, "thread-recommended.png", full_page=False)
+    button = page.locator(f"#comment-{second.pk} button[data-recommend]")
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "false")
+    expect(button.locator("[data-recommend-count]")).to_have_text("0")
+    anonymous = browser.new_context()
+    plain = anonymous.new_page()
+    plain.goto(base + article.get_absolute_url())
+    expect(plain.locator("button[data-recommend]")).to_have_count(0)
+    anonymous.close()
+    context.close()
+    assert errors == []

@@ -114,3 +114,11 @@ def test_the_demo_moderator_has_picked_comments_shown_above_their_thread(
         assert 'class="featured-comments"' in page
         assert f'data-featured-id="{comment.pk}"' in page
     assert Comment.objects.filter(featured_at__isnull=False).count() == len(picked)
+
+
+def test_demo_readers_recommend_some_comments(loaded: dict[str, int]) -> None:
+    recommended = [(item, comment) for item, comment, _ in posted_pairs() if item.recommended_by]
+    assert recommended
+    for item, comment in recommended:
+        assert comment.recommendations == len(set(item.recommended_by)), item.key
+        assert item.author not in item.recommended_by

@@ -58,6 +58,7 @@ class DemoComment:
     expected: str = "published"
     rule: str = ""
     featured: bool = False  # an editors' pick of the demo moderator, when published
+    recommended_by: tuple[str, ...] = ()  # demo readers (keys) who recommend it
 
 
 def demo_comments() -> list[DemoComment]:
@@ -66,7 +67,11 @@ def demo_comments() -> list[DemoComment]:
         .joinpath("demo/discussions.jsonl")
         .read_text(encoding="utf-8")
     )
-    return [DemoComment(**json.loads(line)) for line in text.splitlines() if line.strip()]
+    items = [json.loads(line) for line in text.splitlines() if line.strip()]
+    return [
+        DemoComment(**{**item, "recommended_by": tuple(item.get("recommended_by", ()))})
+        for item in items
+    ]
 
 
 def demo_reader_email(key: str) -> str:
@@ -93,7 +98,11 @@ def _demo_readers() -> dict[str, Any]:
 def load_demo_discussions() -> dict[str, int]:
     """Post the demo comments under the demo articles that exist; returns how many comments
     ended in each status (empty when they were loaded before)."""
-    from civility.discussion.services import post_comment, thread_for_article
+    from civility.discussion.services import (
+        post_comment,
+        recommend_comment,
+        thread_for_article,
+    )
     from civility.news.models import Article
 
     if Comment.objects.filter(author__email__endswith=f"@{DEMO_READER_DOMAIN}").exists():
@@ -130,6 +139,11 @@ def load_demo_discussions() -> dict[str, int]:
             moment = min(published_at + timedelta(minutes=item.minutes), now)
             _move_to(Comment.objects.get(pk=posted[item.key].pk), moment)
     _feature([posted[item.key] for item in comments if item.featured and item.key in posted])
+    for item in comments:
+        comment = posted.get(item.key)
+        if comment is not None and comment.status == CommentStatus.PUBLISHED:
+            for key in item.recommended_by:
+                recommend_comment(comment=comment, reader=readers[key])
     return counts
 
 

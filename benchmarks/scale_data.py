@@ -9,7 +9,10 @@ The database (--database-url, default postgres://postgres@127.0.0.1:5432/civilit
 dropped, re-created and migrated. Rows go in with COPY, in id order, with the shape of a
 real site: threads follow a heavy-tailed popularity (a few articles get thousands of
 comments), 15% of comments are replies, 90% are published, 4% removed, 1% deleted and 5%
-pending (most held for a moderator, some still awaiting the engine).
+pending (most held for a moderator, some still awaiting the engine). Readers recommend a
+third of the published comments (heavy-tailed: most get one or two, a few hundreds), and one
+thread in twenty has up to three editors' picks; these come from a random generator of their
+own, so the comments are the same rows as before they were added.
 
 Measured (Django test client in this process, read cache off, warm): the article thread page,
 the JSON comment listing, and the moderator queue pages, p50 and p95 over --repeat requests;
@@ -276,6 +279,49 @@ def comments(
         }
 
 
+def published_comment_ids(cursor: Any) -> list[tuple[int, int]]:
+    """(id, author id) of every published comment, in id order."""
+    cursor.execute(
+        "SELECT id, author_id FROM discussion_comment WHERE status = 'published' ORDER BY id"
+    )
+    return [(int(pk), int(author)) for pk, author in cursor.fetchall()]
+
+
+def recommendations(
+    published: list[tuple[int, int]], user_count: int, rng: random.Random
+) -> Iterator[dict[str, Any]]:
+    """A third of the published comments recommended, by a heavy-tailed number of readers
+    (Pareto: most by one or two, a few by hundreds), never by their author."""
+    row_id = 0
+    for comment_id, author_id in published:
+        if rng.random() >= 1 / 3:
+            continue
+        count = min(int(rng.paretovariate(1.3)), 400)
+        readers = {rng.randint(1, user_count) for _ in range(count)} - {author_id}
+        for user_id in sorted(readers):
+            row_id += 1
+            yield {
+                "id": row_id,
+                "comment_id": comment_id,
+                "user_id": user_id,
+                "created_at": NOW,
+            }
+
+
+def feature_picks(cursor: Any, article_count: int, rng: random.Random) -> None:
+    """One thread in twenty gets up to three editors' picks among its published top-level
+    comments."""
+    threads = sorted(rng.sample(range(1, article_count + 1), max(1, article_count // 20)))
+    cursor.execute(
+        "UPDATE discussion_comment SET featured_at = created_at + interval '1 hour' "
+        "WHERE id IN (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY thread_id "
+        "ORDER BY recommendations DESC, id) AS n FROM discussion_comment "
+        "WHERE thread_id = ANY(%s) AND parent_id IS NULL AND status = 'published') AS ranked "
+        "WHERE n <= 3)",
+        [threads],
+    )
+
+
 def generate(args: argparse.Namespace, env: dict[str, str]) -> dict[str, float]:
     import psycopg
 
@@ -298,11 +344,28 @@ def generate(args: argparse.Namespace, env: dict[str, str]) -> dict[str, float]:
             table_started = time.monotonic()
             copy_rows(cursor, table, rows, total, table)
             timings[f"{table}_copy_s"] = round(time.monotonic() - table_started, 1)
+        extras = random.Random(2_000_000)
+        table_started = time.monotonic()
+        published = published_comment_ids(cursor)
+        copy_rows(
+            cursor,
+            "discussion_recommendation",
+            recommendations(published, args.users, extras),
+            len(published) // 3,
+            "discussion_recommendation",
+        )
+        cursor.execute(
+            "UPDATE discussion_comment AS c SET recommendations = r.total FROM "
+            "(SELECT comment_id, count(*) AS total FROM discussion_recommendation "
+            "GROUP BY comment_id) AS r WHERE c.id = r.comment_id"
+        )
+        feature_picks(cursor, args.articles, extras)
+        timings["recommendations_and_picks_s"] = round(time.monotonic() - table_started, 1)
         for table in ("accounts_user", "account_emailaddress", "news_article"):
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
             )
-        for table in ("discussion_thread", "discussion_comment"):
+        for table in ("discussion_thread", "discussion_comment", "discussion_recommendation"):
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
             )
@@ -373,6 +436,24 @@ def _getter(client: Any, url: str, cold_fragments: bool) -> Callable[[], Any]:
     return get
 
 
+def _recommend_some(reader: Any, thread_id: int) -> None:
+    """The measured reader recommends every fifth published top-level comment of the
+    thread (the page then marks theirs: one more query, over the shown comments)."""
+    from civility.discussion.models import Comment, CommentStatus
+    from civility.discussion.services import recommend_comment
+
+    top = (
+        Comment.objects.filter(
+            thread_id=thread_id, parent__isnull=True, status=CommentStatus.PUBLISHED
+        )
+        .exclude(author=reader)
+        .order_by("id")
+        .values_list("pk", flat=True)
+    )
+    for pk in list(top)[::5][:60]:
+        recommend_comment(comment=Comment.objects.get(pk=pk), reader=reader)
+
+
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     import django
 
@@ -408,6 +489,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     reader = get_user_model().objects.filter(email=reader_email).first() or create_user(
         reader_email, "scale-reader-password"
     )
+    _recommend_some(reader, biggest_thread)
     anonymous, signed_in, reading = Client(), Client(), Client()
     signed_in.force_login(moderator)
     reading.force_login(reader)
@@ -444,11 +526,20 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             reading,
             f"/news/article-{biggest_thread}/discussion/?sort=replies&cpage=40",
         ),
+        f"comment section, most recommended, biggest thread ({biggest} comments)": (
+            anonymous,
+            f"/news/article-{biggest_thread}/discussion/?sort=recommended",
+        ),
+        f"comment section, most recommended, signed-in reader, biggest thread ({biggest} comments)": (
+            reading,
+            f"/news/article-{biggest_thread}/discussion/?sort=recommended",
+        ),
         f"API comments page 1, biggest thread ({biggest})": (
             anonymous,
             f"/api/articles/article-{biggest_thread}/comments?page_size=50",
         ),
         "moderator queue: pending": (signed_in, "/moderation/queue/pending/"),
+        "moderator queue: editors' picks": (signed_in, "/moderation/queue/featured/"),
         "moderator queue: rejected": (signed_in, "/moderation/queue/rejected/"),
         "moderator queue: all": (signed_in, "/moderation/queue/all/"),
         "moderator queue: pending, page 20": (signed_in, "/moderation/queue/pending/?page=20"),

@@ -251,3 +251,39 @@ def test_a_published_reply_notifies_the_parent_author(
         held.save()
         own_reply.save()
     assert len(push_service.deliveries) == 1, "one notification per reply"
+
+
+def test_an_editors_pick_notifies_its_author_once(
+    push_service: FakePushService, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    from civility.moderation.services import set_featured
+    from tests.accounts.helpers_discussion import published_comment
+
+    ada = make_user("ada@example.org", display_name="Ada")
+    moderator = make_user("moderator@example.org")
+    browser = push_service.new_browser("ada")
+    services.subscribe(
+        user=ada, endpoint=browser.endpoint, p256dh=browser.p256dh, auth=browser.auth
+    )
+    comment = published_comment(ada, "The bridge should be rebuilt in stone.")
+    with django_capture_on_commit_callbacks(execute=True):
+        comment.save()  # an ordinary save is no news
+    assert push_service.deliveries == []
+    with django_capture_on_commit_callbacks(execute=True):
+        set_featured(comment, moderator=moderator, featured=True)
+    (delivery,) = push_service.deliveries
+    assert delivery.payload is not None
+    assert delivery.payload["kind"] == "featured"
+    assert delivery.payload["title"] == "Your comment is an editors' pick"
+    assert delivery.payload["body"] == "The bridge should be rebuilt in stone."
+    assert delivery.payload["url"].endswith(comment.get_absolute_url())
+    with django_capture_on_commit_callbacks(execute=True):
+        set_featured(comment, moderator=moderator, featured=False)
+        set_featured(comment, moderator=moderator, featured=True)
+    assert len(push_service.deliveries) == 1, "picked again: no second notification"
+
+    other = published_comment(ada, "And the railings in iron.")
+    NotificationSettings.objects.filter(user=ada).update(push_featured=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        set_featured(other, moderator=moderator, featured=True)
+    assert len(push_service.deliveries) == 1, "the reader turned these off"

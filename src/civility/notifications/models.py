@@ -44,6 +44,9 @@ class NotificationSettings(models.Model):
     )
     push_replies = models.BooleanField(_("push: replies to my comments"), default=True)
     push_breaking = models.BooleanField(_("push: breaking news"), default=True)
+    push_featured = models.BooleanField(
+        _("push: my comment chosen as an editors' pick"), default=True
+    )
     email_replies = models.BooleanField(_("e-mail: replies to my comments"), default=False)
 
     def __str__(self) -> str:

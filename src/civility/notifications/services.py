@@ -225,6 +225,31 @@ def notify_reply(
     return queued
 
 
+def _featured_title(recipient: Any) -> str:
+    from civility.accounts.adapter import mail_language
+
+    with translation.override(mail_language(recipient.email or "", {"user": recipient})):
+        return gettext("Your comment is an editors' pick")
+
+
+def notify_featured(*, recipient: Any, url: str, excerpt: str = "") -> int:
+    """Tell ``recipient`` that moderators chose their comment as an editors' pick (push)."""
+    if recipient is None or not recipient.is_active or not settings_for(recipient).push_featured:
+        return 0
+    ids = list(PushSubscription.objects.filter(user=recipient).values_list("pk", flat=True))
+    _queue_pushes(
+        ids,
+        {
+            "kind": "featured",
+            "title": _featured_title(recipient),
+            "body": excerpt[:200],
+            "url": url,
+            "tag": f"featured:{url}",
+        },
+    )
+    return len(ids)
+
+
 def send_appeal_outcome_mail(
     *, recipient_email: str, restored: bool, message: str = "", url: str = ""
 ) -> None:

@@ -1,6 +1,7 @@
 """Turn publishing events of other apps into notifications, without those apps calling us.
 
 * A reply becomes published (by the engine or a moderator): its parent's author is told.
+* A comment becomes an editors' pick (a moderator features it): its author is told.
 * An article is marked breaking (a boolean ``breaking`` or ``is_breaking`` field turns on):
   every subscribed browser is told.
 
@@ -51,6 +52,23 @@ def _reply_published(sender: Any, instance: Any, created: bool, **kwargs: Any) -
     )
 
 
+def _comment_featured(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    """A save that writes ``featured_at`` (moderation.services.set_featured) and sets it."""
+    update_fields = kwargs.get("update_fields") or ()
+    if "featured_at" not in update_fields or instance.featured_at is None:
+        return
+    key = f"civility:notified:featured:{instance.pk}"
+    if not cache.add(key, 1, timeout=NOTIFIED_TTL_SECONDS):
+        return  # picked before: taken back and picked again tells nobody twice
+    from civility.notifications.services import notify_featured
+
+    notify_featured(
+        recipient=instance.author,
+        url=f"{settings.SITE_URL}{instance.get_absolute_url()}",
+        excerpt=instance.text[:200],
+    )
+
+
 def _breaking_field(model: Any) -> str | None:
     names = {field.name for field in model._meta.get_fields()}
     return next((name for name in BREAKING_FIELDS if name in names), None)
@@ -87,6 +105,9 @@ def connect() -> None:
             _remember_comment_status, sender=comment, dispatch_uid="civility-notify-reply-init"
         )
         post_save.connect(_reply_published, sender=comment, dispatch_uid="civility-notify-reply")
+        post_save.connect(
+            _comment_featured, sender=comment, dispatch_uid="civility-notify-featured"
+        )
     if apps.is_installed("civility.news"):
         article = apps.get_model("news", "Article")
         if _breaking_field(article):

@@ -140,10 +140,10 @@ def load_demo_discussions() -> dict[str, int]:
             _move_to(Comment.objects.get(pk=posted[item.key].pk), moment)
     _feature([posted[item.key] for item in comments if item.featured and item.key in posted])
     for item in comments:
-        comment = posted.get(item.key)
-        if comment is not None and comment.status == CommentStatus.PUBLISHED:
+        recommended = posted.get(item.key)
+        if recommended is not None and recommended.status == CommentStatus.PUBLISHED:
             for key in item.recommended_by:
-                recommend_comment(comment=comment, reader=readers[key])
+                recommend_comment(comment=recommended, reader=readers[key])
     return counts
 
 

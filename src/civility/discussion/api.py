@@ -381,13 +381,16 @@ def report(request: HttpRequest, comment_id: int, payload: ReportIn) -> Status[d
     )
 
 
+RECOMMENDATION_RESPONSES = {
+    200: RecommendationOut,
+    **errors(BAD_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, TOO_MANY),
+}
+
+
 @api.put(
     "/comments/{comment_id}/recommendation",
     auth=AUTH,
-    response={
-        200: RecommendationOut,
-        **errors(BAD_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, TOO_MANY),
-    },
+    response=RECOMMENDATION_RESPONSES,
     tags=["comments"],
 )
 def recommend(request: HttpRequest, comment_id: int) -> dict[str, Any]:
@@ -398,10 +401,7 @@ def recommend(request: HttpRequest, comment_id: int) -> dict[str, Any]:
 @api.delete(
     "/comments/{comment_id}/recommendation",
     auth=AUTH,
-    response={
-        200: RecommendationOut,
-        **errors(BAD_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, TOO_MANY),
-    },
+    response=RECOMMENDATION_RESPONSES,
     tags=["comments"],
 )
 def withdraw_recommendation(request: HttpRequest, comment_id: int) -> dict[str, Any]:

@@ -486,24 +486,25 @@ def _root_window(
         .order_by(*order)
         .values_list("pk", "created_at")[:stop]
     )
-    shown_anyway = Q(status=CommentStatus.DELETED) | Q(author_hidden=True)
-    if viewer_id is not None:
-        shown_anyway |= Q(author_id=viewer_id)
-    # Named statuses, not "not published": an index condition on (thread, status) then
-    # reaches the thread's few unpublished rows instead of all of them.
-    unpublished = [CommentStatus.DELETED, CommentStatus.PENDING, CommentStatus.REJECTED]
-    others = list(
-        top.filter(status__in=unpublished)
-        .filter(shown_anyway)
-        .order_by()
-        .values_list("pk", "created_at")
-    )
+    others = list(_unpublished_shown(top, viewer_id).values_list("pk", "created_at"))
     merged = sorted(
         published + others,
         key=lambda row: (row[1], row[0]),
         reverse=newest,
     )
     return merged[:stop]
+
+
+def _unpublished_shown(top: QuerySet[Comment], viewer_id: int | None) -> QuerySet[Comment]:
+    """The few unpublished top-level comments a page shows anyway (deleted ones as
+    tombstones, those of deleted accounts, the viewer's own), read whole and unordered."""
+    shown_anyway = Q(status=CommentStatus.DELETED) | Q(author_hidden=True)
+    if viewer_id is not None:
+        shown_anyway |= Q(author_id=viewer_id)
+    # Named statuses, not "not published": an index condition on (thread, status) then
+    # reaches the thread's few unpublished rows instead of all of them.
+    unpublished = [CommentStatus.DELETED, CommentStatus.PENDING, CommentStatus.REJECTED]
+    return top.filter(status__in=unpublished).filter(shown_anyway).order_by()
 
 
 def _root_window_recommended(
@@ -517,15 +518,8 @@ def _root_window_recommended(
         .order_by("-recommendations", "created_at", "id")
         .values_list("pk", "created_at", "recommendations")[:stop]
     )
-    shown_anyway = Q(status=CommentStatus.DELETED) | Q(author_hidden=True)
-    if viewer_id is not None:
-        shown_anyway |= Q(author_id=viewer_id)
-    unpublished = [CommentStatus.DELETED, CommentStatus.PENDING, CommentStatus.REJECTED]
     others = list(
-        top.filter(status__in=unpublished)
-        .filter(shown_anyway)
-        .order_by()
-        .values_list("pk", "created_at", "recommendations")
+        _unpublished_shown(top, viewer_id).values_list("pk", "created_at", "recommendations")
     )
     merged = sorted(published + others, key=lambda row: (-row[2], row[1], row[0]))
     return [(pk, created_at) for pk, created_at, _count in merged[:stop]]

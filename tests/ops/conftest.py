@@ -18,6 +18,7 @@ from tests.discussion.conftest import (  # noqa: F401  (fixtures shared with the
     article,
     lenient_policy,
     make_user,
+    other_reader,
     reader,
     reader_client,
 )

@@ -485,3 +485,27 @@ def test_while_another_request_renders_a_changed_thread_readers_get_the_page_as_
     monkeypatch.setattr(ReadCache, "_locked", staticmethod(lambda key: False))  # it gave up
     page = Client().get(url)
     assert page["X-Civility-Cache"] == "miss" and newer in page.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("lenient_policy", "read_cache_on")
+def test_recommendations_leave_the_cached_pages_in_place_new_comments_do_not(
+    reader: Any, other_reader: Any, article: Any, settings: Any
+) -> None:
+    from civility.discussion.services import recommend_comment
+
+    settings.CIVILITY_READ_CACHE_SECONDS = LONG_AGE
+    thread = thread_for_article(article)
+    comment = post_comment(author=reader, thread=thread, text=CLEAN).comment
+    url = f"/api/articles/{article.slug}/comments"
+    assert Client().get(url)["X-Civility-Cache"] == "miss"
+    recommend_comment(comment=comment, reader=other_reader)
+    # A busy article's recommendations would otherwise empty its cached pages many times a
+    # second: the count shown to signed-out readers lags by at most the cache's age.
+    cached = Client().get(url)
+    assert cached["X-Civility-Cache"] == "hit"
+    assert cached.json()["items"][0]["recommendations"] == 0
+    post_comment(author=other_reader, thread=thread, text=CLEAN + " Agreed.")
+    fresh = Client().get(url)
+    assert fresh["X-Civility-Cache"] == "miss"
+    assert [item["recommendations"] for item in fresh.json()["items"]] == [1, 0]

@@ -259,6 +259,10 @@ def note_comment_saved(sender: Any, instance: Any, created: bool = False, **kwar
     or a moderator holding it, its verdict written): on a busy article each such save used to
     send the next readers of the whole thread to render it again. The decision that publishes
     it marks the thread.
+
+    Nor does a new recommendation count (a save of that column alone): on a busy article
+    readers recommend many times a second, and each would empty the thread's cached pages;
+    the count a signed-out reader sees is at most the cache's age behind.
     """
     from civility.discussion.models import CommentStatus
 
@@ -266,6 +270,8 @@ def note_comment_saved(sender: Any, instance: Any, created: bool = False, **kwar
     was = getattr(instance, "status_as_saved", None)
     instance.status_as_saved = status
     if status == CommentStatus.PENDING and (created or was == CommentStatus.PENDING):
+        return
+    if set(kwargs.get("update_fields") or ()) == {"recommendations"}:
         return
     thread_id = int(instance.thread_id)
     _mark_thread_changed(thread_id)

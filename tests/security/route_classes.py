@@ -176,6 +176,7 @@ ROUTES: dict[str, Access] = {
     "discussion:report": REPORT_FORM,
     "discussion:recommend": COMMENT_POST,
     "discussion:most_discussed": PUBLIC_PAGE,
+    "news:recommended": PUBLIC_PAGE,
     "discussion:my_comments": SIGNED_IN_READ,
     "discussion:api_tokens": OWN_TOKENS,
     "discussion:embed_js": PUBLIC_PAGE,

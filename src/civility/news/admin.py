@@ -30,8 +30,17 @@ class TagAdmin(admin.ModelAdmin):
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["headline", "published_at", "dateline", "breaking", "short_link", "share_count"]
-    list_filter = ["published_at", "breaking", "tags"]
+    list_display = [
+        "headline",
+        "published_at",
+        "dateline",
+        "breaking",
+        "recommended",
+        "short_link",
+        "share_count",
+    ]
+    list_filter = ["published_at", "breaking", "recommended", "tags"]
+    list_editable = ["recommended"]
     search_fields = ["headline", "lead", "body_text", "slug", "short_code", "source_id"]
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["headline"]}
@@ -43,6 +52,7 @@ class ArticleAdmin(admin.ModelAdmin):
             {"fields": ["headline", "slug", "dateline", "published_at", "lead", "body", "tags"]},
         ),
         (_("Photo"), {"fields": ["image", "image_alt", "image_credit"]}),
+        (_("Promotion"), {"fields": ["recommended"]}),
         (
             _("Links and counts"),
             {"fields": ["short_code", "source_id", "share_count", "updated_at"]},

@@ -123,6 +123,17 @@ def load_demo_accounts() -> list[tuple[DemoAccount, bool]]:
     return outcome
 
 
+# The demo's editors recommend these (the Recommended listing).
+DEMO_RECOMMENDED = frozenset(
+    {
+        "neighbours-agree-to-resume-peace-treaty-talks",
+        "wind-and-solar-overtake-coal",
+        "open-source-tool-helps-newsrooms-check-facts",
+        "schools-add-lesson-on-spotting-misinformation",
+    }
+)
+
+
 def load_demo_articles() -> int:
     """Import the demo articles that are not there yet, with pictures. Returns how many were added."""
     records = demo_records()
@@ -143,7 +154,11 @@ def load_demo_articles() -> int:
         article.image.save(
             f"demo-{article.slug}.jpg", ContentFile(demo_picture(article.slug, palette)), save=False
         )
-        Article.objects.filter(pk=article.pk).update(image=article.image.name, image_alt="")
+        Article.objects.filter(pk=article.pk).update(
+            image=article.image.name,
+            image_alt="",
+            recommended=article.slug in DEMO_RECOMMENDED,
+        )
     return result.created
 
 

@@ -11,6 +11,7 @@ import secrets
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -99,12 +100,25 @@ class Article(models.Model):
         default=False,
         help_text=_("Readers who accepted push notifications are alerted."),
     )
+    recommended = models.BooleanField(
+        _("recommended by the editors"),
+        default=False,
+        help_text=_("Listed under Recommended, newest first."),
+    )
 
     objects = ArticleQuerySet.as_manager()
 
     class Meta:
         ordering = ["-published_at", "-id"]
-        indexes = [models.Index(fields=["site", "published_at"], name="article_site_published")]
+        indexes = [
+            models.Index(fields=["site", "published_at"], name="article_site_published"),
+            # The Recommended listing reads only the recommended articles.
+            models.Index(
+                fields=["site", "-published_at"],
+                condition=Q(recommended=True),
+                name="article_site_recommended",
+            ),
+        ]
         verbose_name = _("article")
         verbose_name_plural = _("articles")
 

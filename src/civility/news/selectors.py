@@ -24,6 +24,11 @@ def latest_articles(site_id: int | None = None) -> ArticleQuerySet:
     return site_articles(site_id).prefetch_related("tags").order_by("-published_at", "-id")
 
 
+def recommended_articles(site_id: int | None = None) -> ArticleQuerySet:
+    """The articles the site's editors recommend, newest first."""
+    return latest_articles(site_id).filter(recommended=True)
+
+
 def articles_tagged(tag: Tag) -> ArticleQuerySet:
     return latest_articles().filter(tags=tag)
 

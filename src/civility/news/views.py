@@ -37,6 +37,15 @@ def front_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+def recommended_page(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.recommended_articles(), ARTICLES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    _count_comments(page)
+    return render(request, "news/recommended.html", {"page": page})
+
+
+@require_safe
 def tag_page(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
     page = Paginator(selectors.articles_tagged(tag), ARTICLES_PER_PAGE).get_page(

@@ -150,3 +150,20 @@ def test_the_readers_export_holds_their_recommendations(
     recommend_comment(comment=comment, reader=other_reader)
     exported = export_user_data(other_reader)
     assert [row["comment"] for row in exported["discussion.recommendation"]] == [comment.pk]
+
+
+def test_a_purged_account_recommends_nothing_any_more(
+    reader: Any, other_reader: Any, moderator: Any, article: Any
+) -> None:
+    from civility.discussion.services import purge_comments_of
+
+    comment = published(reader, article, "The talks need the islanders at the table.")
+    carol = make_user("carol@example.org")
+    for fan in (other_reader, carol):
+        recommend_comment(comment=comment, reader=fan)
+    purge_comments_of(other_reader)
+    comment.refresh_from_db()
+    assert comment.recommendations == 1
+    assert list(Recommendation.objects.values_list("user_id", flat=True)) == [carol.pk]
+    entry = AuditLog.objects.get(action="comments.purged")
+    assert entry.data["recommendations_withdrawn"] == 1

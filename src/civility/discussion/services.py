@@ -1026,10 +1026,27 @@ def purge_comments_of(user: Any) -> int:
                 AuditLog.objects.filter(pk=entry.pk).update(
                     before=entry.before, after=entry.after, data=entry.data
                 )
+        withdrawn = _withdraw_recommendations_of(user)
         record(
-            "comments.purged", user, actor_label="system", subject_user=user, data={"count": count}
+            "comments.purged",
+            user,
+            actor_label="system",
+            subject_user=user,
+            data={"count": count, "recommendations_withdrawn": withdrawn},
         )
     return count
+
+
+def _withdraw_recommendations_of(user: Any) -> int:
+    """Delete a purged account's recommendations (who recommended what is personal data) and
+    count again the comments they were on; returns how many were deleted."""
+    mine = Recommendation.objects.filter(user=user)
+    comment_ids = sorted(set(mine.values_list("comment_id", flat=True)))
+    deleted, _ = mine.delete()
+    for comment in Comment.objects.select_for_update().filter(pk__in=comment_ids).order_by("pk"):
+        comment.recommendations = Recommendation.objects.filter(comment=comment).count()
+        comment.save(update_fields=["recommendations"])
+    return int(deleted)
 
 
 # --- API tokens ------------------------------------------------------------------------------

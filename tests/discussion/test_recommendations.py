@@ -167,3 +167,20 @@ def test_a_purged_account_recommends_nothing_any_more(
     assert list(Recommendation.objects.values_list("user_id", flat=True)) == [carol.pk]
     entry = AuditLog.objects.get(action="comments.purged")
     assert entry.data["recommendations_withdrawn"] == 1
+
+
+def test_the_embed_shows_counts_without_buttons(
+    reader: Any, other_reader: Any, settings: Any
+) -> None:
+    from civility.discussion.models import Thread
+
+    settings.CIVILITY_EMBED_ORIGINS = ["https://www.publisher.example"]
+    url = "https://www.publisher.example/story"
+    Client().get("/embed/thread", {"url": url})
+    thread = Thread.objects.get()
+    comment = post_comment(author=reader, thread=thread, text="The bridge looks good.").comment
+    recommend_comment(comment=comment, reader=other_reader)
+    for client in (Client(), signed_in(other_reader)):
+        page = client.get("/embed/thread", {"url": url}).content.decode()
+        assert "1 recommendation<" in page
+        assert "data-recommend " not in page

@@ -191,3 +191,22 @@ def test_multiprocess_mode_adds_up_every_process(tmp_path: Any) -> None:
         [sys.executable, "-c", reader_script], env=env, check=True, capture_output=True, text=True
     ).stdout
     assert "civility_probe_total 4.0" in out
+
+
+@pytest.mark.django_db
+def test_recommendations_and_editors_picks_are_counted(
+    reader: Any, other_reader: Any, moderator: Any, article: Any
+) -> None:
+    from civility.discussion.services import recommend_comment
+    from civility.moderation.services import set_featured
+
+    comment = post_comment(author=reader, thread=thread_for_article(article), text=CLEAN).comment
+    name = "civility_comment_engagement_total"
+    before = scrape().get("civility_comment_engagement", [])
+    recommend_comment(comment=comment, reader=other_reader)
+    recommend_comment(comment=comment, reader=other_reader, recommend=False)
+    set_featured(comment, moderator=moderator, featured=True)
+    after = scrape()["civility_comment_engagement"]
+    for action in ("recommended", "recommendation_withdrawn", "featured"):
+        assert value(after, name, action=action) == value(before, name, action=action) + 1
+    assert value(after, name, action="unfeatured") == value(before, name, action="unfeatured")

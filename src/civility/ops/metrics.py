@@ -78,6 +78,13 @@ if AVAILABLE:
         "Time from posting a comment to the engine's decision (queue wait included).",
         buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0),
     )
+    # Readers' and editors' signals on comments (from the audit log too).
+    ENGAGEMENT = Counter(
+        "civility_comment_engagement",
+        "Recommendations given and withdrawn by readers, and comments featured and unfeatured "
+        "as editors' picks by moderators, by action.",
+        ["action"],
+    )
     ENGINE_LATENCY = Histogram(
         "civility_engine_check_seconds",
         "Time the moderation engine takes to check one comment, by stage (screen: cheap "
@@ -128,6 +135,17 @@ def record_audit_entry(action: str, rule: str, data: dict[str, Any], target_id: 
         DECISIONS.labels("moderator", "publish", rule or "none").inc()
     elif action == "comment.rejected":
         DECISIONS.labels("moderator", "reject", rule or "none").inc()
+    elif action in ENGAGEMENT_ACTIONS:
+        ENGAGEMENT.labels(ENGAGEMENT_ACTIONS[action]).inc()
+
+
+# Audit actions counted by civility_comment_engagement, and their label.
+ENGAGEMENT_ACTIONS = {
+    "comment.recommended": "recommended",
+    "comment.recommendation_withdrawn": "recommendation_withdrawn",
+    "comment.featured": "featured",
+    "comment.unfeatured": "unfeatured",
+}
 
 
 def record_engine_decision(data: dict[str, Any], comment_created_at: datetime) -> None:

@@ -272,7 +272,7 @@ def list_articles(request: HttpRequest, page: int = 1, page_size: int = 20) -> d
     page, page_size = _page(page, page_size)
     articles, count = selectors.article_page(page, page_size)
     counts = selectors.published_comment_counts([a.pk for a in articles])
-    closed = selectors.closed_article_ids([a.pk for a in articles])
+    closed = selectors.closed_article_ids(articles)
     items = [
         {
             "slug": a.slug,

@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
 from django.db.models import Count, F, Model, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from civility.discussion.models import Comment, CommentStatus, Thread
@@ -137,12 +139,40 @@ def most_discussed(period: str, *, limit: int = 20) -> list[tuple[Any, int]]:
     return [(by_id[pk], total) for pk, total in ranked if pk in by_id]
 
 
-def closed_article_ids(article_ids: list[int]) -> set[int]:
-    return set(
-        Thread.objects.filter(article_id__in=article_ids, closed=True).values_list(
+def _close_after_days(site_id: int | None) -> int:
+    from civility.sites.current import site_by_id
+
+    return int(getattr(site_by_id(site_id), "close_comments_after_days", 0) or 0)
+
+
+def _past_age_limit(site_id: int | None, opened: datetime, now: datetime | None) -> bool:
+    days = _close_after_days(site_id)
+    return days > 0 and opened <= (now or timezone.now()) - timedelta(days=days)
+
+
+def comments_closed(thread: Thread, *, now: datetime | None = None) -> bool:
+    """Whether ``thread`` takes no more comments: closed by a moderator, or older than its
+    site's age limit (Site.close_comments_after_days, counted from the article's publication,
+    or from an embedded thread's creation). Reads the article only when the site has a
+    limit and the thread does not carry it already."""
+    if thread.closed:
+        return True
+    if _close_after_days(thread.site_id) <= 0:
+        return False
+    article = thread.article if thread.article_id else None
+    opened = article.published_at if article is not None else thread.created_at
+    return _past_age_limit(thread.site_id, opened, now)
+
+
+def closed_article_ids(articles: list[Any]) -> set[int]:
+    """The ids of ``articles`` whose comments are closed (see :func:`comments_closed`)."""
+    closed = set(
+        Thread.objects.filter(article_id__in=[a.pk for a in articles], closed=True).values_list(
             "article_id", flat=True
         )
     )
+    now = timezone.now()
+    return closed | {a.pk for a in articles if _past_age_limit(a.site_id, a.published_at, now)}
 
 
 def thread_of(article: Any) -> Thread | None:

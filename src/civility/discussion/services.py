@@ -317,7 +317,9 @@ def ensure_may_post(user: Any, thread: Thread, facts: AuthorFacts | None = None)
         raise PostingNotAllowed(
             _("Your account is blocked: you can read but not post."), blocked=True
         )
-    if thread.closed:
+    from civility.discussion.selectors import comments_closed
+
+    if comments_closed(thread):
         raise CommentsClosed(_("Comments are closed on this article."))
 
 

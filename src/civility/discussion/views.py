@@ -368,6 +368,7 @@ def section_context(
         roots = page_obj.roots if page_obj is not None else []
     selectors.flatten(roots)  # sets each node's depth relative to what is shown
     total = selectors.public_total(thread) if thread is not None else 0
+    closed = thread is not None and selectors.comments_closed(thread)
     blocked = bool(viewer and is_blocked(viewer))
     verified = bool(viewer and is_verified(viewer))
     return {
@@ -384,10 +385,10 @@ def section_context(
         "sorts": selectors.SORTS,
         "max_depth": settings.CIVILITY_THREAD_MAX_DEPTH,
         "rules": RULES,
-        "closed": bool(thread and thread.closed),
+        "closed": closed,
         "blocked": blocked,
         "verified": verified,
-        "can_post": verified and not blocked and not (thread and thread.closed),
+        "can_post": verified and not blocked and not closed,
         "max_length": settings.CIVILITY_COMMENT_MAX_LENGTH,
         "comments_path": comments_path(),
         "request": request,

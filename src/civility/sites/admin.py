@@ -19,6 +19,7 @@ class SiteAdmin(admin.ModelAdmin):
         "language",
         "majority_languages",
         "timezone",
+        "close_comments_after_days",
         "is_default",
     ]
     search_fields = ["name", "domain", "path_prefix"]

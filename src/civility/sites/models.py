@@ -88,6 +88,14 @@ class Site(models.Model):
         validators=[validate_timezone],
         help_text=_("e.g. Europe/Moscow; blank: the TIME_ZONE setting."),
     )
+    close_comments_after_days = models.PositiveIntegerField(
+        _("close comments after (days)"),
+        default=0,
+        help_text=_(
+            "Comments close this many days after an article's publication (an embedded "
+            "thread's first view); 0: never."
+        ),
+    )
     is_default = models.BooleanField(
         _("default site"),
         default=False,
@@ -134,6 +142,7 @@ class Site(models.Model):
             "language": self.language,
             "majority_languages": self.majority_languages,
             "timezone": self.timezone,
+            "close_comments_after_days": self.close_comments_after_days,
             "is_default": self.is_default,
         }
 

@@ -184,3 +184,19 @@ def test_the_embed_shows_counts_without_buttons(
         page = client.get("/embed/thread", {"url": url}).content.decode()
         assert "1 recommendation<" in page
         assert "data-recommend " not in page
+
+
+def test_my_comments_shows_how_each_was_received(
+    reader: Any, other_reader: Any, moderator: Any, article: Any
+) -> None:
+    from civility.moderation.services import set_featured
+
+    picked = published(reader, article, "The talks need the islanders at the table.")
+    plain = published(reader, article, "And the fishermen's rights should come first.")
+    recommend_comment(comment=picked, reader=other_reader)
+    set_featured(picked, moderator=moderator, featured=True)
+    page = signed_in(reader).get("/my/comments/").content.decode()
+    picked_item = page.split(f'id="my-comment-{picked.pk}"', 1)[1].split("</li>", 1)[0]
+    plain_item = page.split(f'id="my-comment-{plain.pk}"', 1)[1].split("</li>", 1)[0]
+    assert "Editors' pick" in picked_item and "1 recommendation<" in picked_item
+    assert "data-reception" not in plain_item

@@ -27,32 +27,27 @@ def _count_comments(page: Page[Any]) -> None:
     attach_comment_counts(page.object_list)
 
 
+def _listing(request: HttpRequest, articles: Any, template: str, **context: Any) -> HttpResponse:
+    """A page of ``articles`` (the ``page`` query parameter) rendered with ``template``."""
+    page = Paginator(articles, ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
+    _count_comments(page)
+    return render(request, template, {"page": page, **context})
+
+
 @require_safe
 def front_page(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.latest_articles(), ARTICLES_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    _count_comments(page)
-    return render(request, "news/front.html", {"page": page})
+    return _listing(request, selectors.latest_articles(), "news/front.html")
 
 
 @require_safe
 def recommended_page(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.recommended_articles(), ARTICLES_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    _count_comments(page)
-    return render(request, "news/recommended.html", {"page": page})
+    return _listing(request, selectors.recommended_articles(), "news/recommended.html")
 
 
 @require_safe
 def tag_page(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
-    page = Paginator(selectors.articles_tagged(tag), ARTICLES_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    _count_comments(page)
-    return render(request, "news/tag.html", {"tag": tag, "page": page})
+    return _listing(request, selectors.articles_tagged(tag), "news/tag.html", tag=tag)
 
 
 @require_safe
@@ -82,11 +77,7 @@ def short_link(request: HttpRequest, code: str) -> HttpResponse:
 def search_page(request: HttpRequest) -> HttpResponse:
     query = normalise_query(request.GET.get("q", ""))
     results = search_articles(query) if query else []
-    page = Paginator(results, ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
-    _count_comments(page)
-    return render(
-        request, "news/search.html", {"query": query, "page": page, "total": len(results)}
-    )
+    return _listing(request, results, "news/search.html", query=query, total=len(results))
 
 
 @csrf_exempt

@@ -306,17 +306,23 @@ def earlier_post(facts: AuthorFacts) -> PostOutcome | None:
     return PostOutcome(existing, created=False, rules=comment_rules(existing))
 
 
-def ensure_may_post(user: Any, thread: Thread, facts: AuthorFacts | None = None) -> None:
-    """Raise unless ``user`` may post on ``thread`` (``facts``: :func:`author_facts` of the
-    user, when the caller has read them)."""
+def _ensure_may_write(user: Any, facts: AuthorFacts | None, unverified: str) -> None:
+    """Raise unless ``user`` is verified and not blocked (``unverified``: the message for an
+    unverified reader); ``facts``: :func:`author_facts` of the user, when already read."""
     if facts is None:
         facts = author_facts(user)
     if not facts.verified:
-        raise PostingNotAllowed(_("Sign in with a verified e-mail address to comment."))
+        raise PostingNotAllowed(unverified)
     if facts.blocked:
         raise PostingNotAllowed(
             _("Your account is blocked: you can read but not post."), blocked=True
         )
+
+
+def ensure_may_post(user: Any, thread: Thread, facts: AuthorFacts | None = None) -> None:
+    """Raise unless ``user`` may post on ``thread`` (``facts``: :func:`author_facts` of the
+    user, when the caller has read them)."""
+    _ensure_may_write(user, facts, _("Sign in with a verified e-mail address to comment."))
     from civility.discussion.selectors import comments_closed
 
     if comments_closed(thread):
@@ -928,15 +934,7 @@ def recommend_comment(*, comment: Comment, reader: Any, recommend: bool = True) 
     """A reader recommends a published comment of someone else (``recommend=False`` takes
     it back); returns the comment's recommendations. Doing what is already done changes
     nothing and writes no audit row."""
-    from civility.accounts.selectors import is_verified
-    from civility.moderation.selectors import is_blocked
-
-    if not is_verified(reader):
-        raise PostingNotAllowed(_("Sign in with a verified e-mail address to recommend."))
-    if is_blocked(reader):
-        raise PostingNotAllowed(
-            _("Your account is blocked: you can read but not post."), blocked=True
-        )
+    _ensure_may_write(reader, None, _("Sign in with a verified e-mail address to recommend."))
     if comment.author_id == reader.pk:
         raise InvalidComment(_("You cannot recommend your own comment."))
     with transaction.atomic():
@@ -950,10 +948,7 @@ def recommend_comment(*, comment: Comment, reader: Any, recommend: bool = True) 
             Recommendation.objects.create(comment=comment, user=reader)
         else:
             mine.delete()
-        # Counted again under the row lock, so the figure never drifts from the rows; saved
-        # through the model, so the thread's cached pages are dropped.
-        comment.recommendations = Recommendation.objects.filter(comment=comment).count()
-        comment.save(update_fields=["recommendations"])
+        _recount_recommendations(comment)
         record(
             "comment.recommended" if recommend else "comment.recommendation_withdrawn",
             comment,
@@ -1046,9 +1041,15 @@ def _withdraw_recommendations_of(user: Any) -> int:
     comment_ids = sorted(set(mine.values_list("comment_id", flat=True)))
     deleted, _ = mine.delete()
     for comment in Comment.objects.select_for_update().filter(pk__in=comment_ids).order_by("pk"):
-        comment.recommendations = Recommendation.objects.filter(comment=comment).count()
-        comment.save(update_fields=["recommendations"])
+        _recount_recommendations(comment)
     return int(deleted)
+
+
+def _recount_recommendations(comment: Comment) -> None:
+    """Count ``comment``'s recommendations again from their rows (the caller holds the
+    comment's row lock, so the figure never drifts from the rows) and save that column."""
+    comment.recommendations = Recommendation.objects.filter(comment=comment).count()
+    comment.save(update_fields=["recommendations"])
 
 
 # --- API tokens ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from civility.discussion.models import Comment, CommentStatus, Thread
+from civility.discussion.models import Comment, CommentStatus, Recommendation, Thread
 
 # What any reader may see: published, author not hidden (deleted account) and active.
 PUBLIC = Q(status=CommentStatus.PUBLISHED, author_hidden=False, author__is_active=True)
@@ -113,10 +113,6 @@ def most_discussed(period: str, *, limit: int = 20) -> list[tuple[Any, int]]:
     last ``period`` (a key of DISCUSSED_PERIODS), with those counts, most first (ties: the
     newer article first). Counted over the period's comments alone (the created_at index),
     and cached for THREAD_CACHE_SECONDS (a minute): a ranking, not a counter."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     from civility.news.selectors import site_articles
     from civility.sites.current import current_site
 
@@ -139,15 +135,13 @@ def most_discussed(period: str, *, limit: int = 20) -> list[tuple[Any, int]]:
     return [(by_id[pk], total) for pk, total in ranked if pk in by_id]
 
 
-def _close_after_days(site_id: int | None) -> int:
+def _closing_cutoff(site_id: int | None, now: datetime | None = None) -> datetime | None:
+    """Threads opened at or before this moment take no more comments on the site
+    (Site.close_comments_after_days); None when the site sets no limit."""
     from civility.sites.current import site_by_id
 
-    return int(getattr(site_by_id(site_id), "close_comments_after_days", 0) or 0)
-
-
-def _past_age_limit(site_id: int | None, opened: datetime, now: datetime | None) -> bool:
-    days = _close_after_days(site_id)
-    return days > 0 and opened <= (now or timezone.now()) - timedelta(days=days)
+    days = int(getattr(site_by_id(site_id), "close_comments_after_days", 0) or 0)
+    return (now or timezone.now()) - timedelta(days=days) if days > 0 else None
 
 
 def comments_closed(thread: Thread, *, now: datetime | None = None) -> bool:
@@ -157,11 +151,12 @@ def comments_closed(thread: Thread, *, now: datetime | None = None) -> bool:
     limit and the thread does not carry it already."""
     if thread.closed:
         return True
-    if _close_after_days(thread.site_id) <= 0:
+    cutoff = _closing_cutoff(thread.site_id, now)
+    if cutoff is None:
         return False
     article = thread.article if thread.article_id else None
     opened = article.published_at if article is not None else thread.created_at
-    return _past_age_limit(thread.site_id, opened, now)
+    return bool(opened <= cutoff)
 
 
 def closed_article_ids(articles: list[Any]) -> set[int]:
@@ -171,8 +166,12 @@ def closed_article_ids(articles: list[Any]) -> set[int]:
             "article_id", flat=True
         )
     )
-    now = timezone.now()
-    return closed | {a.pk for a in articles if _past_age_limit(a.site_id, a.published_at, now)}
+    cutoffs = {site_id: _closing_cutoff(site_id) for site_id in {a.site_id for a in articles}}
+    return closed | {
+        a.pk
+        for a in articles
+        if (cutoff := cutoffs[a.site_id]) is not None and a.published_at <= cutoff
+    }
 
 
 def thread_of(article: Any) -> Thread | None:
@@ -296,11 +295,6 @@ def _find(nodes: list[Node], pk: int) -> Node | None:
 
 
 def sort_roots(roots: list[Node], sort: str) -> list[Node]:
-    if sort == "recommended":
-        return sorted(
-            roots,
-            key=lambda n: (-n.comment.recommendations, n.comment.created_at, n.comment.pk),
-        )
     if sort == "newest":
         return sorted(roots, key=lambda n: (n.comment.created_at, n.comment.pk), reverse=True)
     if sort == "replies":
@@ -842,20 +836,13 @@ def _cached[T](key: str, kind: type[T], compute: Callable[[], T]) -> T:
     return value
 
 
-def recommended_by(viewer: Any, roots: list[Node]) -> list[int]:
-    """The ids of the shown comments that ``viewer`` recommends, in one query (the page's
-    script marks their buttons; the comments' cached markup is the same for every reader)."""
+def recommended_by(viewer: Any, nodes: list[Node]) -> list[int]:
+    """The ids of the shown comments (``nodes``: every one, as :func:`flatten` lists them)
+    that ``viewer`` recommends, in one query (the page's script marks their buttons; the
+    comments' cached markup is the same for every reader)."""
     if viewer is None or not getattr(viewer, "is_authenticated", False):
         return []
-    from civility.discussion.models import Recommendation
-
-    shown: list[int] = []
-    stack = list(roots)
-    while stack:
-        node = stack.pop()
-        if node.comment.recommendations and not node.tombstone:
-            shown.append(node.comment.pk)
-        stack.extend(node.children)
+    shown = [n.comment.pk for n in nodes if n.comment.recommendations and not n.tombstone]
     if not shown:
         return []
     return sorted(

@@ -353,6 +353,8 @@ def section_context(
     if sort not in selectors.SORTS:
         sort = "oldest"
     page_obj = None
+    # The editors' picks show above a thread's pages (section, embed), not on a permalink.
+    featured = selectors.featured_comments(thread) if thread is not None and roots is None else []
     if roots is None:
         page_obj = (
             selectors.thread_page(
@@ -366,7 +368,7 @@ def section_context(
             else None
         )
         roots = page_obj.roots if page_obj is not None else []
-    selectors.flatten(roots)  # sets each node's depth relative to what is shown
+    shown = selectors.flatten(roots)  # also sets each node's depth relative to what is shown
     total = selectors.public_total(thread) if thread is not None else 0
     closed = thread is not None and selectors.comments_closed(thread)
     blocked = bool(viewer and is_blocked(viewer))
@@ -379,8 +381,8 @@ def section_context(
         "roots": roots,
         "page_obj": page_obj,
         "comment_total": total,
-        "featured": selectors.featured_comments(thread) if thread is not None else [],
-        "recommended_ids": selectors.recommended_by(viewer, roots),
+        "featured": featured,
+        "recommended_ids": selectors.recommended_by(viewer, shown),
         "sort": sort,
         "sorts": selectors.SORTS,
         "max_depth": settings.CIVILITY_THREAD_MAX_DEPTH,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
@@ -181,12 +182,29 @@ def notify_breaking_news(*, title: str, url: str, summary: str = "") -> int:
     return len(ids)
 
 
-def _reply_title(recipient: Any, replier_name: str) -> str:
-    """The push title, in the recipient's language (the push leaves after the request)."""
+def _in_language_of(recipient: Any, translate: Callable[[], str]) -> str:
+    """``translate()`` (a gettext call) in the recipient's language: a push leaves after the
+    request, so the request's language is not theirs."""
     from civility.accounts.adapter import mail_language
 
     with translation.override(mail_language(recipient.email or "", {"user": recipient})):
-        return gettext("%(name)s replied to your comment") % {"name": replier_name}
+        return translate()
+
+
+def _reply_title(recipient: Any, replier_name: str) -> str:
+    return _in_language_of(
+        recipient, lambda: gettext("%(name)s replied to your comment") % {"name": replier_name}
+    )
+
+
+def _push_to(recipient: Any, *, kind: str, title: str, url: str, excerpt: str) -> int:
+    """Queue one push about ``url`` to each of ``recipient``'s browsers; returns how many."""
+    ids = list(PushSubscription.objects.filter(user=recipient).values_list("pk", flat=True))
+    _queue_pushes(
+        ids,
+        {"kind": kind, "title": title, "body": excerpt[:200], "url": url, "tag": f"{kind}:{url}"},
+    )
+    return len(ids)
 
 
 def notify_reply(
@@ -198,18 +216,8 @@ def notify_reply(
     preferences = settings_for(recipient)
     queued = 0
     if preferences.push_replies:
-        ids = list(PushSubscription.objects.filter(user=recipient).values_list("pk", flat=True))
-        _queue_pushes(
-            ids,
-            {
-                "kind": "reply",
-                "title": _reply_title(recipient, replier_name),
-                "body": excerpt[:200],
-                "url": url,
-                "tag": f"reply:{url}",
-            },
-        )
-        queued += len(ids)
+        title = _reply_title(recipient, replier_name)
+        queued += _push_to(recipient, kind="reply", title=title, url=url, excerpt=excerpt)
     if preferences.email_replies and recipient.email:
         context = {
             "user": recipient,
@@ -225,29 +233,12 @@ def notify_reply(
     return queued
 
 
-def _featured_title(recipient: Any) -> str:
-    from civility.accounts.adapter import mail_language
-
-    with translation.override(mail_language(recipient.email or "", {"user": recipient})):
-        return gettext("Your comment is an editors' pick")
-
-
 def notify_featured(*, recipient: Any, url: str, excerpt: str = "") -> int:
     """Tell ``recipient`` that moderators chose their comment as an editors' pick (push)."""
     if recipient is None or not recipient.is_active or not settings_for(recipient).push_featured:
         return 0
-    ids = list(PushSubscription.objects.filter(user=recipient).values_list("pk", flat=True))
-    _queue_pushes(
-        ids,
-        {
-            "kind": "featured",
-            "title": _featured_title(recipient),
-            "body": excerpt[:200],
-            "url": url,
-            "tag": f"featured:{url}",
-        },
-    )
-    return len(ids)
+    title = _in_language_of(recipient, lambda: gettext("Your comment is an editors' pick"))
+    return _push_to(recipient, kind="featured", title=title, url=url, excerpt=excerpt)
 
 
 def send_appeal_outcome_mail(

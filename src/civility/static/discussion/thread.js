@@ -31,15 +31,20 @@
     status.className = "comment-form__status" + (kind ? " comment__status comment__status--" + kind : "");
   }
 
-  function send(form) {
-    return fetch(form.action, {
+  // POST ``body`` and read the JSON answer: { ok: the status was 2xx, data: the JSON }.
+  function postJson(url, body, token) {
+    return fetch(url, {
       method: "POST",
-      body: new FormData(form),
-      headers: { "Accept": "application/json", "X-CSRFToken": csrf(form) },
+      body: body,
+      headers: { "Accept": "application/json", "X-CSRFToken": token },
       credentials: "same-origin",
     }).then(function (response) {
       return response.json().then(function (data) { return { ok: response.ok, data: data }; });
     });
+  }
+
+  function send(form) {
+    return postJson(form.action, new FormData(form), csrf(form));
   }
 
   function insertComment(form, html) {
@@ -257,23 +262,18 @@
       var body = new FormData();
       body.append("recommend", on ? "1" : "0");
       button.disabled = true;
-      fetch(button.getAttribute("data-url"), {
-        method: "POST",
-        body: body,
-        headers: { "Accept": "application/json", "X-CSRFToken": pageToken() },
-        credentials: "same-origin",
-      }).then(function (response) {
-        return response.json().then(function (data) { return { ok: response.ok, data: data }; });
-      }).then(function (result) {
+      var failed = function (error) {
+        var section = button.closest("[data-comments]");
+        window.alert(error || (section && section.getAttribute("data-label-recommend-error")) || "Error");
+      };
+      postJson(button.getAttribute("data-url"), body, pageToken()).then(function (result) {
         if (result.ok) {
           setRecommended(button, result.data.recommended, result.data.recommendations);
         } else {
-          var section = button.closest("[data-comments]");
-          window.alert(result.data.error || (section && section.getAttribute("data-label-recommend-error")) || "Error");
+          failed(result.data.error);
         }
       }).catch(function () {
-        var section = button.closest("[data-comments]");
-        window.alert((section && section.getAttribute("data-label-recommend-error")) || "Error");
+        failed("");
       }).finally(function () {
         button.disabled = false;
       });

@@ -123,3 +123,37 @@ def test_embed_is_refused_for_origins_not_allowed(
     expect(page.frame_locator("iframe[data-civility-embed]").locator("#comments")).to_have_count(0)
     assert Thread.objects.count() == 0
     page.close()
+
+
+def test_a_reader_recommends_a_comment_inside_the_frame(
+    browser: Browser, host_site: dict[str, Any], lenient: None, settings: Any
+) -> None:
+    from civility.discussion.services import post_comment, thread_for_url
+
+    settings.CIVILITY_EMBED_ORIGINS = [host_site["origin"]]
+    thread = thread_for_url(host_site["origin"] + "/story", title="Harbour bridge reopens")
+    author = make_user("bruno@example.org", name="Bruno")
+    comment = post_comment(
+        author=author, thread=thread, text="The new deck is much quieter for the houses nearby."
+    ).comment
+    reader = make_user("carla@example.org", name="Carla")
+    context, page = signed_in_page(browser, host_site["civility"], reader)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(host_site["origin"] + "/story")
+    frame = page.frame_locator("iframe[data-civility-embed]")
+    button = frame.locator(f"#comment-{comment.pk} button.comment__recommend")
+    expect(button).to_have_attribute("aria-pressed", "false")
+    button.click()
+    # The form goes back to the frame, not to the host page or a new tab.
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(button).to_contain_text("1")
+    assert page.url.startswith(host_site["origin"])
+    comment.refresh_from_db()
+    assert comment.recommendations == 1
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "false")
+    comment.refresh_from_db()
+    assert comment.recommendations == 0
+    context.close()
+    assert errors == []

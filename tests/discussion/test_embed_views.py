@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -100,3 +101,59 @@ def test_the_embed_keeps_a_reply_form_under_each_comment(
         {"text": "It was closed far too long.", "parent_id": comment.pk},
     )
     assert thread.comments.get(parent=comment).text == "It was closed far too long."
+
+
+@pytest.mark.usefixtures("lenient_policy")
+def test_readers_recommend_a_comment_inside_the_frame(
+    reader: Any, other_reader: Any, settings: Any
+) -> None:
+    """The frame runs no thread.js, so each button is a form that says which way it goes."""
+    from civility.discussion.models import Recommendation
+    from civility.discussion.services import post_comment
+
+    settings.CIVILITY_EMBED_ORIGINS = ["https://www.publisher.example"]
+    url = "https://www.publisher.example/ferry"
+    Client().get("/embed/thread", {"url": url})
+    thread = Thread.objects.get()
+    comment = post_comment(
+        author=reader, thread=thread, text="A winter timetable would help the islanders a lot."
+    ).comment
+    action = f'action="/embed/comments/{comment.pk}/recommend?url='
+
+    author = Client()
+    author.force_login(reader)
+    assert action not in author.get("/embed/thread", {"url": url}).content.decode(), "not one's own"
+
+    client = Client()
+    client.force_login(other_reader)
+    page = client.get("/embed/thread", {"url": url}).content.decode()
+    assert action in page
+    assert '<input type="hidden" name="recommend" value="1">' in page
+    response = client.post(f"/embed/comments/{comment.pk}/recommend?url={url}", {"recommend": "1"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/embed/thread?{urlencode({'url': url})}#comment-{comment.pk}"
+    comment.refresh_from_db()
+    assert comment.recommendations == 1
+    assert Recommendation.objects.filter(comment=comment, user=other_reader).exists()
+
+    page = client.get("/embed/thread", {"url": url}).content.decode()
+    assert '<input type="hidden" name="recommend" value="0">' in page
+    assert 'aria-pressed="true"' in page
+    client.post(f"/embed/comments/{comment.pk}/recommend?url={url}", {"recommend": "0"})
+    comment.refresh_from_db()
+    assert comment.recommendations == 0
+
+    client.post(f"/embed/comments/{comment.pk}/recommend?url={url}", {"recommend": "1"})
+    signed_out = Client().get("/embed/thread", {"url": url}).content.decode()
+    assert action not in signed_out and "1 recommendation" in signed_out
+
+    anonymous = Client().post(f"/embed/comments/{comment.pk}/recommend?url={url}")
+    assert anonymous.status_code == 302
+    comment.refresh_from_db()
+    assert comment.recommendations == 1, "a signed-out POST changes nothing"
+    own = author.post(f"/embed/comments/{comment.pk}/recommend?url={url}", {"recommend": "1"})
+    assert own.status_code == 302
+    comment.refresh_from_db()
+    assert comment.recommendations == 1, "authors cannot recommend their own comment"
+    refused = author.get(own["Location"]).content.decode()
+    assert "You cannot recommend your own comment." in refused

@@ -169,7 +169,7 @@ def test_a_purged_account_recommends_nothing_any_more(
     assert entry.data["recommendations_withdrawn"] == 1
 
 
-def test_the_embed_shows_counts_without_buttons(
+def test_the_embed_shows_counts_and_a_form_in_place_of_the_script_button(
     reader: Any, other_reader: Any, settings: Any
 ) -> None:
     from civility.discussion.models import Thread
@@ -180,10 +180,13 @@ def test_the_embed_shows_counts_without_buttons(
     thread = Thread.objects.get()
     comment = post_comment(author=reader, thread=thread, text="The bridge looks good.").comment
     recommend_comment(comment=comment, reader=other_reader)
-    for client in (Client(), signed_in(other_reader)):
-        page = client.get("/embed/thread", {"url": url}).content.decode()
-        assert "1 recommendation<" in page
-        assert "data-recommend " not in page
+    signed_out = Client().get("/embed/thread", {"url": url}).content.decode()
+    assert "1 recommendation<" in signed_out and "comment__recommend-form" not in signed_out
+    page = signed_in(other_reader).get("/embed/thread", {"url": url}).content.decode()
+    assert "data-recommend " not in page, "the frame runs no thread.js"
+    form = page.split('class="comment__recommend-form"', 1)[1].split("</form>", 1)[0]
+    assert '<input type="hidden" name="recommend" value="0">' in form
+    assert 'aria-pressed="true"' in form and "data-recommend-count>1<" in form
 
 
 def test_my_comments_shows_how_each_was_received(

@@ -128,3 +128,34 @@ def test_all_mails_go_through_smtp_in_html_and_text(
     text, html = parts(reply)
     assert "Ria replied to your comment" in str(reply["Subject"])
     assert "Bring an umbrella." in text and "Read the reply" in html
+
+
+def test_an_editors_pick_is_e_mailed_to_an_author_who_asked_for_it(
+    smtp_inbox: Inbox, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    from civility.moderation.services import set_featured
+    from tests.accounts.helpers_discussion import published_comment
+
+    moderator = make_user("moderator@example.org")
+    rhea = make_user("rhea@example.org", display_name="Rhea")
+    first = published_comment(rhea, "The ferry timetable needs a winter version.")
+    with django_capture_on_commit_callbacks(execute=True):
+        set_featured(first, moderator=moderator, featured=True)
+    assert smtp_inbox.to("rhea@example.org") == [], "e-mails about picks are opt-in"
+
+    services.update_settings(rhea, email_featured=True)
+    second = published_comment(rhea, "And a night ferry on Fridays.")
+    with django_capture_on_commit_callbacks(execute=True):
+        set_featured(second, moderator=moderator, featured=True)
+    (pick,) = smtp_inbox.to("rhea@example.org")
+    text, html = parts(pick)
+    assert str(pick["Subject"]).endswith("Your comment is an editors' pick")
+    title = str(second.thread.display_title)
+    assert f"under “{title}” as an editors' pick" in text
+    assert "And a night ferry on Fridays." in html and "See your comment" in html
+    assert second.get_absolute_url() in text and "/notifications/" in text
+
+    with django_capture_on_commit_callbacks(execute=True):
+        set_featured(second, moderator=moderator, featured=False)
+        set_featured(second, moderator=moderator, featured=True)
+    assert len(smtp_inbox.to("rhea@example.org")) == 1, "picked again: no second e-mail"

@@ -198,15 +198,18 @@ def test_settings_page_saves_choices() -> None:
     client = signed_in_client(zoe)
     assert client.get(reverse("notifications:settings")).status_code == 200
     saved = client.post(
-        reverse("notifications:settings"), {"push_replies": "on", "email_replies": "on"}
+        reverse("notifications:settings"),
+        {"push_replies": "on", "email_replies": "on", "email_featured": "on"},
     )
     assert saved.status_code == 302
     preferences = NotificationSettings.objects.get(user=zoe)
-    assert (preferences.push_replies, preferences.push_breaking, preferences.email_replies) == (
-        True,
-        False,
-        True,
+    chosen = (
+        preferences.push_replies,
+        preferences.push_breaking,
+        preferences.email_replies,
+        preferences.email_featured,
     )
+    assert chosen == (True, False, True, True)
 
 
 def test_a_published_reply_notifies_the_parent_author(

@@ -182,6 +182,7 @@ ROUTES: dict[str, Access] = {
     "discussion:embed_js": PUBLIC_PAGE,
     "discussion:embed_thread": PUBLIC_PAGE,
     "discussion:embed_post": COMMENT_POST,
+    "discussion:embed_recommend": COMMENT_POST,
     "discussion:blocked": PUBLIC_PAGE,
     "discussion:unlock": UNLOCK_FORM,
     "discussion:contact": PUBLIC_FORM,

@@ -138,6 +138,13 @@ def samples(role_users: dict[str, Any], lenient_policy: Any, settings: Any) -> d
     )
     embed_thread = thread_for_url("https://publisher.example/story", title="Story")
     target = make_user("target@example.org", name="Target")
+    # Its own author: moderators block and delete the target during the matrix.
+    embedded_comment = Comment.objects.create(
+        thread=embed_thread,
+        author=make_user("islander@example.org", name="Islander"),
+        text="A winter timetable for the ferry would help.",
+        status=CommentStatus.PUBLISHED,
+    )
     appeal = Appeal.objects.create(
         user=role_users["blocked"],
         claimed_user_id=str(role_users["blocked"].pk),
@@ -174,6 +181,7 @@ def samples(role_users: dict[str, Any], lenient_policy: Any, settings: Any) -> d
         "pk": pk,
         "comment_id": pk,
         "discussion:embed_post:pk": str(embed_thread.pk),
+        "discussion:embed_recommend:pk": str(embedded_comment.pk),
         **{
             f"moderation:{name}:pk": str(queued.pk)
             for name in ("comment", "approve", "reject", "edit")
@@ -208,6 +216,8 @@ POST_DATA = {
     "discussion:api_tokens": {"token": "{api_token}"},
 }
 POSTS_A_COMMENT = {"discussion:post", "discussion:embed_post"}
+# The frame's forms always go back to the frame: served means the recommendation was made.
+RECOMMENDS = {"discussion:embed_recommend"}
 
 
 class RoleClients:
@@ -250,6 +260,12 @@ def comments_by(user: Any) -> int:
     return Comment.objects.filter(author=user).count() if user is not None else 0
 
 
+def recommendations_by(user: Any) -> int:
+    from civility.discussion.models import Recommendation
+
+    return Recommendation.objects.filter(user=user).count() if user is not None else 0
+
+
 def test_permission_matrix(
     role_users: dict[str, Any], samples: dict[str, str], no_rate_limits: None
 ) -> None:
@@ -268,6 +284,7 @@ def test_permission_matrix(
                 user = role_users[role]
                 client = clients[role]
                 before = comments_by(user)
+                recommended_before = recommendations_by(user)
                 if method == "GET":
                     response = client.get(url)
                 else:
@@ -282,6 +299,8 @@ def test_permission_matrix(
                 if route.key in POSTS_A_COMMENT and method == "POST" and got == "served":
                     # A redirect back to the form is a refusal when nothing was posted.
                     got = "served" if comments_by(user) > before else "refused"
+                if route.key in RECOMMENDS and method == "POST" and got == "served":
+                    got = "served" if recommendations_by(user) > recommended_before else "refused"
                 expected = "served" if role in allowed else "refused"
                 if access.allowed_may_refuse and role in allowed and got == "refused":
                     where = response.get("Location", "")

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from civility.discussion import ratelimit, services
 from civility.discussion.errors import DiscussionError
 from civility.discussion.models import Thread
+from civility.discussion.selectors import reportable_comments
 from civility.discussion.views import section_context
 
 
@@ -83,15 +84,17 @@ def embed_thread(request: HttpRequest) -> HttpResponse:
     return _frame_headers(render(request, "discussion/embed_thread.html", context))
 
 
+def _back_to_frame(request: HttpRequest, thread: Thread) -> str:
+    """The framed thread the form was on (its query names the host page)."""
+    query = request.GET.urlencode() if request.GET else f"url={thread.canonical_url}"
+    return f"{reverse('discussion:embed_thread')}?{query}"
+
+
 @require_POST
 @xframe_options_exempt
 def embed_post(request: HttpRequest, pk: int) -> HttpResponse:
     thread = get_object_or_404(Thread, pk=pk, canonical_url__isnull=False)
-    back = (
-        reverse("discussion:embed_thread") + "?" + request.GET.urlencode()
-        if request.GET
-        else (reverse("discussion:embed_thread") + "?url=" + str(thread.canonical_url))
-    )
+    back = _back_to_frame(request, thread)
     if not request.user.is_authenticated:
         return redirect(back)
     try:
@@ -104,6 +107,27 @@ def embed_post(request: HttpRequest, pk: int) -> HttpResponse:
             ip=ratelimit.client_ip(request),
         )
         messages.info(request, outcome.message)
+    except DiscussionError as exc:
+        messages.error(request, exc.message)
+    return redirect(back)
+
+
+@require_POST
+@xframe_options_exempt
+def embed_recommend(request: HttpRequest, pk: int) -> HttpResponse:
+    """The frame's recommend button: a plain form (the frame runs no thread.js) that says
+    ``recommend=1`` or ``0`` as the frame showed it, and comes back to the frame."""
+    comment = get_object_or_404(
+        reportable_comments().select_related("thread"), pk=pk, thread__canonical_url__isnull=False
+    )
+    back = f"{_back_to_frame(request, comment.thread)}#comment-{comment.pk}"
+    if not request.user.is_authenticated:
+        return redirect(back)
+    try:
+        ratelimit.hit("recommend", user=request.user, ip=ratelimit.client_ip(request))
+        services.recommend_comment(
+            comment=comment, reader=request.user, recommend=request.POST.get("recommend") != "0"
+        )
     except DiscussionError as exc:
         messages.error(request, exc.message)
     return redirect(back)

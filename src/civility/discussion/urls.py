@@ -20,6 +20,7 @@ urlpatterns = [
     path("embed.js", embed.embed_js, name="embed_js"),
     path("embed/thread", embed.embed_thread, name="embed_thread"),
     path("embed/thread/<int:pk>/post", embed.embed_post, name="embed_post"),
+    path("embed/comments/<int:pk>/recommend", embed.embed_recommend, name="embed_recommend"),
     # Public pages of the moderation app (sanctions, appeals, contact): not under /moderation/,
     # which is moderators-only.
     path("", include("civility.moderation.public_urls")),

@@ -22,4 +22,11 @@ class PushSubscriptionAdmin(admin.ModelAdmin):
 
 @admin.register(NotificationSettings)
 class NotificationSettingsAdmin(admin.ModelAdmin):
-    list_display = ("user", "push_replies", "push_featured", "push_breaking", "email_replies")
+    list_display = (
+        "user",
+        "push_replies",
+        "push_featured",
+        "push_breaking",
+        "email_replies",
+        "email_featured",
+    )

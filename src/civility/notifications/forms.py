@@ -8,4 +8,10 @@ from civility.notifications.models import NotificationSettings
 class NotificationSettingsForm(forms.ModelForm):
     class Meta:
         model = NotificationSettings
-        fields = ["push_replies", "push_featured", "push_breaking", "email_replies"]
+        fields = [
+            "push_replies",
+            "push_featured",
+            "push_breaking",
+            "email_replies",
+            "email_featured",
+        ]

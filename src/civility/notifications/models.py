@@ -48,6 +48,9 @@ class NotificationSettings(models.Model):
         _("push: my comment chosen as an editors' pick"), default=True
     )
     email_replies = models.BooleanField(_("e-mail: replies to my comments"), default=False)
+    email_featured = models.BooleanField(
+        _("e-mail: my comment chosen as an editors' pick"), default=False
+    )
 
     def __str__(self) -> str:
         return f"notification settings of user {self.user_id}"

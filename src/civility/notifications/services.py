@@ -233,12 +233,28 @@ def notify_reply(
     return queued
 
 
-def notify_featured(*, recipient: Any, url: str, excerpt: str = "") -> int:
-    """Tell ``recipient`` that moderators chose their comment as an editors' pick (push)."""
-    if recipient is None or not recipient.is_active or not settings_for(recipient).push_featured:
+def notify_featured(*, recipient: Any, url: str, article_title: str = "", excerpt: str = "") -> int:
+    """Tell ``recipient`` that moderators chose their comment as an editors' pick: push, and
+    e-mail if opted in. Returns how many messages were queued."""
+    if recipient is None or not recipient.is_active:
         return 0
-    title = _in_language_of(recipient, lambda: gettext("Your comment is an editors' pick"))
-    return _push_to(recipient, kind="featured", title=title, url=url, excerpt=excerpt)
+    preferences = settings_for(recipient)
+    queued = 0
+    if preferences.push_featured:
+        title = _in_language_of(recipient, lambda: gettext("Your comment is an editors' pick"))
+        queued += _push_to(recipient, kind="featured", title=title, url=url, excerpt=excerpt)
+    if preferences.email_featured and recipient.email:
+        context = {
+            "user": recipient,
+            "article_title": article_title,
+            "url": url,
+            "excerpt": excerpt,
+        }
+        transaction.on_commit(
+            lambda: send_templated_mail("notifications/email/featured", recipient.email, context)
+        )
+        queued += 1
+    return queued
 
 
 def send_appeal_outcome_mail(

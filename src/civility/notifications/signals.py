@@ -1,7 +1,8 @@
 """Turn publishing events of other apps into notifications, without those apps calling us.
 
 * A reply becomes published (by the engine or a moderator): its parent's author is told.
-* A comment becomes an editors' pick (a moderator features it): its author is told.
+* A comment becomes an editors' pick (a moderator features it): its author is told (push,
+  and e-mail if they opted in).
 * An article is marked breaking (a boolean ``breaking`` or ``is_breaking`` field turns on):
   every subscribed browser is told.
 
@@ -64,6 +65,7 @@ def _comment_featured(sender: Any, instance: Any, created: bool, **kwargs: Any) 
 
     notify_featured(
         recipient=instance.author,
+        article_title=str(instance.thread.display_title),
         url=f"{settings.SITE_URL}{instance.get_absolute_url()}",
         excerpt=instance.text[:200],
     )

@@ -416,3 +416,34 @@ def test_a_reader_recommends_a_comment_and_the_page_keeps_it_marked(
     anonymous.close()
     context.close()
     assert errors == []
+
+
+def test_a_journalists_reply_shows_the_staff_badge(browser: Browser, site: dict[str, Any]) -> None:
+    lenient()
+    journalist = make_user("desk@example.org", name="Anna Sato")
+    journalist.staff_badge = True
+    journalist.save(update_fields=["staff_badge"])
+    thread = thread_for_article(site["article"])
+    question = post_comment(
+        author=site["reader"], thread=thread, text="When is the next round of the talks?"
+    ).comment
+    answer = post_comment(
+        author=journalist,
+        thread=thread,
+        text="Both delegations confirmed the date to us; our correspondent will be there.",
+        parent=question,
+    ).comment
+    page = browser.new_page()
+    errors = watch_errors(page)
+    page.goto(f"{site['url']}/news/{site['article'].slug}/")
+    badge = page.locator(f"#comment-{answer.pk} > article [data-staff]")
+    expect(badge).to_be_visible()
+    expect(badge).to_have_text(re.compile("staff", re.I))
+    expect(page.locator(f"#comment-{question.pk} > article [data-staff]")).to_have_count(0)
+    # Readable: white on the link colour, not the editors' pick's yellow.
+    colours = badge.evaluate(
+        "b => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]"
+    )
+    assert colours[0] == "rgb(255, 255, 255)" and colours[1] != "rgb(255, 241, 199)"
+    page.close()
+    assert errors == []

@@ -144,6 +144,13 @@ def test_edits_renames_and_deletions_show_at_once(busy_thread: dict[str, Any]) -
     page = assert_same_as_fresh(slug)
     assert "Carol Renamed" in page
 
+    # A journalist's badge granted in the admin shows on the comments already kept.
+    assert "data-staff" not in page
+    busy_thread["carol"].staff_badge = True
+    busy_thread["carol"].save(update_fields=["staff_badge"])
+    page = assert_same_as_fresh(slug)
+    assert page.count("data-staff") == 1
+
     # A deleted root with a reply under it becomes a tombstone.
     root = busy_thread["roots"][0]
     delete_own_comment(comment=Comment.objects.get(pk=root.pk), author=busy_thread["alice"])

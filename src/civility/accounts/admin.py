@@ -41,8 +41,16 @@ class CivilityUserChangeForm(UserChangeForm):  # type: ignore[type-arg]
 @admin.register(User)
 class CivilityUserAdmin(UserAdmin):
     form = CivilityUserChangeForm
-    list_display = ("email", "display_name", "is_active", "is_staff", "date_joined", "deleted_at")
-    list_filter = ("is_active", "is_staff", "deleted_at")
+    list_display = (
+        "email",
+        "display_name",
+        "is_active",
+        "is_staff",
+        "staff_badge",
+        "date_joined",
+        "deleted_at",
+    )
+    list_filter = ("is_active", "is_staff", "staff_badge", "deleted_at")
     search_fields = ("email", "display_name", "username")
     ordering = ("-date_joined",)
     fieldsets = (
@@ -52,6 +60,7 @@ class CivilityUserAdmin(UserAdmin):
             {
                 "fields": (
                     "display_name",
+                    "staff_badge",
                     "deleted_at",
                     "deleted_by_label",
                     "purged_at",

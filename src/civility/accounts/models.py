@@ -28,6 +28,14 @@ class User(AbstractUser):
     # The interface language the user last signed in with: mail sent later (by a worker, with
     # no request to read it from) is written in it.
     language = models.CharField(_("language"), max_length=8, blank=True, default="")
+    staff_badge = models.BooleanField(
+        _("newsroom staff badge"),
+        default=False,
+        help_text=_(
+            "Show a “Staff” badge beside this person's name on their comments: the newsroom's "
+            "journalists and editors who take part in the discussion."
+        ),
+    )
 
     def public_name(self) -> str:
         if self.purged_at:

@@ -134,6 +134,9 @@ class CommentOut(Schema):
         False, description="An editors' pick: a moderator chose it to show above the thread."
     )
     recommendations: int = Field(0, description="How many readers recommend it.")
+    author_staff: bool = Field(
+        False, description="The author is a member of the newsroom (the “Staff” badge)."
+    )
 
 
 class CommentPage(Schema):
@@ -260,6 +263,7 @@ def _comment_out(comment: Comment) -> dict[str, Any]:
         and comment.featured_at is not None
         and comment.status == CommentStatus.PUBLISHED,
         "recommendations": 0 if tombstone else comment.recommendations,
+        "author_staff": not tombstone and comment.author.staff_badge,
     }
 
 

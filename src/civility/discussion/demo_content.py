@@ -42,7 +42,10 @@ DEMO_READERS: dict[str, str] = {
     "aisha": "Aisha Rahman",
     "tom": "Tom Reid",
     "fatima": "Fatima Zahra",
+    "anna": "Anna Sato",
 }
+# Members of the newsroom among them: their comments carry the "Staff" badge.
+DEMO_STAFF = frozenset({"anna"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +93,8 @@ def _demo_readers() -> dict[str, Any]:
         if user is None:
             user = create_user(demo_reader_email(key), secrets.token_urlsafe(24), display_name=name)
             user.set_unusable_password()
-            user.save(update_fields=["password"])
+            user.staff_badge = key in DEMO_STAFF
+            user.save(update_fields=["password", "staff_badge"])
         readers[key] = user
     return readers
 

@@ -4,7 +4,7 @@ A busy thread's page is rendered again after every publication, and the comment 
 most of that time (a 200-comment page: about 20 ms of CPU on a fast core, 60 on a slow one,
 while readers wait). A comment's markup changes only when something it shows changes, so
 each ``<li>`` (with the replies under it) is kept here under a digest of those things: its
-text, status, author name, times, place in the tree, the replies' own digests, and the
+text, status, author name and badge, times, place in the tree, the replies' own digests, and the
 reader's language, time zone, URL prefix and what the reader may do (reply, report). A new
 comment then costs one comment's rendering, not the thread's.
 
@@ -163,6 +163,7 @@ def _compute_key(node: Node, viewing: Viewing, viewing_digest: str) -> str | Non
         shown = (
             comment.text,
             comment.author.public_name(),
+            comment.author.staff_badge,
             comment.created_at.isoformat(),
             comment.edited_at.isoformat() if comment.edited_at else "",
             comment.featured_at is not None,

@@ -447,3 +447,40 @@ def test_a_journalists_reply_shows_the_staff_badge(browser: Browser, site: dict[
     assert colours[0] == "rgb(255, 255, 255)" and colours[1] != "rgb(255, 241, 199)"
     page.close()
     assert errors == []
+
+
+def test_a_reader_ignores_a_commenter_and_takes_it_back(
+    browser: Browser, site: dict[str, Any]
+) -> None:
+    lenient()
+    bob = make_user("bob@example.org", name="Bob")
+    thread = thread_for_article(site["article"])
+    loud = post_comment(
+        author=bob, thread=thread, text="Anyone who follows these talks is naive, frankly."
+    ).comment
+    reply = post_comment(
+        author=site["moderator"],
+        thread=thread,
+        text="Naive or not, a date for the next round is progress.",
+        parent=loud,
+    ).comment
+    context, page = signed_in_page(browser, site["url"], site["reader"])
+    errors = watch_errors(page)
+    page.goto(f"{site['url']}/news/{site['article'].slug}/")
+    page.locator(f"#comment-{loud.pk} > article a.comment__ignore").click()
+    expect(page.locator("h1")).to_have_text("Ignore Bob?")
+    page.get_by_role("button", name="Ignore Bob").click()
+    notice = page.locator(f"#comment-{loud.pk} > article [data-ignored]")
+    expect(notice).to_contain_text("A comment by Bob, whom you ignore.")
+    expect(page.locator(f"#comment-{loud.pk}")).not_to_contain_text("naive, frankly")
+    expect(page.locator(f"#comment-{reply.pk}")).to_contain_text("a date for the next round")
+    shot(page, "thread-ignored-commenter.png", full_page=False)
+
+    notice.get_by_role("link", name="Manage ignored commenters").click()
+    expect(page.locator("[data-ignored-list]")).to_contain_text("Bob")
+    page.get_by_role("button", name="Stop ignoring").click()
+    expect(page.locator("[data-ignored-list]")).to_contain_text("You ignore nobody.")
+    page.goto(f"{site['url']}/news/{site['article'].slug}/")
+    expect(page.locator(f"#comment-{loud.pk}")).to_contain_text("naive, frankly")
+    context.close()
+    assert errors == []

@@ -175,6 +175,10 @@ ROUTES: dict[str, Access] = {
     "discussion:delete": OWN_COMMENT,
     "discussion:report": REPORT_FORM,
     "discussion:recommend": COMMENT_POST,
+    # Ignoring is a reading preference: blocked and unverified readers may choose it too.
+    "discussion:ignore_author": SIGNED_IN_PAGE,
+    "discussion:ignored_authors": SIGNED_IN_READ,
+    "discussion:unignore_author": SIGNED_IN_ACTION,
     "discussion:most_discussed": PUBLIC_PAGE,
     "news:recommended": PUBLIC_PAGE,
     "discussion:my_comments": SIGNED_IN_READ,

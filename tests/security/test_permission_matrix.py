@@ -182,6 +182,9 @@ def samples(role_users: dict[str, Any], lenient_policy: Any, settings: Any) -> d
         "comment_id": pk,
         "discussion:embed_post:pk": str(embed_thread.pk),
         "discussion:embed_recommend:pk": str(embedded_comment.pk),
+        # Someone else's comment: nobody may ignore themselves.
+        "discussion:ignore_author:pk": str(embedded_comment.pk),
+        "discussion:unignore_author:user_id": str(embedded_comment.author_id),
         **{
             f"moderation:{name}:pk": str(queued.pk)
             for name in ("comment", "approve", "reject", "edit")

@@ -43,6 +43,8 @@ PERSONAL_DATA_APPS = (
 # Foreign keys that name the staff member who acted on someone else's row: those rows are
 # about the other person, not about the staff member.
 STAFF_ACTION_FIELDS = {"actor", "created_by", "moderator", "lifted_by", "decided_by", "handled_by"}
+# Another reader's choice about this user (ignoring them) is that reader's data, not theirs.
+OTHERS_CHOICE_FIELDS = {"ignored"}
 
 
 class AccountStateError(ValueError):
@@ -243,6 +245,7 @@ def _rows_about(user: User) -> Iterable[tuple[type[models.Model], models.QuerySe
                 and field.related_model is User
                 and field.concrete
                 and field.name not in STAFF_ACTION_FIELDS
+                and field.name not in OTHERS_CHOICE_FIELDS
             ):
                 yield model, model._default_manager.filter(**{field.name: user})
 

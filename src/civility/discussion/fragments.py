@@ -176,6 +176,7 @@ def _compute_key(node: Node, viewing: Viewing, viewing_digest: str) -> str | Non
         comment.pk,
         comment.status,
         node.tombstone,
+        node.ignored,
         node.depth,
         node.descendants,
         shown,

@@ -264,6 +264,34 @@ class Recommendation(models.Model):
         return f"recommendation of comment {self.comment_id} by {self.user_id}"
 
 
+class IgnoredAuthor(models.Model):
+    """A reader's choice not to read another reader's comments: on the reader's pages each
+    shows as a one-line notice (the replies below it stay), and that author's replies to the
+    reader notify nobody. Nobody else sees the choice, the ignored author included."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ignored_authors"
+    )
+    ignored = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "ignored"], name="ignored_author_once"),
+            models.CheckConstraint(
+                condition=~models.Q(user=models.F("ignored")), name="ignored_author_not_self"
+            ),
+        ]
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("ignored commenter")
+        verbose_name_plural = _("ignored commenters")
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} ignores user {self.ignored_id}"
+
+
 class CommentRevision(models.Model):
     """One edit of a comment, by its author or a moderator; kept to show the history as a diff."""
 

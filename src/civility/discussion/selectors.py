@@ -15,7 +15,13 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from civility.discussion.models import Comment, CommentStatus, Recommendation, Thread
+from civility.discussion.models import (
+    Comment,
+    CommentStatus,
+    IgnoredAuthor,
+    Recommendation,
+    Thread,
+)
 
 # What any reader may see: published, author not hidden (deleted account) and active.
 PUBLIC = Q(status=CommentStatus.PUBLISHED, author_hidden=False, author__is_active=True)
@@ -219,6 +225,8 @@ class Node:
     descendants: int = 0  # visible replies below this node, at any depth
     tombstone: bool = False
     own: bool = False
+    # By an author the viewer ignores: a one-line notice in place of the comment.
+    ignored: bool = False
     depth: int = 0
     # fragments.node_key's memo for this request: None not computed yet, "" not cacheable.
     fragment_key: str | None = field(default=None, compare=False, repr=False)
@@ -850,6 +858,41 @@ def recommended_by(viewer: Any, nodes: list[Node]) -> list[int]:
             "comment_id", flat=True
         )
     )
+
+
+# A reader's ignore list changes rarely and is read on every page they view; the services drop
+# the key on each change, so this bound only matters if that drop was lost.
+IGNORED_CACHE_SECONDS = 3600
+
+
+def ignored_cache_key(user_id: int) -> str:
+    return f"discussion:ignored-authors:{user_id}"
+
+
+def ignored_author_ids(viewer: Any) -> frozenset[int]:
+    """The ids of the authors ``viewer`` ignores (cached per reader)."""
+    if viewer is None or not getattr(viewer, "is_authenticated", False):
+        return frozenset()
+    key = ignored_cache_key(viewer.pk)
+    found = _cache_get(key)
+    if isinstance(found, frozenset):
+        return found
+    ids = frozenset(IgnoredAuthor.objects.filter(user=viewer).values_list("ignored_id", flat=True))
+    from django.core.cache import cache
+
+    with contextlib.suppress(Exception):  # the cache is down: the next page reads them again
+        cache.set(key, ids, timeout=IGNORED_CACHE_SECONDS)
+    return ids
+
+
+def mark_ignored(viewer: Any, nodes: list[Node]) -> None:
+    """Mark the shown comments (``nodes``, as :func:`flatten` lists them) whose author
+    ``viewer`` ignores."""
+    ignored = ignored_author_ids(viewer)
+    if not ignored:
+        return
+    for node in nodes:
+        node.ignored = not node.tombstone and not node.own and node.comment.author_id in ignored
 
 
 # Editors' picks shown above a thread, newest pick first.

@@ -44,6 +44,7 @@ from civility.discussion.models import (
     CommentRevision,
     CommentStatus,
     HoldReason,
+    IgnoredAuthor,
     Recommendation,
     Report,
     Thread,
@@ -959,6 +960,40 @@ def recommend_comment(*, comment: Comment, reader: Any, recommend: bool = True) 
     return comment.recommendations
 
 
+def ignore_author(*, reader: Any, author: Any, ignore: bool = True) -> bool:
+    """``reader`` stops reading ``author``'s comments (``ignore=False``: reads them again);
+    returns whether anything changed. Doing what is already done writes no audit row."""
+    if author.pk == reader.pk:
+        raise InvalidComment(_("You cannot ignore yourself."))
+    if ignore and getattr(author, "staff_badge", False):
+        raise InvalidComment(_("The newsroom's staff cannot be ignored."))
+    with transaction.atomic():
+        if ignore:
+            _row, changed = IgnoredAuthor.objects.get_or_create(user=reader, ignored=author)
+        else:
+            changed = IgnoredAuthor.objects.filter(user=reader, ignored=author).delete()[0] > 0
+        if changed:
+            record(
+                "reader.ignored" if ignore else "reader.unignored",
+                author,
+                actor=reader,
+                subject_user=reader,
+            )
+            transaction.on_commit(partial(_forget_ignored, reader.pk))
+    return changed
+
+
+def _forget_ignored(user_id: int) -> None:
+    from django.core.cache import cache
+
+    from civility.discussion.selectors import ignored_cache_key
+
+    try:
+        cache.delete(ignored_cache_key(user_id))
+    except Exception:  # the cache is down: its copy expires (selectors.IGNORED_CACHE_SECONDS)
+        logger.warning("could not drop the cached ignore list of user %s", user_id)
+
+
 # --- Account deletion (called by the accounts app) ------------------------------------------
 
 
@@ -1024,6 +1059,8 @@ def purge_comments_of(user: Any) -> int:
                     before=entry.before, after=entry.after, data=entry.data
                 )
         withdrawn = _withdraw_recommendations_of(user)
+        IgnoredAuthor.objects.filter(Q(user=user) | Q(ignored=user)).delete()
+        transaction.on_commit(partial(_forget_ignored, user.pk))
         record(
             "comments.purged",
             user,

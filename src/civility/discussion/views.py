@@ -268,6 +268,54 @@ def recommend_comment(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_thread_url(comment))
 
 
+@require_http_methods(["GET", "POST"])
+def ignore_author(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask, then stop showing the comment's author to this reader (their comments become a
+    one-line notice on every page the reader views)."""
+    comment = get_object_or_404(
+        selectors.reportable_comments().select_related("thread__article", "author"), pk=pk
+    )
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    context = {"comment": comment, "author_name": comment.author.public_name()}
+    if request.method == "POST":
+        try:
+            services.ignore_author(reader=request.user, author=comment.author)
+        except DiscussionError as exc:
+            return _error_response(
+                request, exc, template="discussion/ignore_author.html", context=context
+            )
+        messages.success(
+            request,
+            gettext("You no longer see comments by %(name)s.") % {"name": context["author_name"]},
+        )
+        return redirect(_thread_url(comment))
+    return render(request, "discussion/ignore_author.html", context)
+
+
+@login_required
+@require_http_methods(["GET"])
+def ignored_authors(request: HttpRequest) -> HttpResponse:
+    """The commenters the reader ignores, each with a way back."""
+    from civility.discussion.models import IgnoredAuthor
+
+    rows = IgnoredAuthor.objects.filter(user_id=int(request.user.pk or 0)).select_related("ignored")
+    return render(request, "discussion/ignored_authors.html", {"rows": rows})
+
+
+@login_required
+@require_POST
+def unignore_author(request: HttpRequest, user_id: int) -> HttpResponse:
+    from django.contrib.auth import get_user_model
+
+    author = get_object_or_404(get_user_model(), pk=user_id)
+    if services.ignore_author(reader=request.user, author=author, ignore=False):
+        messages.success(
+            request, gettext("You see comments by %(name)s again.") % {"name": author.public_name()}
+        )
+    return redirect("discussion:ignored_authors")
+
+
 # --- Reading -----------------------------------------------------------------------------------
 
 
@@ -369,6 +417,7 @@ def section_context(
         )
         roots = page_obj.roots if page_obj is not None else []
     shown = selectors.flatten(roots)  # also sets each node's depth relative to what is shown
+    selectors.mark_ignored(viewer, shown)
     total = selectors.public_total(thread) if thread is not None else 0
     closed = thread is not None and selectors.comments_closed(thread)
     blocked = bool(viewer and is_blocked(viewer))

@@ -1,6 +1,7 @@
 """Turn publishing events of other apps into notifications, without those apps calling us.
 
-* A reply becomes published (by the engine or a moderator): its parent's author is told.
+* A reply becomes published (by the engine or a moderator): its parent's author is told,
+  unless they ignore the replier.
 * A comment becomes an editors' pick (a moderator features it): its author is told (push,
   and e-mail if they opted in).
 * An article is marked breaking (a boolean ``breaking`` or ``is_breaking`` field turns on):
@@ -40,6 +41,9 @@ def _reply_published(sender: Any, instance: Any, created: bool, **kwargs: Any) -
     parent = type(instance).objects.select_related("author").filter(pk=instance.parent_id).first()
     if parent is None or parent.author_id == instance.author_id:
         return
+    ignored = apps.get_model("discussion", "IgnoredAuthor")
+    if ignored.objects.filter(user_id=parent.author_id, ignored_id=instance.author_id).exists():
+        return  # the parent's author chose not to read this replier
     if not cache.add(f"civility:notified:reply:{instance.pk}", 1, timeout=NOTIFIED_TTL_SECONDS):
         return
     from civility.notifications.services import notify_reply

@@ -484,3 +484,31 @@ def test_a_reader_ignores_a_commenter_and_takes_it_back(
     expect(page.locator(f"#comment-{loud.pk}")).to_contain_text("naive, frankly")
     context.close()
     assert errors == []
+
+
+def test_a_moderator_suspends_a_reader_for_a_day(browser: Browser, site: dict[str, Any]) -> None:
+    lenient()
+    mod_context, mod_page = signed_in_page(browser, site["url"], site["moderator"])
+    errors = watch_errors(mod_page)
+    mod_page.goto(f"{site['url']}/moderation/users/{site['reader'].pk}/")
+    form = mod_page.locator("form[data-suspend-form]")
+    form.locator("select[name=hours]").select_option(label="1 day")
+    form.locator("input[name=reason]").fill("Insults in three threads tonight.")
+    form.locator("button[data-suspend]").click()
+    expect(mod_page.locator("[data-user-state] [data-suspended]")).to_contain_text(
+        "suspended until"
+    )
+
+    context, page = signed_in_page(browser, site["url"], site["reader"])
+    errors += watch_errors(page)
+    page.goto(f"{site['url']}/news/{site['article'].slug}/")
+    expect(page.locator("[data-suspended]")).to_contain_text("suspended your account until")
+    expect(page.locator("form[data-comment-form]")).to_have_count(0)
+
+    mod_page.locator("button[data-lift-suspension]").click()
+    expect(mod_page.locator("[data-user-state] [data-suspended]")).to_have_count(0)
+    page.reload()
+    expect(page.locator("form[data-comment-form]")).to_have_count(1)
+    context.close()
+    mod_context.close()
+    assert errors == []

@@ -159,3 +159,20 @@ def test_an_editors_pick_is_e_mailed_to_an_author_who_asked_for_it(
         set_featured(second, moderator=moderator, featured=False)
         set_featured(second, moderator=moderator, featured=True)
     assert len(smtp_inbox.to("rhea@example.org")) == 1, "picked again: no second e-mail"
+
+
+def test_a_suspension_is_e_mailed_in_html_and_text(
+    smtp_inbox: Inbox, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    from civility.moderation.services import suspend_user
+
+    moderator = make_user("moderator@example.org")
+    sam = make_user("sam@example.org", display_name="Sam")
+    with django_capture_on_commit_callbacks(execute=True):
+        suspend_user(sam, moderator=moderator, hours=72, reason="Repeated insults.")
+    (mail,) = smtp_inbox.to("sam@example.org")
+    text, html = parts(mail)
+    assert str(mail["Subject"]).endswith("Your account is suspended for a while")
+    assert "The moderators suspended your account until" in text
+    assert "Repeated insults." in text and "Repeated insults." in html
+    assert "/standards/" in text and "Our community standards" in html

@@ -134,6 +134,7 @@ ROUTES: dict[str, Access] = {
     "moderation:user": MODERATION,
     "moderation:block": MODERATION_ACTION,
     "moderation:restore": MODERATION_ACTION,
+    "moderation:suspend": MODERATION_ACTION,
     "moderation:premoderation": MODERATION_ACTION,
     "moderation:delete_account": MODERATION,
     "moderation:appeals": MODERATION,

@@ -193,6 +193,7 @@ def samples(role_users: dict[str, Any], lenient_policy: Any, settings: Any) -> d
         "discussion:delete:pk": str(doomed.pk),
         "moderation:user:pk": str(target.pk),
         "moderation:block:pk": str(target.pk),
+        "moderation:suspend:pk": str(target.pk),
         "moderation:restore:pk": str(target.pk),
         "moderation:premoderation:pk": str(target.pk),
         "moderation:delete_account:pk": str(target.pk),
@@ -217,6 +218,7 @@ POST_DATA = {
     "discussion:post": {"text": "A calm, kind remark about the peace talks."},
     "discussion:embed_post": {"text": "A calm, kind remark from the embed."},
     "discussion:api_tokens": {"token": "{api_token}"},
+    "moderation:suspend": {"hours": "1", "reason": "matrix"},
 }
 POSTS_A_COMMENT = {"discussion:post", "discussion:embed_post"}
 # The frame's forms always go back to the frame: served means the recommendation was made.

@@ -228,20 +228,22 @@ class AuthorFacts:
     verified: bool
     blocked: bool
     existing_comment_id: int | None = None
+    suspended: bool = False  # moderation.selectors.suspending_standings
 
 
-AUTHOR_FACT_COLUMNS = ("author_verified", "author_blocked", "author_existing")
+AUTHOR_FACT_COLUMNS = ("author_verified", "author_blocked", "author_suspended", "author_existing")
 
 
 def _author_fact_columns(user_id: int, client_token: str) -> dict[str, Any]:
     """The SQL expressions of :class:`AuthorFacts` for the user ``user_id``: the querysets of
     accounts.selectors.is_verified and moderation.selectors.is_blocked as subqueries."""
     from civility.accounts.selectors import verified_addresses
-    from civility.moderation.selectors import blocking_standings
+    from civility.moderation.selectors import blocking_standings, suspending_standings
 
     columns: dict[str, Any] = {
         "author_verified": Exists(verified_addresses(user_id)),
         "author_blocked": Exists(blocking_standings(user_id)),
+        "author_suspended": Exists(suspending_standings(user_id)),
     }
     if client_token:
         columns["author_existing"] = Subquery(
@@ -255,6 +257,7 @@ def _facts_of(user: Any, row: dict[str, Any]) -> AuthorFacts:
         verified=bool(getattr(user, "is_active", False) and row.get("author_verified")),
         blocked=bool(row.get("author_blocked")),
         existing_comment_id=row.get("author_existing"),
+        suspended=bool(row.get("author_suspended")),
     )
 
 
@@ -317,6 +320,10 @@ def _ensure_may_write(user: Any, facts: AuthorFacts | None, unverified: str) -> 
     if facts.blocked:
         raise PostingNotAllowed(
             _("Your account is blocked: you can read but not post."), blocked=True
+        )
+    if facts.suspended:
+        raise PostingNotAllowed(
+            _("Your account is suspended for a while: you can read, and post again once it ends.")
         )
 
 

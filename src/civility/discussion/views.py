@@ -393,7 +393,7 @@ def section_context(
     from django.conf import settings
 
     from civility.accounts.selectors import is_verified
-    from civility.moderation.selectors import is_blocked
+    from civility.moderation.selectors import posting_standing
 
     user = request.user
     viewer = user if user.is_authenticated else None
@@ -420,7 +420,8 @@ def section_context(
     selectors.mark_ignored(viewer, shown)
     total = selectors.public_total(thread) if thread is not None else 0
     closed = thread is not None and selectors.comments_closed(thread)
-    blocked = bool(viewer and is_blocked(viewer))
+    standing = posting_standing(viewer)
+    blocked = standing.blocked
     verified = bool(viewer and is_verified(viewer))
     return {
         "thread": thread,
@@ -438,8 +439,9 @@ def section_context(
         "rules": RULES,
         "closed": closed,
         "blocked": blocked,
+        "suspended_until": standing.suspended_until,
         "verified": verified,
-        "can_post": verified and not blocked and not closed,
+        "can_post": verified and not blocked and not standing.suspended_until and not closed,
         "max_length": settings.CIVILITY_COMMENT_MAX_LENGTH,
         "comments_path": comments_path(),
         "request": request,

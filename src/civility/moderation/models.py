@@ -105,6 +105,10 @@ class Standing(models.Model):
     # Set by a moderator, or automatically when the recent rejection rate is high.
     premoderated = models.BooleanField(default=False)
     premoderated_automatically = models.BooleanField(default=False)
+    # A suspension: no posting until then; it ends by itself and is not a block (it does not
+    # count towards the final second block, and there is nothing to appeal).
+    suspended_until = models.DateTimeField(null=True, blank=True)
+    suspension_reason = models.CharField(max_length=500, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

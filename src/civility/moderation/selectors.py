@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -72,6 +72,40 @@ def blocking_standings(user_id: Any) -> QuerySet[Standing]:
     """The standing that bars the user from posting, if there is one (``user_id`` may be an
     expression)."""
     return Standing.objects.filter(user_id=user_id, blocked=True)
+
+
+def suspending_standings(user_id: Any) -> QuerySet[Standing]:
+    """The standing that suspends the user now, if there is one (``user_id`` may be an
+    expression). The clock is the database's, so a compiled query stays right."""
+    return Standing.objects.filter(user_id=user_id, suspended_until__gt=Now())
+
+
+@dataclass(frozen=True)
+class PostingStanding:
+    """What the comment form needs to know of a reader's standing, in one query."""
+
+    blocked: bool = False
+    suspended_until: datetime | None = None
+    suspension_reason: str = ""
+
+
+def posting_standing(user: Any) -> PostingStanding:
+    if not getattr(user, "is_authenticated", False):
+        return PostingStanding()
+    row = (
+        Standing.objects.filter(user_id=user.pk)
+        .values("blocked", "suspended_until", "suspension_reason")
+        .first()
+    )
+    if row is None:
+        return PostingStanding()
+    until = row["suspended_until"]
+    current = until is not None and until > timezone.now()
+    return PostingStanding(
+        blocked=bool(row["blocked"]),
+        suspended_until=until if current else None,
+        suspension_reason=row["suspension_reason"] if current else "",
+    )
 
 
 def is_blocked(user: Any) -> bool:

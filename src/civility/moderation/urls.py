@@ -18,6 +18,7 @@ urlpatterns = [
     path("users/<int:pk>/", views.user_detail, name="user"),
     path("users/<int:pk>/block/", views.block, name="block"),
     path("users/<int:pk>/restore/", views.restore, name="restore"),
+    path("users/<int:pk>/suspend/", views.suspend, name="suspend"),
     path("users/<int:pk>/premoderation/", views.premoderation, name="premoderation"),
     path("users/<int:pk>/delete/", views.delete_account, name="delete_account"),
     path("appeals/", views.appeals, name="appeals"),

@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -41,6 +42,7 @@ from civility.moderation.selectors import (
     active_policy,
     author_histories,
     author_history,
+    posting_standing,
 )
 from civility.standards.rules import RULES, RULES_BY_SLUG
 
@@ -572,6 +574,10 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": author_history(user),
             "strikes": user.strikes.select_related("comment").all()[:50],
             "blocks": user.blocks.all(),
+            "suspension": posting_standing(user),
+            "suspension_choices": [
+                (hours, _duration(hours)) for hours in services.SUSPENSION_CHOICES_HOURS
+            ],
             "appeals": Appeal.objects.filter(user=user) if every_site else Appeal.objects.none(),
             "comments": _site_comments(request)
             .filter(author=user)
@@ -605,6 +611,42 @@ def restore(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.restore_access(user, moderator=request.user, reason=request.POST.get("reason", ""))
         messages.success(request, _("Access restored for %(user)s.") % {"user": user})
+    except DiscussionError as exc:
+        messages.error(request, exc.message)
+    return redirect(_back(request, reverse("moderation:user", args=[pk])))
+
+
+def _duration(hours: int) -> str:
+    if hours % 24:
+        return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+    days = hours // 24
+    return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+
+
+@all_sites_moderator_required
+@require_POST
+def suspend(request: HttpRequest, pk: int) -> HttpResponse:
+    """``hours`` > 0 suspends for that long; ``hours=0`` lifts the current suspension."""
+    user = _user_or_404(pk)
+    try:
+        hours = int(request.POST.get("hours", ""))
+    except ValueError:
+        hours = -1
+    try:
+        if hours == 0:
+            if services.lift_suspension(user, moderator=request.user):
+                messages.success(
+                    request, _("The suspension of %(user)s is lifted.") % {"user": user}
+                )
+        else:
+            standing = services.suspend_user(
+                user, moderator=request.user, hours=hours, reason=request.POST.get("reason", "")
+            )
+            until = date_format(timezone.localtime(standing.suspended_until), "DATETIME_FORMAT")
+            messages.success(
+                request,
+                _("%(user)s is suspended until %(until)s.") % {"user": user, "until": until},
+            )
     except DiscussionError as exc:
         messages.error(request, exc.message)
     return redirect(_back(request, reverse("moderation:user", args=[pk])))

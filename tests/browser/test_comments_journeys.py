@@ -242,8 +242,9 @@ def test_journey_3_block_unlock_restore_and_final_block(
     reader_context, page = signed_in_page(browser, base, reader)
 
     mod.goto(base + f"/moderation/users/{reader.pk}/")
-    mod.locator("input[name=reason]").fill("repeated insults")
-    mod.locator("[data-block]").click()
+    block_form = mod.locator("form", has=mod.locator("[data-block]"))
+    block_form.locator("input[name=reason]").fill("repeated insults")
+    block_form.locator("[data-block]").click()
     expect(mod.locator("[data-user-state]")).to_contain_text("blocked")
 
     page.goto(base + article.get_absolute_url())

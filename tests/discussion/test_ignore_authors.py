@@ -160,3 +160,23 @@ def test_a_purge_forgets_both_sides_of_the_choice(reader: Any, other_reader: Any
     assert list(IgnoredAuthor.objects.values_list("user_id", "ignored_id")) == [
         (carol.pk, reader.pk)
     ]
+
+
+def test_an_ignored_authors_editors_pick_leaves_the_readers_box(
+    article: Any,
+    reader: Any,
+    other_reader: Any,
+    moderator: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from civility.moderation.services import set_featured
+
+    pick = published(other_reader, article, CALM)
+    set_featured(pick, moderator=moderator, featured=True)
+    client = signed_in(reader)
+    assert "featured-comments" in client.get(f"/news/{article.slug}/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        ignore_author(reader=reader, author=other_reader)
+    page = client.get(f"/news/{article.slug}/").content.decode()
+    assert "featured-comments" not in page
+    assert "featured-comments" in Client().get(f"/news/{article.slug}/").content.decode()

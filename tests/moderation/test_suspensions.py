@@ -125,3 +125,17 @@ def test_readers_cannot_suspend(reader_client: Client, other_reader: Any) -> Non
     response = suspend(reader_client, other_reader, 24)
     assert response.status_code in (302, 403)
     assert not Standing.objects.filter(user=other_reader, suspended_until__isnull=False).exists()
+
+
+def test_queue_cards_show_a_suspended_author(
+    moderator_client: Client, reader: Any, article: Any
+) -> None:
+    from civility.discussion.models import CommentStatus
+
+    comment = post_comment(author=reader, thread=thread_for_article(article), text=TEXT).comment
+    assert comment.status == CommentStatus.PUBLISHED
+    card = moderator_client.get("/moderation/queue/approved/").content.decode()
+    assert "data-author-suspended" not in card
+    suspend(moderator_client, reader, 24)
+    card = moderator_client.get("/moderation/queue/approved/").content.decode()
+    assert "data-author-suspended" in card

@@ -418,6 +418,9 @@ def section_context(
         roots = page_obj.roots if page_obj is not None else []
     shown = selectors.flatten(roots)  # also sets each node's depth relative to what is shown
     selectors.mark_ignored(viewer, shown)
+    if featured and viewer is not None:
+        ignored = selectors.ignored_author_ids(viewer)
+        featured = [pick for pick in featured if pick.author_id not in ignored]
     total = selectors.public_total(thread) if thread is not None else 0
     closed = thread is not None and selectors.comments_closed(thread)
     standing = posting_standing(viewer)

@@ -148,6 +148,7 @@ class AuthorHistory:
     blocks: int
     blocked: bool
     premoderated: bool
+    suspended: bool = False
 
     @property
     def recent_rejection_rate(self) -> float:
@@ -204,6 +205,7 @@ def author_histories(user_ids: Iterable[int]) -> dict[int, AuthorHistory]:
             h_strikes=_count_of(Strike, "user_id", revoked_at__isnull=True),
             h_blocks=_count_of(Block, "user_id"),
             h_blocked=Exists(blocking_standings(OuterRef("pk"))),
+            h_suspended=Exists(suspending_standings(OuterRef("pk"))),
             h_premoderated=Exists(
                 Standing.objects.filter(user_id=OuterRef("pk"), premoderated=True)
             ),
@@ -218,11 +220,23 @@ def author_histories(user_ids: Iterable[int]) -> dict[int, AuthorHistory]:
             "h_blocks",
             "h_blocked",
             "h_premoderated",
+            "h_suspended",
         )
     )
     recent = recent_rejections(ids)
     histories = {}
-    for pk, total, published, rejected, pending, strikes, blocks, blocked, premod in rows:
+    for (
+        pk,
+        total,
+        published,
+        rejected,
+        pending,
+        strikes,
+        blocks,
+        blocked,
+        premod,
+        suspended,
+    ) in rows:
         recent_rejected, recent_decided = recent.get(pk, (0, 0))
         histories[pk] = AuthorHistory(
             comments=total,
@@ -235,6 +249,7 @@ def author_histories(user_ids: Iterable[int]) -> dict[int, AuthorHistory]:
             blocks=blocks,
             blocked=bool(blocked),
             premoderated=bool(premod),
+            suspended=bool(suspended),
         )
     return histories
 

@@ -487,7 +487,7 @@ def test_a_reader_ignores_a_commenter_and_takes_it_back(
     assert errors == []
 
 
-def test_a_moderator_suspends_a_reader_for_a_day(browser: Browser, site: dict[str, Any]) -> None:
+def test_a_moderator_suspends_a_reader_for_a_day_and_notes_why(browser: Browser, site: dict[str, Any]) -> None:
     lenient()
     mod_context, mod_page = signed_in_page(browser, site["url"], site["moderator"])
     errors = watch_errors(mod_page)
@@ -508,6 +508,11 @@ def test_a_moderator_suspends_a_reader_for_a_day(browser: Browser, site: dict[st
 
     mod_page.locator("button[data-lift-suspension]").click()
     expect(mod_page.locator("[data-user-state] [data-suspended]")).to_have_count(0)
+    # A note for the other moderators, on the same page.
+    mod_page.locator("[data-note-form] textarea").fill("Suspended a day, lifted after an apology.")
+    mod_page.locator("[data-note-form] button").click()
+    expect(mod_page.locator("[data-notes]")).to_contain_text("lifted after an apology")
+    shot(mod_page, "moderation-user-suspension-and-notes.png")
     page.reload()
     expect(page.locator("form[data-comment-form]")).to_have_count(1)
     context.close()

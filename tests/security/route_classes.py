@@ -135,6 +135,8 @@ ROUTES: dict[str, Access] = {
     "moderation:block": MODERATION_ACTION,
     "moderation:restore": MODERATION_ACTION,
     "moderation:suspend": MODERATION_ACTION,
+    "moderation:add_note": MODERATION_ACTION,
+    "moderation:delete_note": MODERATION_ACTION,
     "moderation:premoderation": MODERATION_ACTION,
     "moderation:delete_account": MODERATION,
     "moderation:appeals": MODERATION,

@@ -121,7 +121,7 @@ def samples(role_users: dict[str, Any], lenient_policy: Any, settings: Any) -> d
     """A real object for every URL parameter, so "served" means really served."""
     from civility.discussion.models import Comment, CommentStatus
     from civility.discussion.services import issue_api_token, thread_for_article, thread_for_url
-    from civility.moderation.models import Appeal, ContactMessage
+    from civility.moderation.models import Appeal, ContactMessage, ModeratorNote
     from civility.news.models import Tag
     from tests.discussion.conftest import make_article, make_user
 
@@ -151,6 +151,7 @@ def samples(role_users: dict[str, Any], lenient_policy: Any, settings: Any) -> d
         email="blocked@example.org",
         explanation="I was blocked by mistake, please have another look at it.",
     )
+    note = ModeratorNote.objects.create(user=target, text="A sample note.", created_by=None)
     message = ContactMessage.objects.create(subject="Hello", body="A question", email="q@x.org")
     # Moderators act on a comment of their own (approving or rejecting the reader's comment
     # would change what the later checks see).
@@ -194,6 +195,8 @@ def samples(role_users: dict[str, Any], lenient_policy: Any, settings: Any) -> d
         "moderation:user:pk": str(target.pk),
         "moderation:block:pk": str(target.pk),
         "moderation:suspend:pk": str(target.pk),
+        "moderation:add_note:pk": str(target.pk),
+        "moderation:delete_note:pk": str(note.pk),
         "moderation:restore:pk": str(target.pk),
         "moderation:premoderation:pk": str(target.pk),
         "moderation:delete_account:pk": str(target.pk),
@@ -219,6 +222,7 @@ POST_DATA = {
     "discussion:embed_post": {"text": "A calm, kind remark from the embed."},
     "discussion:api_tokens": {"token": "{api_token}"},
     "moderation:suspend": {"hours": "1", "reason": "matrix"},
+    "moderation:add_note": {"text": "A note from the permission matrix."},
 }
 POSTS_A_COMMENT = {"discussion:post", "discussion:embed_post"}
 # The frame's forms always go back to the frame: served means the recommendation was made.

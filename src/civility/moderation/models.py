@@ -204,6 +204,28 @@ class Appeal(models.Model):
         return f"unlock request {self.pk} ({self.status})"
 
 
+class ModeratorNote(models.Model):
+    """A moderator's note about a user, for the other moderators (never shown to readers;
+    included in the user's own data export, erased when the account is purged)."""
+
+    MAX_LENGTH = 2000
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="moderator_notes"
+    )
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"note {self.pk} on user {self.user_id}"
+
+
 class ContactMessage(models.Model):
     """A message to the moderators from the contact form."""
 

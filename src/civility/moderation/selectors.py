@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civility.moderation.models import Block, PolicyVersion, Standing, Strike
+from civility.moderation.models import Block, ModeratorNote, PolicyVersion, Standing, Strike
 from civility.ops.prepared import PreparedQuery
 from civility.standards.policy import Policy, default_policy
 
@@ -149,6 +149,7 @@ class AuthorHistory:
     blocked: bool
     premoderated: bool
     suspended: bool = False
+    notes: int = 0
 
     @property
     def recent_rejection_rate(self) -> float:
@@ -206,6 +207,7 @@ def author_histories(user_ids: Iterable[int]) -> dict[int, AuthorHistory]:
             h_blocks=_count_of(Block, "user_id"),
             h_blocked=Exists(blocking_standings(OuterRef("pk"))),
             h_suspended=Exists(suspending_standings(OuterRef("pk"))),
+            h_notes=_count_of(ModeratorNote, "user_id"),
             h_premoderated=Exists(
                 Standing.objects.filter(user_id=OuterRef("pk"), premoderated=True)
             ),
@@ -221,6 +223,7 @@ def author_histories(user_ids: Iterable[int]) -> dict[int, AuthorHistory]:
             "h_blocked",
             "h_premoderated",
             "h_suspended",
+            "h_notes",
         )
     )
     recent = recent_rejections(ids)
@@ -236,6 +239,7 @@ def author_histories(user_ids: Iterable[int]) -> dict[int, AuthorHistory]:
         blocked,
         premod,
         suspended,
+        notes,
     ) in rows:
         recent_rejected, recent_decided = recent.get(pk, (0, 0))
         histories[pk] = AuthorHistory(
@@ -250,6 +254,7 @@ def author_histories(user_ids: Iterable[int]) -> dict[int, AuthorHistory]:
             blocked=bool(blocked),
             premoderated=bool(premod),
             suspended=bool(suspended),
+            notes=int(notes),
         )
     return histories
 

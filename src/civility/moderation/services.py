@@ -24,6 +24,7 @@ from civility.moderation.models import (
     AppealStatus,
     Block,
     ContactMessage,
+    ModeratorNote,
     PolicyVersion,
     Standing,
     Strike,
@@ -116,6 +117,43 @@ def set_premoderation(user: Any, *, on: bool, by: Any) -> None:
             before=before,
             after={"premoderated": on},
         )
+
+
+def add_user_note(user: Any, *, moderator: Any, text: str) -> ModeratorNote:
+    """Keep a note about ``user`` for the other moderators. The audit row names the note,
+    not its words (a purge erases the note; the audit log stays)."""
+    text = (text or "").strip()
+    if not text:
+        raise ModerationError(_("The note is empty."))
+    if len(text) > ModeratorNote.MAX_LENGTH:
+        raise ModerationError(
+            _("A note has at most %(limit)d characters.") % {"limit": ModeratorNote.MAX_LENGTH}
+        )
+    with transaction.atomic():
+        note = ModeratorNote.objects.create(user=user, text=text, created_by=moderator)
+        record(
+            "user.note_added",
+            user,
+            actor=moderator,
+            subject_user=user,
+            data={"note": note.pk, "length": len(text)},
+        )
+    return note
+
+
+def delete_user_note(note: ModeratorNote, *, moderator: Any) -> None:
+    """Delete a note; its author or a staff member may."""
+    if note.created_by_id != moderator.pk and not moderator.is_staff:
+        raise ModerationError(_("Only the note's author or a staff member can delete it."))
+    with transaction.atomic():
+        record(
+            "user.note_deleted",
+            note.user,
+            actor=moderator,
+            subject_user=note.user,
+            data={"note": note.pk},
+        )
+        note.delete()
 
 
 # --- Decisions on comments --------------------------------------------------------------------

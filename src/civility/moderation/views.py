@@ -29,7 +29,14 @@ from civility.discussion.errors import DiscussionError
 from civility.discussion.models import Comment, Report, Thread
 from civility.discussion.rendering import render_comment_html
 from civility.moderation import charts, queues, services, stats
-from civility.moderation.models import Appeal, AppealStatus, AuditLog, ContactMessage, PolicyVersion
+from civility.moderation.models import (
+    Appeal,
+    AppealStatus,
+    AuditLog,
+    ContactMessage,
+    ModeratorNote,
+    PolicyVersion,
+)
 from civility.moderation.permissions import (
     all_sites_moderator_required,
     moderates_all_sites,
@@ -575,6 +582,8 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "strikes": user.strikes.select_related("comment").all()[:50],
             "blocks": user.blocks.all(),
             "suspension": posting_standing(user),
+            "notes": user.moderator_notes.select_related("created_by")[:100],
+            "note_max_length": ModeratorNote.MAX_LENGTH,
             "suspension_choices": [
                 (hours, _duration(hours)) for hours in services.SUSPENSION_CHOICES_HOURS
             ],
@@ -614,6 +623,30 @@ def restore(request: HttpRequest, pk: int) -> HttpResponse:
     except DiscussionError as exc:
         messages.error(request, exc.message)
     return redirect(_back(request, reverse("moderation:user", args=[pk])))
+
+
+@moderator_required
+@require_POST
+def add_note(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user_or_404(pk)
+    try:
+        services.add_user_note(user, moderator=request.user, text=request.POST.get("text", ""))
+        messages.success(request, _("Note saved."))
+    except DiscussionError as exc:
+        messages.error(request, exc.message)
+    return redirect(reverse("moderation:user", args=[pk]) + "#notes")
+
+
+@moderator_required
+@require_POST
+def delete_note(request: HttpRequest, pk: int) -> HttpResponse:
+    note = get_object_or_404(ModeratorNote.objects.select_related("user"), pk=pk)
+    try:
+        services.delete_user_note(note, moderator=request.user)
+        messages.success(request, _("Note deleted."))
+    except DiscussionError as exc:
+        messages.error(request, exc.message)
+    return redirect(reverse("moderation:user", args=[note.user_id]) + "#notes")
 
 
 def _duration(hours: int) -> str:

@@ -487,7 +487,9 @@ def test_a_reader_ignores_a_commenter_and_takes_it_back(
     assert errors == []
 
 
-def test_a_moderator_suspends_a_reader_for_a_day_and_notes_why(browser: Browser, site: dict[str, Any]) -> None:
+def test_a_moderator_suspends_a_reader_for_a_day_and_notes_why(
+    browser: Browser, site: dict[str, Any]
+) -> None:
     lenient()
     mod_context, mod_page = signed_in_page(browser, site["url"], site["moderator"])
     errors = watch_errors(mod_page)

@@ -180,3 +180,43 @@ def test_an_ignored_authors_editors_pick_leaves_the_readers_box(
     page = client.get(f"/news/{article.slug}/").content.decode()
     assert "featured-comments" not in page
     assert "featured-comments" in Client().get(f"/news/{article.slug}/").content.decode()
+
+
+def test_the_api_ignores_lists_and_reads_again(
+    article: Any, reader: Any, other_reader: Any
+) -> None:
+    import json
+
+    from civility.discussion.services import issue_api_token
+
+    loud = published(other_reader, article, LOUD)
+    own = published(reader, article, CALM)
+    headers = {"Authorization": f"Bearer {issue_api_token(reader, name='app')[0]}"}
+    client = Client()
+
+    def call(method: str, path: str) -> Any:
+        return client.generic(method, path, "", content_type="application/json", headers=headers)
+
+    ignored = call("PUT", f"/api/comments/{loud.pk}/ignore-author")
+    assert ignored.status_code == 200
+    body = ignored.json()
+    assert (body["user_id"], body["name"], body["ignored"]) == (other_reader.pk, "Bob", True)
+    assert body["since"] is not None
+    listing = call("GET", "/api/me/ignored").json()
+    assert [(row["user_id"], row["name"]) for row in listing] == [(other_reader.pk, "Bob")]
+
+    refused = call("PUT", f"/api/comments/{own.pk}/ignore-author")
+    assert refused.status_code == 400
+    assert refused.json()["message"] == "You cannot ignore yourself."
+    assert call("PUT", "/api/comments/999999/ignore-author").status_code == 404
+
+    again = call("DELETE", f"/api/me/ignored/{other_reader.pk}")
+    assert again.status_code == 200 and again.json()["ignored"] is False
+    assert call("GET", "/api/me/ignored").json() == []
+    assert call("DELETE", f"/api/me/ignored/{other_reader.pk}").status_code == 404
+    assert call("DELETE", f"/api/comments/{loud.pk}/ignore-author").status_code == 200
+
+    anonymous = Client().generic("PUT", f"/api/comments/{loud.pk}/ignore-author", json.dumps({}))
+    assert anonymous.status_code == 401
+    schema = Client().get("/api/openapi.json").json()
+    assert "/api/me/ignored" in schema["paths"]

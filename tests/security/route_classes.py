@@ -167,6 +167,10 @@ ROUTES: dict[str, Access] = {
     "discussion:api:report": API_ROUTE,
     "discussion:api:recommend": API_ROUTE,
     "discussion:api:withdraw_recommendation": API_ROUTE,
+    "discussion:api:ignore_comment_author": API_ROUTE,
+    "discussion:api:read_comment_author_again": API_ROUTE,
+    "discussion:api:list_ignored": API_ROUTE,
+    "discussion:api:unignore": API_ROUTE,
     "discussion:api:create_token": API_ROUTE,
     "discussion:api:revoke_token": API_ROUTE,
     "discussion:post": COMMENT_POST,
@@ -227,6 +231,11 @@ API_OPERATIONS: dict[str, frozenset[str]] = {
     "POST /api/comments/{comment_id}/report": VERIFIED,
     "PUT /api/comments/{comment_id}/recommendation": COMMENTERS,
     "DELETE /api/comments/{comment_id}/recommendation": COMMENTERS,
+    # A reading preference: anyone signed in (as on the web pages).
+    "PUT /api/comments/{comment_id}/ignore-author": SIGNED_IN,
+    "DELETE /api/comments/{comment_id}/ignore-author": SIGNED_IN,
+    "GET /api/me/ignored": SIGNED_IN,
+    "DELETE /api/me/ignored/{user_id}": SIGNED_IN,
     "POST /api/auth/token": EVERYONE,
     "DELETE /api/auth/token": SIGNED_IN,
 }

@@ -119,7 +119,7 @@ def test_the_classification_names_no_route_that_is_gone() -> None:
 @pytest.fixture
 def samples(role_users: dict[str, Any], lenient_policy: Any, settings: Any) -> dict[str, str]:
     """A real object for every URL parameter, so "served" means really served."""
-    from civility.discussion.models import Comment, CommentStatus
+    from civility.discussion.models import Comment, CommentStatus, IgnoredAuthor
     from civility.discussion.services import issue_api_token, thread_for_article, thread_for_url
     from civility.moderation.models import Appeal, ContactMessage, ModeratorNote
     from civility.news.models import Tag
@@ -139,9 +139,14 @@ def samples(role_users: dict[str, Any], lenient_policy: Any, settings: Any) -> d
     embed_thread = thread_for_url("https://publisher.example/story", title="Story")
     target = make_user("target@example.org", name="Target")
     # Its own author: moderators block and delete the target during the matrix.
+    islander = make_user("islander@example.org", name="Islander")
+    # Everyone signed in already ignores the islander, so taking it back can be served.
+    for user in role_users.values():
+        if user is not None:
+            IgnoredAuthor.objects.create(user=user, ignored=islander)
     embedded_comment = Comment.objects.create(
         thread=embed_thread,
-        author=make_user("islander@example.org", name="Islander"),
+        author=islander,
         text="A winter timetable for the ferry would help.",
         status=CommentStatus.PUBLISHED,
     )
@@ -186,6 +191,7 @@ def samples(role_users: dict[str, Any], lenient_policy: Any, settings: Any) -> d
         # Someone else's comment: nobody may ignore themselves.
         "discussion:ignore_author:pk": str(embedded_comment.pk),
         "discussion:unignore_author:user_id": str(embedded_comment.author_id),
+        "user_id": str(embedded_comment.author_id),
         **{
             f"moderation:{name}:pk": str(queued.pk)
             for name in ("comment", "approve", "reject", "edit")
@@ -340,7 +346,11 @@ def test_api_permission_matrix(
     for operation in api_operations():
         allowed = API_OPERATIONS[operation]
         method, path = operation.split(" ", 1)
-        url = path.replace("{slug}", samples["slug"]).replace("{comment_id}", samples["pk"])
+        url = (
+            path.replace("{slug}", samples["slug"])
+            .replace("{comment_id}", samples["pk"])
+            .replace("{user_id}", samples["user_id"])
+        )
         for role in ROLES:
             user = role_users[role]
             headers = {}

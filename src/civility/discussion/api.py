@@ -23,7 +23,7 @@ from pydantic import AfterValidator
 
 from civility.discussion import ratelimit, selectors, services
 from civility.discussion.errors import DiscussionError, RateLimited
-from civility.discussion.models import ApiToken, Comment, CommentStatus
+from civility.discussion.models import ApiToken, Comment, CommentStatus, IgnoredAuthor
 from civility.discussion.rendering import render_comment_html
 from civility.standards.rules import RULES_BY_SLUG, rule_label
 
@@ -174,6 +174,13 @@ class RecommendationOut(Schema):
     comment_id: int
     recommended: bool
     recommendations: int
+
+
+class IgnoredOut(Schema):
+    user_id: int
+    name: str
+    ignored: bool = Field(True, description="False once you read this author again.")
+    since: datetime | None = Field(None, description="When you began to ignore them.")
 
 
 class ReportIn(Schema):
@@ -419,6 +426,88 @@ def _recommendation(request: HttpRequest, comment_id: int, *, recommend: bool) -
     ratelimit.hit("recommend", user=user, ip=ratelimit.client_ip(request))
     count = services.recommend_comment(comment=comment, reader=user, recommend=recommend)
     return {"comment_id": comment.pk, "recommended": recommend, "recommendations": count}
+
+
+IGNORE_RESPONSES = {
+    200: IgnoredOut,
+    **errors(BAD_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, TOO_MANY),
+}
+
+
+@api.put(
+    "/comments/{comment_id}/ignore-author",
+    auth=AUTH,
+    response=IGNORE_RESPONSES,
+    tags=["readers"],
+)
+def ignore_comment_author(request: HttpRequest, comment_id: int) -> dict[str, Any]:
+    """Stop reading the comment's author: on your pages their comments become a one-line
+    notice, and their replies to you do not notify you. Nobody else is told."""
+    comment = get_object_or_404(
+        selectors.reportable_comments().select_related("author"), pk=comment_id
+    )
+    return _ignore(request, comment.author, ignore=True)
+
+
+@api.delete(
+    "/comments/{comment_id}/ignore-author",
+    auth=AUTH,
+    response=IGNORE_RESPONSES,
+    tags=["readers"],
+)
+def read_comment_author_again(request: HttpRequest, comment_id: int) -> dict[str, Any]:
+    """Read the comment's author again (not ignoring them is not an error)."""
+    comment = get_object_or_404(
+        selectors.reportable_comments().select_related("author"), pk=comment_id
+    )
+    return _ignore(request, comment.author, ignore=False)
+
+
+@api.get(
+    "/me/ignored",
+    auth=AUTH,
+    response={200: list[IgnoredOut], **errors(UNAUTHENTICATED)},
+    tags=["readers"],
+)
+def list_ignored(request: HttpRequest) -> list[dict[str, Any]]:
+    """The authors you ignore, most recent first."""
+    user = request.auth  # type: ignore[attr-defined]
+    rows = IgnoredAuthor.objects.filter(user=user).select_related("ignored")[:1000]
+    return [
+        {"user_id": row.ignored_id, "name": row.ignored.public_name(), "since": row.created_at}
+        for row in rows
+    ]
+
+
+@api.delete(
+    "/me/ignored/{user_id}",
+    auth=AUTH,
+    response=IGNORE_RESPONSES,
+    tags=["readers"],
+)
+def unignore(request: HttpRequest, user_id: int) -> dict[str, Any]:
+    """Read an author of your ignore list again."""
+    user = request.auth  # type: ignore[attr-defined]
+    row = get_object_or_404(
+        IgnoredAuthor.objects.select_related("ignored"), user=user, ignored_id=user_id
+    )
+    return _ignore(request, row.ignored, ignore=False)
+
+
+def _ignore(request: HttpRequest, author: Any, *, ignore: bool) -> dict[str, Any]:
+    user = request.auth  # type: ignore[attr-defined]
+    services.ignore_author(reader=user, author=author, ignore=ignore)
+    since = (
+        IgnoredAuthor.objects.filter(user=user, ignored=author)
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return {
+        "user_id": author.pk,
+        "name": author.public_name(),
+        "ignored": ignore,
+        "since": since,
+    }
 
 
 @api.post(

@@ -76,3 +76,22 @@ def test_staff_can_grant_the_badge_in_the_admin(reader: Any) -> None:
     assert listing.status_code == 200
     form = client.get(f"/admin/accounts/user/{reader.pk}/change/").content.decode()
     assert 'name="staff_badge"' in form
+
+
+def test_a_journalists_editors_pick_shows_the_badge_in_the_box(
+    article: Any, moderator: Any
+) -> None:
+    from civility.moderation.services import set_featured
+
+    journalist = make_user("desk@example.org", name="Anna Sato")
+    journalist.staff_badge = True
+    journalist.save(update_fields=["staff_badge"])
+    pick = post_comment(
+        author=journalist,
+        thread=thread_for_article(article),
+        text="Our correspondent will report from the next round of the talks.",
+    ).comment
+    set_featured(pick, moderator=moderator, featured=True)
+    page = Client().get(f"/news/{article.slug}/").content.decode()
+    box = page.split("data-featured-comments", 1)[1].split("</aside>", 1)[0]
+    assert "data-staff" in box

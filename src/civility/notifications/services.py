@@ -207,6 +207,31 @@ def _push_to(recipient: Any, *, kind: str, title: str, url: str, excerpt: str) -
     return len(ids)
 
 
+def _notify(
+    recipient: Any,
+    *,
+    kind: str,
+    push: bool,
+    email: bool,
+    title: str,
+    url: str,
+    excerpt: str,
+    mail_context: dict[str, Any],
+) -> int:
+    """Queue a push (``push``: the recipient wants this kind by push) and an e-mail on commit
+    (``email``: they opted in); returns how many messages were queued. ``title``: the push's
+    title, in the recipient's language. The caller has checked that the recipient is active."""
+    queued = 0
+    if push:
+        queued += _push_to(recipient, kind=kind, title=title, url=url, excerpt=excerpt)
+    if email and recipient.email:
+        context = {"user": recipient, "url": url, "excerpt": excerpt, **mail_context}
+        template = f"notifications/email/{kind}"
+        transaction.on_commit(lambda: send_templated_mail(template, recipient.email, context))
+        queued += 1
+    return queued
+
+
 def notify_reply(
     *, recipient: Any, replier_name: str, article_title: str, url: str, excerpt: str = ""
 ) -> int:
@@ -214,23 +239,16 @@ def notify_reply(
     if recipient is None or not recipient.is_active:
         return 0
     preferences = settings_for(recipient)
-    queued = 0
-    if preferences.push_replies:
-        title = _reply_title(recipient, replier_name)
-        queued += _push_to(recipient, kind="reply", title=title, url=url, excerpt=excerpt)
-    if preferences.email_replies and recipient.email:
-        context = {
-            "user": recipient,
-            "replier_name": replier_name,
-            "article_title": article_title,
-            "url": url,
-            "excerpt": excerpt,
-        }
-        transaction.on_commit(
-            lambda: send_templated_mail("notifications/email/reply", recipient.email, context)
-        )
-        queued += 1
-    return queued
+    return _notify(
+        recipient,
+        kind="reply",
+        push=preferences.push_replies,
+        email=preferences.email_replies,
+        title=_reply_title(recipient, replier_name),
+        url=url,
+        excerpt=excerpt,
+        mail_context={"replier_name": replier_name, "article_title": article_title},
+    )
 
 
 def notify_featured(*, recipient: Any, url: str, article_title: str = "", excerpt: str = "") -> int:
@@ -239,22 +257,16 @@ def notify_featured(*, recipient: Any, url: str, article_title: str = "", excerp
     if recipient is None or not recipient.is_active:
         return 0
     preferences = settings_for(recipient)
-    queued = 0
-    if preferences.push_featured:
-        title = _in_language_of(recipient, lambda: gettext("Your comment is an editors' pick"))
-        queued += _push_to(recipient, kind="featured", title=title, url=url, excerpt=excerpt)
-    if preferences.email_featured and recipient.email:
-        context = {
-            "user": recipient,
-            "article_title": article_title,
-            "url": url,
-            "excerpt": excerpt,
-        }
-        transaction.on_commit(
-            lambda: send_templated_mail("notifications/email/featured", recipient.email, context)
-        )
-        queued += 1
-    return queued
+    return _notify(
+        recipient,
+        kind="featured",
+        push=preferences.push_featured,
+        email=preferences.email_featured,
+        title=_in_language_of(recipient, lambda: gettext("Your comment is an editors' pick")),
+        url=url,
+        excerpt=excerpt,
+        mail_context={"article_title": article_title},
+    )
 
 
 def send_appeal_outcome_mail(

@@ -885,12 +885,9 @@ def ignored_author_ids(viewer: Any) -> frozenset[int]:
     return ids
 
 
-def mark_ignored(viewer: Any, nodes: list[Node]) -> None:
-    """Mark the shown comments (``nodes``, as :func:`flatten` lists them) whose author
-    ``viewer`` ignores."""
-    ignored = ignored_author_ids(viewer)
-    if not ignored:
-        return
+def mark_ignored(nodes: list[Node], ignored: frozenset[int]) -> None:
+    """Mark the shown comments (``nodes``, as :func:`flatten` lists them) by the authors
+    ``ignored`` (:func:`ignored_author_ids` of the viewer)."""
     for node in nodes:
         node.ignored = not node.tombstone and not node.own and node.comment.author_id in ignored
 

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from civility.discussion import ratelimit, selectors, services
 from civility.discussion.errors import DiscussionError, PostingNotAllowed
-from civility.discussion.models import Comment, CommentStatus
+from civility.discussion.models import Comment, CommentStatus, IgnoredAuthor
 from civility.discussion.rendering import render_comment_html
 from civility.standards.rules import RULES, RULES_BY_SLUG, rule_label
 
@@ -297,8 +298,6 @@ def ignore_author(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def ignored_authors(request: HttpRequest) -> HttpResponse:
     """The commenters the reader ignores, each with a way back."""
-    from civility.discussion.models import IgnoredAuthor
-
     rows = IgnoredAuthor.objects.filter(user_id=int(request.user.pk or 0)).select_related("ignored")
     return render(request, "discussion/ignored_authors.html", {"rows": rows})
 
@@ -306,8 +305,6 @@ def ignored_authors(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def unignore_author(request: HttpRequest, user_id: int) -> HttpResponse:
-    from django.contrib.auth import get_user_model
-
     author = get_object_or_404(get_user_model(), pk=user_id)
     if services.ignore_author(reader=request.user, author=author, ignore=False):
         messages.success(
@@ -417,9 +414,9 @@ def section_context(
         )
         roots = page_obj.roots if page_obj is not None else []
     shown = selectors.flatten(roots)  # also sets each node's depth relative to what is shown
-    selectors.mark_ignored(viewer, shown)
-    if featured and viewer is not None:
-        ignored = selectors.ignored_author_ids(viewer)
+    ignored = selectors.ignored_author_ids(viewer)
+    if ignored:
+        selectors.mark_ignored(shown, ignored)
         featured = [pick for pick in featured if pick.author_id not in ignored]
     total = selectors.public_total(thread) if thread is not None else 0
     closed = thread is not None and selectors.comments_closed(thread)

@@ -20,6 +20,7 @@ class SiteAdmin(admin.ModelAdmin):
         "majority_languages",
         "timezone",
         "close_comments_after_days",
+        "review_first_comments",
         "is_default",
     ]
     search_fields = ["name", "domain", "path_prefix"]

@@ -96,6 +96,14 @@ class Site(models.Model):
             "thread's first view); 0: never."
         ),
     )
+    review_first_comments = models.PositiveIntegerField(
+        _("review a new commenter's first comments"),
+        default=0,
+        help_text=_(
+            "A moderator reviews each commenter's comments, even those the engine would "
+            "publish, until this many of them are published; 0: never."
+        ),
+    )
     is_default = models.BooleanField(
         _("default site"),
         default=False,
@@ -143,6 +151,7 @@ class Site(models.Model):
             "majority_languages": self.majority_languages,
             "timezone": self.timezone,
             "close_comments_after_days": self.close_comments_after_days,
+            "review_first_comments": self.review_first_comments,
             "is_default": self.is_default,
         }
 

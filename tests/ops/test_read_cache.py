@@ -509,3 +509,41 @@ def test_recommendations_leave_the_cached_pages_in_place_new_comments_do_not(
     fresh = Client().get(url)
     assert fresh["X-Civility-Cache"] == "miss"
     assert [item["recommendations"] for item in fresh.json()["items"]] == [1, 0]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("lenient_policy", "read_cache_on")
+def test_a_batch_of_decisions_marks_its_thread_once_and_readers_see_them_all(
+    reader: Any, article: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker deciding 200 comments of one thread once made 400 round trips to the cache;
+    the thread is now marked once (and once more at commit), and the page still changes."""
+    from civility.discussion.models import Comment
+    from civility.discussion.services import apply_engine_verdicts
+    from civility.ops import readcache
+    from civility.standards.engine import Engine
+    from civility.standards.policy import default_policy
+    from civility.standards.types import Comment as EngineComment
+
+    thread, url = cached_section(reader, article, settings)
+    pending = [
+        Comment.objects.create(
+            thread=thread, author=reader, text=f"Batch comment number {n}.", status="pending"
+        )
+        for n in range(5)
+    ]
+    policy = default_policy()
+    verdicts = Engine(policy, detectors=[]).check_many([EngineComment(c.text) for c in pending])
+    marked: list[int] = []
+    real_mark = readcache._mark_thread_changed
+    monkeypatch.setattr(
+        readcache,
+        "_mark_thread_changed",
+        lambda thread_id: (marked.append(thread_id), real_mark(thread_id)),
+    )
+    decided = apply_engine_verdicts(list(zip([c.pk for c in pending], verdicts, strict=True)))
+    assert set(decided.values()) == {"published"}
+    assert marked == [thread.pk], "once for the batch (the test's transaction never commits)"
+    page = Client().get(url)
+    assert page["X-Civility-Cache"] == "miss"
+    assert all(f"Batch comment number {n}." in page.content.decode() for n in range(5))

@@ -51,6 +51,7 @@ from civility.discussion.models import (
 )
 from civility.moderation.audit import record
 from civility.ops.prepared import PreparedQuery
+from civility.ops.readcache import one_mark_per_thread
 from civility.standards.policy import Policy
 from civility.standards.rules import RULES_BY_SLUG, rule_label
 from civility.standards.types import Article as EngineArticle
@@ -667,15 +668,16 @@ def _apply_verdicts(
         _write_decisions(comments)
         AuditLog.objects.bulk_create(entries)
         Strike.objects.bulk_create(strikes)
-        for comment in comments:  # what comment.save() would tell: caches, reply notifications
-            post_save.send(
-                sender=Comment,
-                instance=comment,
-                created=False,
-                update_fields=frozenset(DECISION_FIELDS),
-                raw=False,
-                using=Comment.objects.db,
-            )
+        with one_mark_per_thread():
+            for comment in comments:  # what comment.save() would tell: caches, notifications
+                post_save.send(
+                    sender=Comment,
+                    instance=comment,
+                    created=False,
+                    update_fields=frozenset(DECISION_FIELDS),
+                    raw=False,
+                    using=Comment.objects.db,
+                )
         _refresh_auto_premoderation(
             {c.author_id for c in comments if c.status != CommentStatus.PENDING}, standings
         )

@@ -35,7 +35,9 @@ import logging
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache, partial
 from typing import Any
 
@@ -274,15 +276,44 @@ def note_comment_saved(sender: Any, instance: Any, created: bool = False, **kwar
     if set(kwargs.get("update_fields") or ()) == {"recommendations"}:
         return
     thread_id = int(instance.thread_id)
+    batch = _batched_threads.get()
+    if batch is not None:
+        batch.add((thread_id, kwargs.get("using") or "default"))
+        return
+    _mark_now_and_at_commit(thread_id, kwargs.get("using") or "default")
+
+
+def _mark_now_and_at_commit(thread_id: int, using: str) -> None:
     _mark_thread_changed(thread_id)
     # A reader in another process may render between this mark and the commit: it reads the
     # rows as they were, and its entry, stamped after the mark, would look fresh for the
     # maximum age. Marking again once the change is visible leaves no such window.
-    connection = transaction.get_connection(kwargs.get("using") or "default")
+    connection = transaction.get_connection(using)
     if connection.in_atomic_block:
         transaction.on_commit(
             partial(_mark_thread_changed, thread_id), using=connection.alias, robust=True
         )
+
+
+# The threads whose comments a batch saved, while one_mark_per_thread() is open.
+_batched_threads: ContextVar[set[tuple[int, str]] | None] = ContextVar(
+    "civility_readcache_batched_threads", default=None
+)
+
+
+@contextmanager
+def one_mark_per_thread() -> Iterator[None]:
+    """Within it, a saved comment only notes its thread; on leaving, each noted thread is
+    marked once (now, and again at commit), where a batch of 200 decisions in one thread made
+    400 round trips to the cache (about 0.9 ms a comment of a worker's time)."""
+    token = _batched_threads.set(set())
+    try:
+        yield
+    finally:
+        threads = _batched_threads.get() or set()
+        _batched_threads.reset(token)
+        for thread_id, using in sorted(threads):
+            _mark_now_and_at_commit(thread_id, using)
 
 
 def _mark_thread_changed(thread_id: int) -> None:

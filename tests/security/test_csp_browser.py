@@ -141,6 +141,8 @@ def test_reader_and_moderator_pages_have_no_csp_violation(
             f"/comments/{site['comment'].pk}/report/",
             "/my/comments/",
             "/my/api-tokens/",
+            "/my/ignored/",
+            f"/comments/{site['comment'].pk}/ignore-author/",
             "/account/",
             "/account/data/",
             "/notifications/",

@@ -15,10 +15,15 @@ from tests.discussion.conftest import make_user
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("lenient_policy")]
 
 
-def test_a_journalists_comments_carry_the_staff_badge(article: Any, reader: Any) -> None:
+def make_journalist() -> Any:
     journalist = make_user("desk@example.org", name="Anna Sato")
     journalist.staff_badge = True
     journalist.save(update_fields=["staff_badge"])
+    return journalist
+
+
+def test_a_journalists_comments_carry_the_staff_badge(article: Any, reader: Any) -> None:
+    journalist = make_journalist()
     thread = thread_for_article(article)
     question = post_comment(
         author=reader, thread=thread, text="When is the next round of the treaty talks?"
@@ -47,9 +52,7 @@ def test_a_journalists_comments_carry_the_staff_badge(article: Any, reader: Any)
 
 
 def test_a_deleted_staff_comment_shows_no_badge(article: Any, reader: Any) -> None:
-    journalist = make_user("desk@example.org", name="Anna Sato")
-    journalist.staff_badge = True
-    journalist.save(update_fields=["staff_badge"])
+    journalist = make_journalist()
     thread = thread_for_article(article)
     root = post_comment(
         author=journalist, thread=thread, text="Our correspondent will report from the talks."
@@ -83,9 +86,7 @@ def test_a_journalists_editors_pick_shows_the_badge_in_the_box(
 ) -> None:
     from civility.moderation.services import set_featured
 
-    journalist = make_user("desk@example.org", name="Anna Sato")
-    journalist.staff_badge = True
-    journalist.save(update_fields=["staff_badge"])
+    journalist = make_journalist()
     pick = post_comment(
         author=journalist,
         thread=thread_for_article(article),

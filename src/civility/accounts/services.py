@@ -290,7 +290,8 @@ def purge_account(user: User) -> None:
     """Irreversibly erase a deleted account's personal data; comments become tombstones.
 
     Removes the e-mail address, names, IP addresses, social accounts and tokens, push
-    subscriptions, sessions, moderators' notes about the user and comment texts, and scrubs those strings from the audit log.
+    subscriptions, sessions, moderators' notes about the user and comment texts, and scrubs
+    those strings from the audit log.
     The row stays (as "deleted account") so threads and moderation history keep their shape.
     """
     user = User.objects.select_for_update().get(pk=user.pk)

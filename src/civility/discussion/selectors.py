@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,6 +23,8 @@ from civility.discussion.models import (
     Recommendation,
     Thread,
 )
+
+logger = logging.getLogger(__name__)
 
 # What any reader may see: published, author not hidden (deleted account) and active.
 PUBLIC = Q(status=CommentStatus.PUBLISHED, author_hidden=False, author__is_active=True)
@@ -826,21 +829,24 @@ def _cache_get(key: str) -> Any:
         return None
 
 
-def _cache_set(key: str, value: Any) -> None:
+def _cache_set(key: str, value: Any, timeout: int = THREAD_CACHE_SECONDS) -> None:
     from django.core.cache import cache
 
     with contextlib.suppress(Exception):  # the cache is down: the next view computes again
-        cache.set(key, value, timeout=THREAD_CACHE_SECONDS)
+        cache.set(key, value, timeout=timeout)
 
 
-def _cached[T](key: str, kind: type[T], compute: Callable[[], T]) -> T:
+def _cached[T](
+    key: str, kind: type[T], compute: Callable[[], T], timeout: int = THREAD_CACHE_SECONDS
+) -> T:
     """The value cached under ``key`` when it is a ``kind``; else ``compute()``, cached for
-    THREAD_CACHE_SECONDS (what a saved comment makes stale is in :func:`thread_cache_keys`)."""
+    ``timeout`` seconds (THREAD_CACHE_SECONDS by default; what a saved comment makes stale is
+    in :func:`thread_cache_keys`)."""
     found = _cache_get(key)
     if isinstance(found, kind):
         return found
     value = compute()
-    _cache_set(key, value)
+    _cache_set(key, value, timeout)
     return value
 
 
@@ -865,7 +871,7 @@ def recommended_by(viewer: Any, nodes: list[Node]) -> list[int]:
 IGNORED_CACHE_SECONDS = 3600
 
 
-def ignored_cache_key(user_id: int) -> str:
+def _ignored_cache_key(user_id: int) -> str:
     return f"discussion:ignored-authors:{user_id}"
 
 
@@ -873,16 +879,24 @@ def ignored_author_ids(viewer: Any) -> frozenset[int]:
     """The ids of the authors ``viewer`` ignores (cached per reader)."""
     if viewer is None or not getattr(viewer, "is_authenticated", False):
         return frozenset()
-    key = ignored_cache_key(viewer.pk)
-    found = _cache_get(key)
-    if isinstance(found, frozenset):
-        return found
-    ids = frozenset(IgnoredAuthor.objects.filter(user=viewer).values_list("ignored_id", flat=True))
+    return _cached(
+        _ignored_cache_key(viewer.pk),
+        frozenset,
+        lambda: frozenset(
+            IgnoredAuthor.objects.filter(user=viewer).values_list("ignored_id", flat=True)
+        ),
+        IGNORED_CACHE_SECONDS,
+    )
+
+
+def forget_ignored_authors(user_id: int) -> None:
+    """Drop the cached ignore list of ``user_id`` (the services call it when it changes)."""
     from django.core.cache import cache
 
-    with contextlib.suppress(Exception):  # the cache is down: the next page reads them again
-        cache.set(key, ids, timeout=IGNORED_CACHE_SECONDS)
-    return ids
+    try:
+        cache.delete(_ignored_cache_key(user_id))
+    except Exception:  # the cache is down: its copy expires (IGNORED_CACHE_SECONDS)
+        logger.warning("could not drop the cached ignore list of user %s", user_id)
 
 
 def mark_ignored(nodes: list[Node], ignored: frozenset[int]) -> None:

@@ -49,6 +49,7 @@ from civility.discussion.models import (
     Report,
     Thread,
 )
+from civility.discussion.selectors import forget_ignored_authors
 from civility.moderation.audit import record
 from civility.ops.prepared import PreparedQuery
 from civility.ops.readcache import one_mark_per_thread
@@ -1017,19 +1018,8 @@ def ignore_author(*, reader: Any, author: Any, ignore: bool = True) -> bool:
                 actor=reader,
                 subject_user=reader,
             )
-            transaction.on_commit(partial(_forget_ignored, reader.pk))
+            transaction.on_commit(partial(forget_ignored_authors, reader.pk))
     return changed
-
-
-def _forget_ignored(user_id: int) -> None:
-    from django.core.cache import cache
-
-    from civility.discussion.selectors import ignored_cache_key
-
-    try:
-        cache.delete(ignored_cache_key(user_id))
-    except Exception:  # the cache is down: its copy expires (selectors.IGNORED_CACHE_SECONDS)
-        logger.warning("could not drop the cached ignore list of user %s", user_id)
 
 
 # --- Account deletion (called by the accounts app) ------------------------------------------
@@ -1098,7 +1088,7 @@ def purge_comments_of(user: Any) -> int:
                 )
         withdrawn = _withdraw_recommendations_of(user)
         IgnoredAuthor.objects.filter(Q(user=user) | Q(ignored=user)).delete()
-        transaction.on_commit(partial(_forget_ignored, user.pk))
+        transaction.on_commit(partial(forget_ignored_authors, user.pk))
         record(
             "comments.purged",
             user,

@@ -50,7 +50,7 @@ from civility.discussion.models import (
     Thread,
 )
 from civility.discussion.selectors import forget_ignored_authors
-from civility.moderation.audit import record
+from civility.moderation.audit import audit_recorded, record
 from civility.ops.prepared import PreparedQuery
 from civility.ops.readcache import one_mark_per_thread
 from civility.standards.policy import Policy
@@ -668,6 +668,7 @@ def _apply_verdicts(
                 )
         _write_decisions(comments)
         AuditLog.objects.bulk_create(entries)
+        audit_recorded.send(sender=AuditLog, rows=entries)
         Strike.objects.bulk_create(strikes)
         with one_mark_per_thread():
             for comment in comments:  # what comment.save() would tell: caches, notifications

@@ -6,8 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.dispatch import Signal
 
 from civility.moderation.models import AuditLog
+
+# Sent with ``rows`` (a list of AuditLog) inside the writer's transaction, by record() and by
+# the writers that bulk-create rows, so that other apps (webhooks) can act on every recorded
+# change without each service calling them.
+audit_recorded = Signal()
 
 
 def record(
@@ -33,7 +39,7 @@ def record(
     label = actor_label or (str(getattr(actor, "pk", "")) and f"user:{actor.pk}") or "system"
     if site_id is None:
         site_id = getattr(target, "site_id", None)
-    return AuditLog.objects.create(
+    row = AuditLog.objects.create(
         site_id=site_id,
         action=action,
         target_type=target._meta.label_lower,
@@ -48,3 +54,5 @@ def record(
         engine_version=engine_version,
         policy_version=policy_version,
     )
+    audit_recorded.send(sender=AuditLog, rows=[row])
+    return row

@@ -26,6 +26,19 @@ HOST_PAGE = """<!doctype html>
 </body></html>"""
 
 
+LISTING_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Latest news</title></head>
+<body><h1>Latest news</h1>
+<ul>
+<li><a href="{origin}/story">Harbour bridge reopens</a>
+    <a class="count" id="story-count" href="{origin}/story#comments" data-civility-count>Comments</a></li>
+<li><a href="{origin}/other-story">Council budget</a>
+    <span class="count" id="other-count" data-civility-count="{origin}/other-story"></span></li>
+</ul>
+<script src="{civility}/embed/count.js" async></script>
+</body></html>"""
+
+
 class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
 
@@ -55,6 +68,7 @@ def host_site(live_server: Any) -> Iterator[dict[str, Any]]:
     civility = str(live_server.url)
     for path in ("/story", "/other-story"):
         pages[path] = HOST_PAGE.format(canonical=f"{origin}{path}", civility=civility)
+    pages["/listing"] = LISTING_PAGE.format(origin=origin, civility=civility)
     yield {"origin": origin, "civility": civility}
     server.shutdown()
     server.server_close()
@@ -157,3 +171,25 @@ def test_a_reader_recommends_a_comment_inside_the_frame(
     assert comment.recommendations == 0
     context.close()
     assert errors == []
+
+
+def test_count_script_fills_a_host_listing(
+    browser: Browser, host_site: dict[str, Any], transactional_db: None, settings: Any
+) -> None:
+    from civility.discussion.models import CommentStatus
+    from civility.discussion.services import thread_for_url
+
+    settings.CIVILITY_EMBED_ORIGINS = [host_site["origin"]]
+    author = make_user("writer@example.org", name="Writer")
+    story = thread_for_url(f"{host_site['origin']}/story", title="Harbour bridge reopens")
+    for number, status in enumerate(
+        [CommentStatus.PUBLISHED, CommentStatus.PUBLISHED, CommentStatus.PENDING]
+    ):
+        Comment.objects.create(thread=story, author=author, text=f"Remark {number}", status=status)
+    page = browser.new_page()
+    page.goto(f"{host_site['origin']}/listing")
+    expect(page.locator("#story-count")).to_have_text("2 comments")
+    expect(page.locator("#story-count")).to_have_attribute("data-civility-count-value", "2")
+    expect(page.locator("#other-count")).to_have_text("0 comments")
+    assert Thread.objects.count() == 1  # the listing opened no thread
+    page.close()

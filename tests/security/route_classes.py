@@ -191,6 +191,8 @@ ROUTES: dict[str, Access] = {
     "discussion:my_comments": SIGNED_IN_READ,
     "discussion:api_tokens": OWN_TOKENS,
     "discussion:embed_js": PUBLIC_PAGE,
+    "discussion:count_js": PUBLIC_PAGE,
+    "discussion:embed_counts": PUBLIC_PAGE,
     "discussion:comments_feed": PUBLIC_PAGE,
     "discussion:embed_thread": PUBLIC_PAGE,
     "discussion:embed_post": COMMENT_POST,

@@ -222,7 +222,10 @@ def samples(role_users: dict[str, Any], lenient_policy: Any, settings: Any) -> d
 
 
 SIGNS_OUT = {"account_logout", "accounts:delete", "moderation:delete_account"}
-QUERIES = {"discussion:embed_thread": "?url=https://publisher.example/story"}
+QUERIES = {
+    "discussion:embed_thread": "?url=https://publisher.example/story",
+    "discussion:embed_counts": "?url=https://publisher.example/story",
+}
 POST_DATA = {
     "discussion:post": {"text": "A calm, kind remark about the peace talks."},
     "discussion:embed_post": {"text": "A calm, kind remark from the embed."},

@@ -12,17 +12,25 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from civility.discussion import ratelimit, services
 from civility.discussion.errors import DiscussionError
 from civility.discussion.models import Thread
-from civility.discussion.selectors import reportable_comments
+from civility.discussion.selectors import published_counts_by_url, reportable_comments
 from civility.discussion.views import section_context
 
 
@@ -58,6 +66,66 @@ def embed_js(request: HttpRequest) -> HttpResponse:
     )
     response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
     response["Cache-Control"] = "public, max-age=300"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+# One request of count.js asks for at most this many pages (a listing's worth).
+MAX_COUNT_URLS = 50
+COUNTS_MAX_AGE_SECONDS = 60
+
+
+@require_GET
+def count_js(request: HttpRequest) -> HttpResponse:
+    body = render_to_string(
+        "discussion/count.js",
+        {
+            "base_url": request.build_absolute_uri("/").rstrip("/"),
+            "max_urls": MAX_COUNT_URLS,
+        },
+    )
+    response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=300"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def comment_count_label(count: int) -> str:
+    # The msgid of the templates' counts, so every language has it already.
+    return ngettext("%(counter)s comment", "%(counter)s comments", count) % {"counter": count}
+
+
+@require_GET
+def embed_counts(request: HttpRequest) -> HttpResponse:
+    """Public comment counts of embedded threads, for the host site's listings (count.js).
+
+    ``?url=`` repeated, one per page. Each answer is keyed by the URL as asked, with the
+    count and its label in the reader's language. Pages of origins the operator does not
+    allow, and pages nobody has opened the thread of, count 0; no thread is created here.
+    Counts are public, so any origin may read them; browsers may keep them a minute.
+    """
+    asked = request.GET.getlist("url")
+    if not asked:
+        return _json_error("url: give at least one page URL (?url=...).")
+    if len(asked) > MAX_COUNT_URLS:
+        return _json_error(f"url: at most {MAX_COUNT_URLS} pages per request.")
+    allowed = set(allowed_origins())
+    canonical = {url: canonicalise(url) for url in asked}
+    countable = [c for c in canonical.values() if origin_of(c) in allowed]
+    totals = published_counts_by_url(countable)
+    counts = {}
+    for url, key in canonical.items():
+        total = totals.get(key, 0)
+        counts[url] = {"count": total, "label": comment_count_label(total)}
+    response = JsonResponse({"counts": counts})
+    response["Cache-Control"] = f"public, max-age={COUNTS_MAX_AGE_SECONDS}"
+    response["Access-Control-Allow-Origin"] = "*"
+    patch_vary_headers(response, ("Accept-Language",))
+    return response
+
+
+def _json_error(message: str) -> JsonResponse:
+    response = JsonResponse({"error": message}, status=400)
     response["Access-Control-Allow-Origin"] = "*"
     return response
 

@@ -96,6 +96,21 @@ def published_comment_counts(article_ids: list[int]) -> dict[int, int]:
     return {row["thread__article_id"]: row["total"] for row in rows}
 
 
+def published_counts_by_url(canonical_urls: Iterable[str]) -> dict[str, int]:
+    """Public comment count per embedded thread, keyed by canonical URL, in one query (the
+    unique canonical_url index). URLs with no thread are absent."""
+    urls = sorted(set(canonical_urls))
+    if not urls:
+        return {}
+    rows = (
+        public_comments()
+        .filter(thread__canonical_url__in=urls)
+        .values("thread__canonical_url")
+        .annotate(total=Count("id"))
+    )
+    return {row["thread__canonical_url"]: row["total"] for row in rows}
+
+
 def attach_comment_counts(articles: Iterable[Any]) -> None:
     """Set ``public_comment_count`` on each article, one query for a whole listing, so that
     its cards' ``{% comment_count %}`` ask nothing more."""

@@ -23,6 +23,8 @@ urlpatterns = [
     path("my/ignored/<int:user_id>/remove/", views.unignore_author, name="unignore_author"),
     path("embed.js", embed.embed_js, name="embed_js"),
     path("embed/thread", embed.embed_thread, name="embed_thread"),
+    path("embed/count.js", embed.count_js, name="count_js"),
+    path("embed/counts", embed.embed_counts, name="embed_counts"),
     path("embed/thread/<int:pk>/post", embed.embed_post, name="embed_post"),
     path("embed/comments/<int:pk>/recommend", embed.embed_recommend, name="embed_recommend"),
     # Public pages of the moderation app (sanctions, appeals, contact): not under /moderation/,

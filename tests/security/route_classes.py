@@ -143,6 +143,8 @@ ROUTES: dict[str, Access] = {
     "moderation:decide_appeal": MODERATION_ACTION,
     "moderation:messages": MODERATION,
     "moderation:message_handled": MODERATION_ACTION,
+    "moderation:email_domains": MODERATION,
+    "moderation:remove_email_domain": MODERATION_ACTION,
     "moderation:policy": MODERATION,
     "moderation:threads": MODERATION,
     "moderation:thread_update": MODERATION_ACTION,

@@ -121,7 +121,13 @@ def samples(role_users: dict[str, Any], lenient_policy: Any, settings: Any) -> d
     """A real object for every URL parameter, so "served" means really served."""
     from civility.discussion.models import Comment, CommentStatus, IgnoredAuthor
     from civility.discussion.services import issue_api_token, thread_for_article, thread_for_url
-    from civility.moderation.models import Appeal, ContactMessage, ModeratorNote
+    from civility.moderation.models import (
+        Appeal,
+        ContactMessage,
+        EmailDomainAction,
+        EmailDomainRule,
+        ModeratorNote,
+    )
     from civility.news.models import Tag
     from tests.discussion.conftest import make_article, make_user
 
@@ -158,6 +164,9 @@ def samples(role_users: dict[str, Any], lenient_policy: Any, settings: Any) -> d
     )
     note = ModeratorNote.objects.create(user=target, text="A sample note.", created_by=None)
     message = ContactMessage.objects.create(subject="Hello", body="A question", email="q@x.org")
+    domain_rule = EmailDomainRule.objects.create(
+        domain="throwaway.example", action=EmailDomainAction.REFUSE_SIGNUP
+    )
     # Moderators act on a comment of their own (approving or rejecting the reader's comment
     # would change what the later checks see).
     queued = Comment.objects.create(
@@ -209,6 +218,7 @@ def samples(role_users: dict[str, Any], lenient_policy: Any, settings: Any) -> d
         "security:reveal_personal_data:pk": str(target.pk),
         "moderation:decide_appeal:pk": str(appeal.pk),
         "moderation:message_handled:pk": str(message.pk),
+        "moderation:remove_email_domain:pk": str(domain_rule.pk),
         "moderation:thread_update:pk": str(thread.pk),
         "name": "all",
         "token": "not-a-valid-token",
@@ -232,6 +242,7 @@ POST_DATA = {
     "discussion:api_tokens": {"token": "{api_token}"},
     "moderation:suspend": {"hours": "1", "reason": "matrix"},
     "moderation:add_note": {"text": "A note from the permission matrix."},
+    "moderation:email_domains": {"domain": "matrix.example", "action": "premoderate"},
 }
 POSTS_A_COMMENT = {"discussion:post", "discussion:embed_post"}
 # The frame's forms always go back to the frame: served means the recommendation was made.

@@ -6,10 +6,12 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from civility.accounts.models import User
 
@@ -46,6 +48,24 @@ def remember_language(user: Any) -> None:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def clean_email(self, email: str) -> str:
+        """Sign-up (e-mail or social) and adding an address refuse a domain the moderators
+        refuse new accounts from."""
+        from civility.moderation.models import EmailDomainAction
+        from civility.moderation.selectors import email_domain_rule_for
+
+        email = str(super().clean_email(email))
+        rule = email_domain_rule_for(email)
+        if rule is not None and rule.action == EmailDomainAction.REFUSE_SIGNUP:
+            raise forms.ValidationError(
+                _(
+                    "New accounts with an e-mail address at %(domain)s are not accepted here. "
+                    "If you think this is a mistake, write to the moderators."
+                )
+                % {"domain": rule.domain}
+            )
+        return email
+
     def login(self, request: HttpRequest, user: Any) -> None:
         super().login(request, user)
         remember_language(user)

@@ -108,7 +108,7 @@ def published_counts_by_url(canonical_urls: Iterable[str]) -> dict[str, int]:
         .values("thread__canonical_url")
         .annotate(total=Count("id"))
     )
-    return {row["thread__canonical_url"]: row["total"] for row in rows}
+    return {str(row["thread__canonical_url"]): row["total"] for row in rows}
 
 
 def attach_comment_counts(articles: Iterable[Any]) -> None:

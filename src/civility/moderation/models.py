@@ -226,6 +226,31 @@ class ModeratorNote(models.Model):
         return f"note {self.pk} on user {self.user_id}"
 
 
+class EmailDomainAction(models.TextChoices):
+    REFUSE_SIGNUP = "refuse_signup", _("Refuse new accounts")
+    PREMODERATE = "premoderate", _("Pre-moderate new accounts")
+
+
+class EmailDomainRule(models.Model):
+    """What happens to new accounts whose e-mail address is at ``domain`` or one of its
+    subdomains (disposable-address services, a troll farm's domain). Accounts that exist
+    already are left as they are: the moderators deal with those one by one."""
+
+    domain = models.CharField(_("domain"), max_length=253, unique=True)
+    action = models.CharField(_("action"), max_length=16, choices=EmailDomainAction.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return f"{self.domain}: {self.action}"
+
+
 class ContactMessage(models.Model):
     """A message to the moderators from the contact form."""
 

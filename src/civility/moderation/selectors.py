@@ -14,7 +14,14 @@ from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civility.moderation.models import Block, ModeratorNote, PolicyVersion, Standing, Strike
+from civility.moderation.models import (
+    Block,
+    EmailDomainRule,
+    ModeratorNote,
+    PolicyVersion,
+    Standing,
+    Strike,
+)
 from civility.ops.prepared import PreparedQuery
 from civility.standards.policy import Policy, default_policy
 
@@ -279,3 +286,34 @@ def recent_rejections(user_ids: list[int], window: int | None = None) -> dict[in
 
 def recent_window(days: int = 30) -> Any:
     return timezone.now() - timedelta(days=days)
+
+
+def email_domain_of(email: str) -> str:
+    """The domain of an e-mail address, lower-case and in its ASCII (IDNA) form."""
+    domain = (email or "").rpartition("@")[2].strip().rstrip(".").lower()
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return domain
+
+
+def email_domain_rule_for(email: str) -> EmailDomainRule | None:
+    """The rule for ``email``'s domain or its nearest parent domain that has one (a rule
+    for example.com covers mail.example.com), in one query."""
+    labels = email_domain_of(email).split(".")
+    candidates = [".".join(labels[start:]) for start in range(len(labels) - 1)]
+    if not candidates:
+        return None
+    rules = {rule.domain: rule for rule in EmailDomainRule.objects.filter(domain__in=candidates)}
+    return next((rules[domain] for domain in candidates if domain in rules), None)
+
+
+def accounts_at_domain(domain: str) -> int:
+    """Existing accounts whose address is at ``domain`` or a subdomain of it."""
+    from django.db.models import Q
+
+    return (
+        get_user_model()
+        .objects.filter(Q(email__iendswith=f"@{domain}") | Q(email__iendswith=f".{domain}"))
+        .count()
+    )

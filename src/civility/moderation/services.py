@@ -4,6 +4,7 @@ audit row each; e-mail goes out on commit."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
@@ -24,12 +25,19 @@ from civility.moderation.models import (
     AppealStatus,
     Block,
     ContactMessage,
+    EmailDomainAction,
+    EmailDomainRule,
     ModeratorNote,
     PolicyVersion,
     Standing,
     Strike,
 )
-from civility.moderation.selectors import recent_rejection, unlock_refusal_reason
+from civility.moderation.selectors import (
+    email_domain_of,
+    email_domain_rule_for,
+    recent_rejection,
+    unlock_refusal_reason,
+)
 from civility.standards.policy import Policy
 from civility.standards.rules import RULES_BY_SLUG
 
@@ -154,6 +162,86 @@ def delete_user_note(note: ModeratorNote, *, moderator: Any) -> None:
             data={"note": note.pk},
         )
         note.delete()
+
+
+# --- E-mail domain rules ---------------------------------------------------------------------
+
+DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def normalise_email_domain(raw: str) -> str:
+    """``raw`` as a rule's domain ("@Mail.Example.COM." -> "mail.example.com"), or a
+    ModerationError saying what is wrong with it."""
+    text = (raw or "").strip().lstrip("@").removeprefix("*.").rstrip(".")
+    domain = email_domain_of(f"x@{text}")
+    labels = domain.split(".")
+    if len(domain) > 253 or len(labels) < 2 or not all(DOMAIN_LABEL.match(x) for x in labels):
+        raise ModerationError(
+            _("“%(domain)s” is not an e-mail domain (for example: mailinator.com).")
+            % {"domain": raw.strip()[:80]}
+        )
+    return domain
+
+
+def set_email_domain_rule(
+    domain: str, *, action: str, moderator: Any, note: str = ""
+) -> EmailDomainRule:
+    """Add the rule for ``domain``, or change what an existing one does."""
+    if action not in EmailDomainAction.values:
+        raise ModerationError(_("Choose what happens to new accounts at this domain."))
+    domain = normalise_email_domain(domain)
+    note = (note or "").strip()[:300]
+    with transaction.atomic():
+        rule = EmailDomainRule.objects.select_for_update().filter(domain=domain).first()
+        before = {"action": rule.action, "note": rule.note} if rule else {}
+        if rule is None:
+            rule = EmailDomainRule.objects.create(
+                domain=domain, action=action, note=note, created_by=moderator
+            )
+        else:
+            rule.action, rule.note = action, note
+            rule.save(update_fields=["action", "note"])
+        record(
+            "email_domain.changed" if before else "email_domain.added",
+            rule,
+            actor=moderator,
+            before=before,
+            after={"domain": domain, "action": action, "note": note},
+        )
+    return rule
+
+
+def remove_email_domain_rule(rule: EmailDomainRule, *, moderator: Any) -> None:
+    with transaction.atomic():
+        record(
+            "email_domain.removed",
+            rule,
+            actor=moderator,
+            before={"domain": rule.domain, "action": rule.action, "note": rule.note},
+        )
+        rule.delete()
+
+
+def premoderate_new_account_by_domain(user: Any) -> bool:
+    """Hold a new account's comments for review when its address is at a domain the
+    moderators pre-moderate. Called once, when the account is created."""
+    rule = email_domain_rule_for(user.email)
+    if rule is None or rule.action != EmailDomainAction.PREMODERATE:
+        return False
+    with transaction.atomic():
+        standing = _standing(user)
+        standing.premoderated = True
+        standing.premoderated_automatically = False
+        standing.save(update_fields=["premoderated", "premoderated_automatically", "updated_at"])
+        record(
+            "user.premoderation_on",
+            user,
+            actor_label="system",
+            subject_user=user,
+            after={"premoderated": True},
+            data={"email_domain": rule.domain},
+        )
+    return True
 
 
 # --- Decisions on comments --------------------------------------------------------------------

@@ -34,6 +34,8 @@ from civility.moderation.models import (
     AppealStatus,
     AuditLog,
     ContactMessage,
+    EmailDomainAction,
+    EmailDomainRule,
     ModeratorNote,
     PolicyVersion,
 )
@@ -46,6 +48,7 @@ from civility.moderation.permissions import (
 from civility.moderation.replay import PolicyForm, replay
 from civility.moderation.selectors import (
     AuthorHistory,
+    accounts_at_domain,
     active_policy,
     author_histories,
     author_history,
@@ -778,6 +781,46 @@ def contact_messages(request: HttpRequest) -> HttpResponse:
 def message_handled(request: HttpRequest, pk: int) -> HttpResponse:
     services.mark_message_handled(get_object_or_404(ContactMessage, pk=pk), moderator=request.user)
     return redirect("moderation:messages")
+
+
+@all_sites_moderator_required
+@require_http_methods(["GET", "POST"])
+def email_domains(request: HttpRequest) -> HttpResponse:
+    """Rules for new accounts by e-mail domain: refuse them, or hold their comments."""
+    if request.method == "POST":
+        try:
+            rule = services.set_email_domain_rule(
+                request.POST.get("domain", ""),
+                action=request.POST.get("action", ""),
+                note=request.POST.get("note", ""),
+                moderator=request.user,
+            )
+            messages.success(
+                request,
+                _("Saved: new accounts at %(domain)s — %(action)s.")
+                % {"domain": rule.domain, "action": rule.get_action_display()},
+            )
+        except DiscussionError as exc:
+            messages.error(request, exc.message)
+        return redirect("moderation:email_domains")
+    rules = list(EmailDomainRule.objects.select_related("created_by"))
+    for rule in rules:
+        rule.existing_accounts = accounts_at_domain(rule.domain)  # type: ignore[attr-defined]
+    context = _base_context(request)
+    context.update({"rules": rules, "actions": EmailDomainAction.choices})
+    return render(request, "moderation/email_domains.html", context)
+
+
+@all_sites_moderator_required
+@require_POST
+def remove_email_domain(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = EmailDomainRule.objects.filter(pk=pk).first()
+    if rule is None:  # a second click, or another moderator was quicker
+        messages.info(request, _("That rule was removed already."))
+    else:
+        services.remove_email_domain_rule(rule, moderator=request.user)
+        messages.success(request, _("Removed the rule for %(domain)s.") % {"domain": rule.domain})
+    return redirect("moderation:email_domains")
 
 
 # --- Policy, threads, audit -------------------------------------------------------------------------

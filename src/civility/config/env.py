@@ -116,6 +116,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "(anyone)",
         "Comma-separated client addresses that may read /metrics.",
     ),
+    # Webhooks (webhooks/conf.py)
+    "CIVILITY_WEBHOOKS_ALLOW_PRIVATE": (
+        "false",
+        "Let webhook endpoints resolve to loopback, private, link-local or reserved addresses.",
+    ),
     # Engine (standards/)
     "CIVILITY_DATASETS": ("../shared/datasets", "Labelled datasets for training and evaluation."),
     "CIVILITY_ONNX_THREADS": (

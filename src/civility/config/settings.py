@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "civility.ops",
     "civility.security",
     "civility.sites",
+    "civility.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -272,3 +273,4 @@ from civility.notifications.conf import *  # noqa: E402, F403
 from civility.ops.conf import *  # noqa: E402, F403
 from civility.security.conf import *  # noqa: E402, F403
 from civility.sites.conf import *  # noqa: E402, F403
+from civility.webhooks.conf import *  # noqa: E402, F403

@@ -189,6 +189,7 @@ ROUTES: dict[str, Access] = {
     "discussion:ignored_authors": SIGNED_IN_READ,
     "discussion:unignore_author": SIGNED_IN_ACTION,
     "discussion:most_discussed": PUBLIC_PAGE,
+    "discussion:section_latest": PUBLIC_PAGE,
     "news:recommended": PUBLIC_PAGE,
     "discussion:my_comments": SIGNED_IN_READ,
     "discussion:api_tokens": OWN_TOKENS,

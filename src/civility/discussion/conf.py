@@ -23,6 +23,9 @@ CIVILITY_COMMENT_MAX_LENGTH = env_int_or("CIVILITY_COMMENT_MAX_LENGTH", 5000)
 # Rendered comments each web process keeps (discussion/fragments.py), in characters of
 # markup: about 8 MB, some 80 pages of a busy 200-comment thread. 0 renders every time.
 CIVILITY_COMMENT_CACHE_CHARS = env_int_or("CIVILITY_COMMENT_CACHE_CHARS", 8_000_000)
+# How often an open article page asks whether new comments were published (thread.js; the
+# answer comes from the read cache, and a hidden tab does not ask). 0 turns it off.
+CIVILITY_LIVE_UPDATE_SECONDS = 30
 # Authors may edit their own comment for this long after posting.
 CIVILITY_EDIT_WINDOW_SECONDS = env_int_or("CIVILITY_EDIT_WINDOW_SECONDS", 300)
 # Origins (scheme://host[:port]) whose pages may embed a thread with /embed.js.

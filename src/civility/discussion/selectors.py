@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Model, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models import Count, F, Max, Model, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils import timezone
@@ -941,9 +941,27 @@ def featured_comments(thread: Thread) -> list[Comment]:
     )
 
 
+def public_tally(thread: Thread) -> tuple[int, int]:
+    """The thread's public comment count and its newest public comment's id (0: none), in
+    one query, cached: counting a thread of thousands of comments on every page view is what
+    a busy thread cannot afford."""
+
+    def tally() -> tuple[int, int]:
+        row = public_comments().filter(thread=thread).aggregate(total=Count("id"), newest=Max("id"))
+        return int(row["total"]), int(row["newest"] or 0)
+
+    total, newest = _cached(total_cache_key(thread.pk), tuple, tally)
+    return int(total), int(newest)
+
+
 def public_total(thread: Thread) -> int:
-    """The thread's public comment count, cached: counting a thread of thousands of comments
-    on every page view is what a busy thread cannot afford."""
-    return _cached(
-        total_cache_key(thread.pk), int, lambda: public_comments().filter(thread=thread).count()
-    )
+    return public_tally(thread)[0]
+
+
+def public_comments_after(thread: Thread, comment_id: int) -> int:
+    """How many of the thread's public comments are newer than ``comment_id`` (live updates:
+    the reader's page showed the thread up to that comment)."""
+    newest = public_tally(thread)[1]
+    if newest <= comment_id:
+        return 0
+    return public_comments().filter(thread=thread, id__gt=comment_id).count()

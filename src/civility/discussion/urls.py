@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("news/<str:slug>/comments/", views.post_comment, name="post"),
     path("news/<str:slug>/discussion/", views.thread_section, name="section"),
+    path("news/<str:slug>/discussion/latest", views.thread_latest, name="section_latest"),
     path("news/<str:slug>/comments/feed/", feeds.ArticleCommentsFeed(), name="comments_feed"),
     path("comments/<int:pk>/", views.comment_thread, name="comment"),
     path("comments/<int:pk>/reply/", views.reply_form, name="reply"),

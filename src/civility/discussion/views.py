@@ -340,6 +340,29 @@ def thread_section(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "discussion/_section.html", context)
 
 
+@require_http_methods(["GET", "HEAD"])
+def thread_latest(request: HttpRequest, slug: str) -> JsonResponse:
+    """What an open article page asks every CIVILITY_LIVE_UPDATE_SECONDS: the newest public
+    comment's id, and how many public comments are newer than ``?after=`` (the newest the page
+    showed). Anonymous answers come from the read cache, which a saved comment makes stale."""
+    article = selectors.get_published_article_or_404(slug)
+    thread = selectors.thread_of(article)
+    try:
+        after = max(0, int(request.GET.get("after", "0")))
+    except ValueError:
+        return JsonResponse({"error": "after: a comment id (a whole number)."}, status=400)
+    if thread is None:
+        return JsonResponse({"newest": 0, "total": 0, "new": 0})
+    total, newest = selectors.public_tally(thread)
+    return JsonResponse(
+        {
+            "newest": newest,
+            "total": total,
+            "new": selectors.public_comments_after(thread, after) if after else 0,
+        }
+    )
+
+
 PERIOD_LABELS = {
     "day": gettext_lazy("Last 24 hours"),
     "week": gettext_lazy("Last 7 days"),
@@ -418,7 +441,7 @@ def section_context(
     if ignored:
         selectors.mark_ignored(shown, ignored)
         featured = [pick for pick in featured if pick.author_id not in ignored]
-    total = selectors.public_total(thread) if thread is not None else 0
+    total, newest = selectors.public_tally(thread) if thread is not None else (0, 0)
     closed = thread is not None and selectors.comments_closed(thread)
     standing = posting_standing(viewer)
     blocked = standing.blocked
@@ -431,6 +454,8 @@ def section_context(
         "roots": roots,
         "page_obj": page_obj,
         "comment_total": total,
+        "comment_newest": newest,
+        "live_seconds": settings.CIVILITY_LIVE_UPDATE_SECONDS,
         "featured": featured,
         "recommended_ids": selectors.recommended_by(viewer, shown),
         "sort": sort,

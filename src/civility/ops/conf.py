@@ -86,6 +86,7 @@ CIVILITY_READ_CACHE_PATHS = [
     r"^(?:/[^/]+)?/api/articles/[^/]+/comments$",
     r"^(?:/[^/]+)?/news/[^/]+/$",
     r"^(?:/[^/]+)?/news/[^/]+/discussion/$",
+    r"^(?:/[^/]+)?/news/[^/]+/discussion/latest$",
     r"^(?:/[^/]+)?/embed/thread$",
 ]
 

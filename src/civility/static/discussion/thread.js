@@ -70,6 +70,10 @@
     list.appendChild(node);
     enhance(node);
     node.scrollIntoView({ block: "nearest" });
+    // The reader's own comment is on the page already: live updates do not offer it as new.
+    var section = list.closest("[data-comments]");
+    var id = Number(node.getAttribute("data-comment-id")) || 0;
+    if (section && id) section.setAttribute("data-own", (section.getAttribute("data-own") || "") + " " + id);
   }
 
   function onCommentForm(form) {
@@ -292,6 +296,69 @@
     });
   }
 
+  // Live updates: the article page asks every data-live-seconds whether comments newer than
+  // the newest it shows were published (not while the tab is hidden; slower after errors). A
+  // button then offers them, and a click loads the section again in the reader's order.
+  function liveUpdates(section) {
+    var url = section.getAttribute("data-live-url");
+    var button = section.querySelector("[data-live-button]");
+    if (!url || !button || !window.fetch) return;
+    var seconds = Math.max(1, Number(section.getAttribute("data-live-seconds")) || 30);
+    var delay = seconds;
+    var timer = null;
+    var newest = Number(section.getAttribute("data-newest")) || 0;
+
+    function ownNewer() {
+      return (section.getAttribute("data-own") || "").split(" ").filter(function (id) {
+        return Number(id) > newest;
+      }).length;
+    }
+    function schedule() {
+      clearTimeout(timer);
+      timer = setTimeout(ask, delay * 1000);
+    }
+    function ask() {
+      if (!section.isConnected || document.visibilityState === "hidden") return;
+      fetch(url + "?after=" + newest, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
+        .then(function (data) {
+          delay = seconds;
+          var fresh = (Number(data.new) || 0) - ownNewer();
+          if (fresh > 0) {
+            button.textContent = button.getAttribute("data-label-new").replace("%(count)s", String(fresh));
+            button.hidden = false;
+          }
+          schedule();
+        })
+        .catch(function () { delay = Math.min(delay * 2, 600); schedule(); });
+    }
+    function showNew() {
+      button.disabled = true;
+      fetch(section.getAttribute("data-section-url"), { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+        .then(function (html) {
+          var template = document.createElement("template");
+          template.innerHTML = html;
+          var fresh = template.content.querySelector("[data-comments]");
+          if (!fresh) return Promise.reject("no section");
+          var draft = section.querySelector("#comment-text");
+          var freshDraft = fresh.querySelector("#comment-text");
+          if (draft && freshDraft) freshDraft.value = draft.value;
+          clearTimeout(timer);
+          section.replaceWith(fresh);
+          enhance(fresh);
+          var heading = fresh.querySelector("#comments-heading");
+          if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+        })
+        .catch(function () { button.disabled = false; });
+    }
+    button.addEventListener("click", showNew);
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible" && section.isConnected) schedule();
+    });
+    schedule();
+  }
+
   function enhance(root) {
     recommendButtons(root);
     fillTokens(root);
@@ -299,6 +366,8 @@
     root.querySelectorAll("form[data-comment-form]").forEach(onCommentForm);
     root.querySelectorAll("form[data-delete-form]").forEach(onDeleteForm);
     root.querySelectorAll("form[data-report-form]").forEach(onReportForm);
+    if (root.matches && root.matches("[data-live-url]")) liveUpdates(root);
+    else if (root.querySelectorAll) root.querySelectorAll("[data-live-url]").forEach(liveUpdates);
   }
 
   if (document.readyState === "loading") {

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
+from celery.schedules import crontab
+
 from civility.config.env import env_bool, env_str
 
 # VAPID keys for web push. Unset: generated once into <data dir>/vapid_private.pem (never
@@ -12,3 +16,14 @@ CIVILITY_VAPID_SUBJECT = env_str("CIVILITY_VAPID_SUBJECT", "mailto:webmaster@loc
 CIVILITY_PUSH_ALLOW_HTTP_ENDPOINTS = env_bool("CIVILITY_PUSH_ALLOW_HTTP_ENDPOINTS")
 CIVILITY_PUSH_TTL_SECONDS = 24 * 60 * 60
 CIVILITY_PUSH_TIMEOUT_SECONDS = 10
+
+# The moderators' daily digest (for those who ask for it in their notification settings), at
+# 07:05 in TIME_ZONE. Extend (never replace) the schedule the conf modules before this one set.
+_settings_so_far = sys.modules.get("civility.config.settings")
+CELERY_BEAT_SCHEDULE = {
+    **getattr(_settings_so_far, "CELERY_BEAT_SCHEDULE", {}),
+    "civility-moderation-digest": {
+        "task": "civility.notifications.send_moderation_digests",
+        "schedule": crontab(hour=7, minute=5),
+    },
+}

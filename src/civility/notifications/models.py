@@ -51,6 +51,30 @@ class NotificationSettings(models.Model):
     email_featured = models.BooleanField(
         _("e-mail: my comment chosen as an editors' pick"), default=False
     )
+    # Offered to moderators only (the settings form hides it from everyone else).
+    email_moderation_digest = models.BooleanField(
+        _("e-mail: a daily digest of the moderation queues (moderators)"), default=False
+    )
 
     def __str__(self) -> str:
         return f"notification settings of user {self.user_id}"
+
+
+class DigestDelivery(models.Model):
+    """One digest e-mailed to one user for one day: a second beat, or a rerun of the job,
+    finds the row and sends nothing."""
+
+    MODERATION = "moderation"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=32)
+    day = models.DateField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind", "day"], name="one_digest_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} digest of {self.day} to user {self.user_id}"

@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 from pywebpush import WebPushException, webpush
 
 from civility.moderation.audit import record
-from civility.notifications.models import NotificationSettings, PushSubscription
+from civility.notifications.models import DigestDelivery, NotificationSettings, PushSubscription
 from civility.notifications.vapid import vapid
 
 logger = logging.getLogger(__name__)
@@ -267,6 +267,49 @@ def notify_featured(*, recipient: Any, url: str, article_title: str = "", excerp
         excerpt=excerpt,
         mail_context={"article_title": article_title},
     )
+
+
+def send_moderation_digests(*, now: Any = None) -> int:
+    """E-mail today's moderation digest to every active moderator who asked for it, once a
+    day each (a DigestDelivery row per user and day), and only when something waits for
+    them. Returns how many were sent."""
+    from django.db import IntegrityError
+
+    from civility.moderation.digest import digest_for
+
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    recipients = (
+        NotificationSettings.objects.filter(email_moderation_digest=True, user__is_active=True)
+        .exclude(user__email="")
+        .select_related("user")
+    )
+    sent = 0
+    for preferences in recipients:
+        user = preferences.user
+        digest = digest_for(user, now=now)
+        if digest is None or not digest.needs_attention:
+            continue
+        try:
+            with transaction.atomic():
+                DigestDelivery.objects.create(user=user, kind=DigestDelivery.MODERATION, day=day)
+        except IntegrityError:
+            continue  # sent today already
+        try:
+            send_templated_mail(
+                "notifications/email/moderation_digest",
+                user.email,
+                {"user": user, "digest": digest, "day": day},
+            )
+        except Exception:
+            # Let the next run try again rather than lose the day's digest.
+            DigestDelivery.objects.filter(
+                user=user, kind=DigestDelivery.MODERATION, day=day
+            ).delete()
+            logger.exception("moderation digest to user %s failed", user.pk)
+            continue
+        sent += 1
+    return sent
 
 
 def send_appeal_outcome_mail(

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from civility.moderation.permissions import is_moderator
 from civility.notifications import services
 from civility.notifications.forms import NotificationSettingsForm
 from civility.notifications.vapid import application_server_key
@@ -75,7 +76,9 @@ def unsubscribe(request: HttpRequest) -> JsonResponse:
 @require_http_methods(["GET", "POST"])
 def notification_settings(request: HttpRequest) -> HttpResponse:
     current = services.settings_for(request.user)
-    form = NotificationSettingsForm(request.POST or None, instance=current)
+    form = NotificationSettingsForm(
+        request.POST or None, instance=current, moderator=is_moderator(request.user)
+    )
     if request.method == "POST" and form.is_valid():
         services.update_settings(
             request.user, **{name: form.cleaned_data[name] for name in form.fields}

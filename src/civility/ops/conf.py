@@ -53,8 +53,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 
 # Beat: every periodic job the apps define, plus the daily account purge. The discussion app's
-# sweeper decides comments a lost task left pending. (No digest task exists yet: when the
-# notifications app ships one, add it here.)
+# sweeper decides comments a lost task left pending; the notifications app adds the
+# moderators' daily digest.
 # Extend (never replace) the schedule the conf modules imported before this one set.
 _settings_so_far = sys.modules.get("civility.config.settings")
 CELERY_BEAT_SCHEDULE = {

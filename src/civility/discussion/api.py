@@ -100,6 +100,8 @@ def _no_nul(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_no_nul)]
+# The largest id a row can have (a 64-bit signed integer on every database we support).
+MAX_ROW_ID = 2**63 - 1
 
 
 class ArticleOut(Schema):
@@ -488,6 +490,10 @@ def list_ignored(request: HttpRequest) -> list[dict[str, Any]]:
 def unignore(request: HttpRequest, user_id: int) -> dict[str, Any]:
     """Read an author of your ignore list again."""
     user = request.auth  # type: ignore[attr-defined]
+    if not 0 < user_id <= MAX_ROW_ID:
+        # Django guards primary-key lookups against integers the database cannot hold, not
+        # foreign-key ones: SQLite would raise OverflowError.
+        raise Http404("No such author in your ignore list.")
     row = get_object_or_404(
         IgnoredAuthor.objects.select_related("ignored"), user=user, ignored_id=user_id
     )

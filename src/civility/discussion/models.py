@@ -38,6 +38,9 @@ class Thread(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     closed = models.BooleanField(_("comments closed"), default=False)
     premoderated = models.BooleanField(_("pre-moderated"), default=False)
+    # The newsroom's word to this discussion's readers, shown above it ("Keep to the facts of
+    # the case: the trial is ongoing."), like Coral's message box.
+    notice = models.CharField(_("notice to readers"), max_length=500, blank=True)
 
     class Meta:
         constraints = [

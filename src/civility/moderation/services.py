@@ -38,6 +38,7 @@ from civility.moderation.selectors import (
     recent_rejection,
     unlock_refusal_reason,
 )
+from civility.ops.readcache import note_thread_changed
 from civility.standards.policy import Policy
 from civility.standards.rules import RULES_BY_SLUG
 
@@ -773,17 +774,32 @@ def policy_changes(old: Policy, new: Policy) -> dict[str, Any]:
     return changes
 
 
-def update_thread(thread: Thread, *, by: Any, closed: bool, premoderated: bool) -> Thread:
+def update_thread(
+    thread: Thread, *, by: Any, closed: bool, premoderated: bool, notice: str | None = None
+) -> Thread:
+    """Close or pre-moderate a discussion, and set its notice to readers (None: keep it)."""
+    notice = thread.notice if notice is None else " ".join(notice.split())
+    limit = Thread._meta.get_field("notice").max_length or 500
+    if len(notice) > limit:
+        raise ModerationError(
+            _("A notice to readers has at most %(limit)d characters.") % {"limit": limit}
+        )
     with transaction.atomic():
-        before = {"closed": thread.closed, "premoderated": thread.premoderated}
+        before = {
+            "closed": thread.closed,
+            "premoderated": thread.premoderated,
+            "notice": thread.notice,
+        }
         thread.closed = closed
         thread.premoderated = premoderated
-        thread.save(update_fields=["closed", "premoderated"])
+        thread.notice = notice
+        thread.save(update_fields=["closed", "premoderated", "notice"])
         record(
             "thread.updated",
             thread,
             actor=by,
             before=before,
-            after={"closed": closed, "premoderated": premoderated},
+            after={"closed": closed, "premoderated": premoderated, "notice": notice},
         )
+        note_thread_changed(thread.pk)
     return thread

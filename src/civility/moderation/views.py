@@ -897,15 +897,19 @@ def threads(request: HttpRequest) -> HttpResponse:
 @require_POST
 def thread_update(request: HttpRequest, pk: int) -> HttpResponse:
     thread = get_object_or_404(_site_threads(request), pk=pk)
-    services.update_thread(
-        thread,
-        by=request.user,
-        closed=request.POST.get("closed") == "1",
-        premoderated=request.POST.get("premoderated") == "1",
-    )
-    messages.success(
-        request, _("Settings of “%(thread)s” saved.") % {"thread": thread.display_title}
-    )
+    try:
+        services.update_thread(
+            thread,
+            by=request.user,
+            closed=request.POST.get("closed") == "1",
+            premoderated=request.POST.get("premoderated") == "1",
+            notice=request.POST.get("notice"),
+        )
+        messages.success(
+            request, _("Settings of “%(thread)s” saved.") % {"thread": thread.display_title}
+        )
+    except DiscussionError as exc:
+        messages.error(request, exc.message)
     return redirect(_back(request, reverse("moderation:threads")))
 
 

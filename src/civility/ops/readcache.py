@@ -295,6 +295,11 @@ def _mark_now_and_at_commit(thread_id: int, using: str) -> None:
         )
 
 
+def note_thread_changed(thread_id: int, using: str = "default") -> None:
+    """A change to the thread itself (closed, its notice): its cached pages are stale."""
+    _mark_now_and_at_commit(thread_id, using)
+
+
 # The threads whose comments a batch saved, while one_mark_per_thread() is open.
 _batched_threads: ContextVar[set[tuple[int, str]] | None] = ContextVar(
     "civility_readcache_batched_threads", default=None

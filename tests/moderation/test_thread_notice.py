@@ -1,5 +1,5 @@
 """A notice to readers above one discussion ("the trial is ongoing: keep to the facts"), set by
-moderators on Moderation › Articles, shown on the article page and in the embed at once."""
+moderators on the moderation Articles page, shown on the article page and in the embed at once."""
 
 from __future__ import annotations
 

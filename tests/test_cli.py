@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -196,3 +197,9 @@ def test_serve_contract(served: tuple[str, Path, Path]) -> None:
     assert (data_dir / "secret_key").exists()
     assert any((data_dir / "media").rglob("*.jpg"))
     assert list(workdir.iterdir()) == []
+    # With no broker, the periodic jobs run in a `civility beat` process beside the server.
+    beat_state = data_dir / "inline-beat.json"
+    deadline = time.monotonic() + 60
+    while not beat_state.exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert "civility-purge-deleted-accounts" in json.loads(beat_state.read_text())

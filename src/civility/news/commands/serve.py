@@ -8,8 +8,15 @@ user's back. ``--dev`` starts Django's auto-reloading development server instead
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
+import signal
+import subprocess
+import sys
 
 from civility.cli import setup_django
+
+PR_SET_PDEATHSIG = 1
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +32,12 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--dev", action="store_true", help="Django's auto-reloading development server"
+    )
+    parser.add_argument(
+        "--no-beat",
+        action="store_true",
+        help="with no broker, do not run the periodic jobs (purges, sweeper, digests) beside"
+        " the server",
     )
 
 
@@ -78,14 +91,35 @@ def run(args: argparse.Namespace) -> int:
     prepare(load_demo_when_empty=not args.no_demo)
     print_demo_logins()
     url = f"http://{args.host}:{args.port}/"
+    beat = start_inline_beat() if settings.CELERY_TASK_ALWAYS_EAGER and not args.no_beat else None
     print(f"Serving Civility on {url}  (Ctrl+C to stop)", flush=True)
-    if args.dev:
-        from django.core.management import call_command
+    try:
+        if args.dev:
+            from django.core.management import call_command
 
-        call_command("runserver", f"{args.host}:{args.port}")
-        return 0
-    serve_with_gunicorn(args.host, args.port, args.workers)
+            call_command("runserver", f"{args.host}:{args.port}")
+            return 0
+        serve_with_gunicorn(args.host, args.port, args.workers)
+    finally:
+        if beat is not None:
+            beat.terminate()
     return 0
+
+
+def start_inline_beat() -> subprocess.Popen[bytes]:
+    """``civility beat`` as a child process: with no broker it runs the periodic jobs itself.
+    A process apart from gunicorn's, so that its jobs (the sweeper may load the engine) never
+    slow a request, and it dies with this one (PR_SET_PDEATHSIG) even if this one is killed."""
+
+    def die_with_parent() -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    print("Periodic jobs (purges, sweeper, webhooks, digests) run in a `civility beat` process.")
+    return subprocess.Popen(
+        [sys.executable, "-m", "civility.cli", "beat"],
+        preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,
+    )
 
 
 def serve_with_gunicorn(host: str, port: int, workers: int) -> None:

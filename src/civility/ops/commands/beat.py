@@ -1,14 +1,17 @@
 """``civility beat``: Celery beat, the one process that schedules the periodic jobs.
 
-Run exactly one per deployment. The schedule is settings.CELERY_BEAT_SCHEDULE (ops/conf.py
-gathers the apps' jobs): the pending-comment sweeper every minute and the account purge daily.
-Beat only sends tasks; workers run them.
+Run exactly one per deployment. The schedule is settings.CELERY_BEAT_SCHEDULE (the apps'
+conf modules gather their jobs): the pending-comment sweeper and webhook retries every minute,
+the account purge, webhook clean-up and the moderators' digest daily. Beat only sends tasks;
+workers run them. With no broker (the embedded mode) it runs each job itself when it is due
+(civility.ops.inline_beat); ``civility serve`` starts it so.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -41,13 +44,16 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         return 0
     if settings.CELERY_TASK_ALWAYS_EAGER:
+        from civility.ops.inline_beat import start
+
         print(
-            "civility beat: no broker configured. Set CIVILITY_REDIS_URL (or CIVILITY_BROKER_URL);"
-            " without one, run `civility manage moderate_pending` and `civility purge-deleted`"
-            " from cron instead.",
+            "civility beat: no broker configured (CIVILITY_REDIS_URL or CIVILITY_BROKER_URL):"
+            " running the jobs in this process when they are due.",
             file=sys.stderr,
+            flush=True,
         )
-        return 2
+        start(Path(args.schedule or settings.DATA_DIR / "inline-beat.json")).run_forever()
+        return 0
     from civility.config.celery import app
 
     schedule_file = args.schedule or str(settings.DATA_DIR / "celerybeat-schedule")

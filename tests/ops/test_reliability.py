@@ -343,20 +343,46 @@ def test_worker_killed_mid_task_loses_no_comment_and_decides_none_twice(
 
 
 @pytest.mark.slow
-def test_worker_and_beat_refuse_to_start_without_a_broker(tmp_path: Path) -> None:
+def test_without_a_broker_the_worker_refuses_and_beat_runs_the_jobs_itself(
+    tmp_path: Path,
+) -> None:
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("CIVILITY_", "PYTEST", "DJANGO_SETTINGS"))
     }
     env.update(CIVILITY_DATA_DIR=str(tmp_path), PYTHONPATH=os.pathsep.join(sys.path))
-    for command in ("worker", "beat"):
-        result = subprocess.run(
-            [sys.executable, "-m", "civility.cli", command],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 2, result.stderr
-        assert "CIVILITY_REDIS_URL" in result.stderr
+    result = subprocess.run(
+        [sys.executable, "-m", "civility.cli", "worker"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "CIVILITY_REDIS_URL" in result.stderr
+
+    subprocess.run(
+        [sys.executable, "-m", "civility.cli", "manage", "migrate", "-v", "0"],
+        env=env,
+        check=True,
+        timeout=300,
+    )
+    beat = subprocess.Popen(
+        [sys.executable, "-m", "civility.cli", "beat"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    state = tmp_path / "inline-beat.json"
+    try:
+        deadline = time.monotonic() + 120
+        while not state.exists() and beat.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert beat.poll() is None, beat.communicate()[1]
+        assert state.exists(), "the first tick saves the jobs' last runs"
+    finally:
+        beat.terminate()
+        _out, errors = beat.communicate(timeout=30)
+    assert "running the jobs in this process" in errors

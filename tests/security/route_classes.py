@@ -106,6 +106,7 @@ ROUTES: dict[str, Access] = {
     "vk_callback": FLOW_CALLBACK,
     # accounts app
     "accounts:home": SIGNED_IN_READ,
+    "accounts:display_name": SIGNED_IN_PAGE,
     "accounts:captcha_challenge": PUBLIC_PAGE,
     "accounts:standards": PUBLIC_PAGE,
     "accounts:privacy": PUBLIC_PAGE,

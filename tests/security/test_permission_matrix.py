@@ -243,6 +243,7 @@ POST_DATA = {
     "moderation:suspend": {"hours": "1", "reason": "matrix"},
     "moderation:add_note": {"text": "A note from the permission matrix."},
     "moderation:email_domains": {"domain": "matrix.example", "action": "premoderate"},
+    "accounts:display_name": {"display_name": "Matrix Reader"},
 }
 POSTS_A_COMMENT = {"discussion:post", "discussion:embed_post"}
 # The frame's forms always go back to the frame: served means the recommendation was made.

@@ -76,3 +76,6 @@ CIVILITY_CAPTCHA_MAX_NUMBER = int(env_str("CIVILITY_CAPTCHA_MAX_NUMBER", "50000"
 CIVILITY_CAPTCHA_EXPIRES_SECONDS = 20 * 60
 # One JSON export of "my data" per user per this many seconds.
 CIVILITY_DATA_EXPORT_INTERVAL_SECONDS = 60
+
+# A reader may change their display name once in this many days (Coral's rule is 14).
+CIVILITY_DISPLAY_NAME_CHANGE_DAYS = 14

@@ -143,3 +143,11 @@ def _client_ip(request: HttpRequest) -> str | None:
         return get_adapter().get_client_ip(request) or None
     except PermissionDenied:  # an unknown client address must not block sign-up
         return None
+
+
+class DisplayNameForm(forms.Form):
+    display_name = forms.CharField(
+        label=_("Display name"),
+        max_length=80,
+        help_text=_("Shown next to your comments."),
+    )

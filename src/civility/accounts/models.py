@@ -14,6 +14,9 @@ from django.utils.translation import gettext_lazy as _
 class User(AbstractUser):
     email = models.EmailField(_("e-mail address"), unique=True)
     display_name = models.CharField(_("display name"), max_length=80, blank=True)
+    # When the reader last changed it themselves (at most once per
+    # CIVILITY_DISPLAY_NAME_CHANGE_DAYS, so that a name cannot be shed after every removal).
+    display_name_changed_at = models.DateTimeField(null=True, blank=True)
     # Deletion is a state, not a row removal: the account can be restored for 30 days.
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, db_index=True)
     deleted_by_label = models.CharField(

@@ -21,7 +21,7 @@ from django.contrib.sessions.models import Session
 from django.core import serializers
 from django.db import models, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 
 from civility.accounts import legal, selectors
@@ -403,3 +403,55 @@ def export_user_data(user: User) -> dict[str, Any]:
     data["email_addresses"] = data.pop("account.emailaddress", [])
     data["social_accounts"] = data.pop("socialaccount.socialaccount", [])
     return data
+
+
+class DisplayNameRefused(ValueError):
+    """A display name change the rules refuse; ``str()`` says why, to the reader."""
+
+
+def next_display_name_change(user: User, *, now: datetime.datetime | None = None) -> Any:
+    """When ``user`` may change their display name again (None: now)."""
+    if user.display_name_changed_at is None:
+        return None
+    allowed = user.display_name_changed_at + datetime.timedelta(
+        days=settings.CIVILITY_DISPLAY_NAME_CHANGE_DAYS
+    )
+    return allowed if allowed > (now or timezone.now()) else None
+
+
+def change_display_name(user: User, name: str) -> User:
+    """Give ``user`` a new display name, at most once per CIVILITY_DISPLAY_NAME_CHANGE_DAYS;
+    the audit log keeps the old one, so moderators can follow a reader across names."""
+    from django.core.exceptions import ValidationError
+
+    from civility.security.validators import normalise_display_name, validate_display_name
+
+    try:
+        validate_display_name(name)
+    except ValidationError as exc:
+        raise DisplayNameRefused(" ".join(exc.messages)) from exc
+    cleaned = normalise_display_name(name)
+    if not cleaned:
+        raise DisplayNameRefused(gettext("Choose a display name."))
+    if cleaned == user.display_name:
+        raise DisplayNameRefused(gettext("That is your display name already."))
+    allowed = next_display_name_change(user)
+    if allowed is not None:
+        raise DisplayNameRefused(
+            gettext("You changed your display name recently; you can change it again on %(date)s.")
+            % {"date": formats.date_format(timezone.localtime(allowed), "DATE_FORMAT")}
+        )
+    with transaction.atomic():
+        before = user.display_name
+        user.display_name = cleaned
+        user.display_name_changed_at = timezone.now()
+        user.save(update_fields=["display_name", "display_name_changed_at"])
+        record(
+            "account.display_name_changed",
+            user,
+            actor=user,
+            subject_user=user,
+            before={"display_name": before},
+            after={"display_name": cleaned},
+        )
+    return user

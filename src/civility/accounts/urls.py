@@ -5,6 +5,7 @@ from civility.accounts import views
 app_name = "accounts"
 urlpatterns = [
     path("", views.account_home, name="home"),
+    path("display-name/", views.display_name, name="display_name"),
     path("captcha/challenge/", views.captcha_challenge, name="captcha_challenge"),
     path("standards/", views.standards, name="standards"),
     path("privacy/", views.privacy, name="privacy"),

@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from civility.accounts import captcha, legal, selectors, services
-from civility.accounts.forms import DeleteAccountForm, PrivacyConsentForm
+from civility.accounts.forms import DeleteAccountForm, DisplayNameForm, PrivacyConsentForm
 from civility.accounts.models import PrivacyPolicyVersion, User
 from civility.accounts.tokens import InvalidRestoreToken, user_for_restore_token
 
@@ -93,6 +93,38 @@ def privacy(request: HttpRequest) -> HttpResponse:
 @require_GET
 def account_home(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/home.html", {"verified": selectors.is_verified(request.user)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def display_name(request: HttpRequest) -> HttpResponse:
+    """Change the name shown next to one's comments (at most once in a while)."""
+    user = request.user
+    assert isinstance(user, User)
+    form = DisplayNameForm(
+        request.POST if request.method == "POST" else None,
+        initial={"display_name": user.display_name},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_display_name(user, form.cleaned_data["display_name"])
+        except services.DisplayNameRefused as exc:
+            form.add_error("display_name", str(exc))
+        else:
+            messages.success(
+                request, _("Your display name is now %(name)s.") % {"name": user.display_name}
+            )
+            return redirect("accounts:home")
+    return render(
+        request,
+        "accounts/display_name.html",
+        {
+            "form": form,
+            "next_change": services.next_display_name_change(user),
+            "days": settings.CIVILITY_DISPLAY_NAME_CHANGE_DAYS,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required

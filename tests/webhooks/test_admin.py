@@ -72,12 +72,14 @@ def test_an_operator_adds_an_endpoint_and_sends_it_a_test_event(
     html = page.content.decode()
     assert 'type="checkbox" name="events" value="comment.approved"' in html
     assert 'value="reader.ignored"' not in html
+    assert '<option value="slack">Slack message</option>' in html
 
     response = admin_client.post(
         add_url,
         {
             "url": receiver.url,
             "description": "Slack relay",
+            "payload_format": "slack",
             "events": ["comment.approved", "ping"],
             "site": "",
             "active": "on",
@@ -86,6 +88,7 @@ def test_an_operator_adds_an_endpoint_and_sends_it_a_test_event(
     assert response.status_code == 302, response.content.decode()[:2000]
     endpoint = WebhookEndpoint.objects.get()
     assert endpoint.events == ["comment.approved", "ping"]
+    assert endpoint.payload_format == "slack"
     assert endpoint.secret.startswith("whsec_")
     (saved,) = AuditLog.objects.filter(action="webhook.endpoint_saved")
     assert saved.after["url"] == receiver.url
@@ -104,7 +107,8 @@ def test_an_operator_adds_an_endpoint_and_sends_it_a_test_event(
     assert response.status_code == 302
     (request,) = receiver.received
     assert request.headers["Civility-Event"] == "ping" and verifies(request, endpoint.secret)
-    assert json.loads(request.body)["target"]["id"] == str(endpoint.pk)
+    # A Slack endpoint gets the event as one line of text.
+    assert json.loads(request.body) == {"text": "*ping* · Test event sent from the admin."}
 
 
 def test_the_form_refuses_a_private_address(admin_client: Client, settings: Any) -> None:

@@ -410,3 +410,29 @@ def test_old_finished_deliveries_are_purged(
     kept = set(WebhookDelivery.objects.values_list("pk", flat=True))
     gone = {rows[("delivered", old)].pk, rows[("failed", old)].pk}
     assert kept == {row.pk for row in rows.values()} - gone
+
+
+def test_a_slack_endpoint_gets_one_line_with_a_link_and_no_text(
+    receiver: Receiver,
+    make_endpoint: Callable[..., WebhookEndpoint],
+    reader: Any,
+    moderator: Any,
+    article: Any,
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    from civility.webhooks.models import PayloadFormat
+
+    endpoint = make_endpoint(receiver.url, ["comment.rejected"])
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(payload_format=PayloadFormat.SLACK)
+    comment = held_comment(article, reader)
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.reject_comment(comment, moderator=moderator, rule="insult")
+    (request,) = receiver.received
+    message = json.loads(request.body)
+    url = f"{django_settings.SITE_URL}{comment.get_absolute_url()}"
+    assert message == {
+        "text": "*comment.rejected* · A moderator removed a comment. · rule: insult"
+        f" <{url}|comment {comment.pk}>"
+    }
+    assert TEXT[:20] not in request.body.decode()
+    assert WebhookDelivery.objects.get().status == DeliveryStatus.DELIVERED

@@ -28,7 +28,7 @@ class WebhookEndpointForm(forms.ModelForm):
 
     class Meta:
         model = WebhookEndpoint
-        fields = ["url", "description", "events", "site", "active"]
+        fields = ["url", "description", "payload_format", "events", "site", "active"]
 
     def clean_url(self) -> str:
         url = str(self.cleaned_data["url"])
@@ -42,7 +42,15 @@ class WebhookEndpointForm(forms.ModelForm):
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
     form = WebhookEndpointForm
-    list_display = ["url", "site", "active", "event_list", "consecutive_failures", "created_at"]
+    list_display = [
+        "url",
+        "payload_format",
+        "site",
+        "active",
+        "event_list",
+        "consecutive_failures",
+        "created_at",
+    ]
     list_filter = ["active", "site"]
     search_fields = ["url", "description"]
     readonly_fields = ["secret", "consecutive_failures", "disabled_reason", "created_at"]

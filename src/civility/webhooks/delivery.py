@@ -26,6 +26,7 @@ from civility.webhooks.addresses import RefusedAddress, check_url
 from civility.webhooks.models import (
     OPEN_STATUSES,
     DeliveryStatus,
+    PayloadFormat,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -108,6 +109,28 @@ def _deliver(delivery_id: Any) -> str:
     return _failed(delivery, endpoint, claimed_until, status_code, error)
 
 
+def slack_message(event: str, payload: dict[str, Any]) -> dict[str, str]:
+    """An event as one line of a Slack channel (Mattermost and Rocket.Chat read the same
+    ``text``): what happened, the rule, and a link to the comment. In the site's language:
+    a channel is read by the whole newsroom. No comment text, as in every payload."""
+    from django.utils import translation
+
+    from civility.webhooks.events import EVENTS
+
+    with translation.override(settings.LANGUAGE_CODE):
+        meaning = str(EVENTS.get(event, event))
+    parts = [f"*{event}*", meaning]
+    if payload.get("rule"):
+        parts.append(f"rule: {payload['rule']}")
+    if payload.get("site"):
+        parts.append(f"site: {payload['site']}")
+    comment = payload.get("comment")
+    text = " · ".join(parts)
+    if isinstance(comment, dict) and comment.get("url"):
+        text += f" <{comment['url']}|comment {comment.get('id')}>"
+    return {"text": text}
+
+
 def post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> tuple[int | None, str]:
     """POST the signed payload; returns (HTTP status or None, a short error). The body of
     the answer is read only for an error's first characters."""
@@ -115,7 +138,11 @@ def post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> tuple[int | No
         check_url(endpoint.url)
     except RefusedAddress as exc:
         return None, str(exc)
-    body = body_of(delivery.payload)
+    body = (
+        body_of(slack_message(delivery.event, delivery.payload))
+        if endpoint.payload_format == PayloadFormat.SLACK
+        else body_of(delivery.payload)
+    )
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,

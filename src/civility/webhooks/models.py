@@ -27,6 +27,11 @@ def validate_events(value: object) -> None:
         )
 
 
+class PayloadFormat(models.TextChoices):
+    CIVILITY = "civility", _("Civility JSON (signed)")
+    SLACK = "slack", _("Slack message")
+
+
 class WebhookEndpoint(models.Model):
     """A receiver of signed event POSTs. Change it through civility.webhooks.services."""
 
@@ -58,6 +63,16 @@ class WebhookEndpoint(models.Model):
         default=new_secret,
         editable=False,
         help_text=_("The receiver checks the Civility-Signature header with it."),
+    )
+    payload_format = models.CharField(
+        _("format"),
+        max_length=16,
+        choices=PayloadFormat.choices,
+        default=PayloadFormat.CIVILITY,
+        help_text=_(
+            "Civility's signed JSON for your own receiver, or a one-line message for a Slack "
+            "(or Mattermost, or Rocket.Chat) incoming webhook."
+        ),
     )
     active = models.BooleanField(_("active"), default=True)
     consecutive_failures = models.PositiveIntegerField(

@@ -82,3 +82,14 @@ def test_a_second_change_waits_and_bad_names_are_refused(settings: Any) -> None:
 def test_signed_out_readers_are_sent_to_sign_in() -> None:
     response = Client().get("/account/display-name/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_purge_erases_the_old_names_from_the_audit_log() -> None:
+    from civility.accounts import services
+
+    reader = make_user("cy@example.org", name="Cyrilla Old")
+    services.change_display_name(reader, "Cyrilla New")
+    services.delete_account(reader)
+    services.purge_account(reader)
+    entry = AuditLog.objects.get(action="account.display_name_changed")
+    assert "Cyrilla" not in str(entry.before) + str(entry.after)

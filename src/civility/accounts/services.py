@@ -253,6 +253,14 @@ def _rows_about(user: User) -> Iterable[tuple[type[models.Model], models.QuerySe
 def _personal_strings(user: User) -> set[str]:
     """The strings that must not survive a purge: identity and every text the user wrote."""
     strings = {user.email, user.username, user.first_name, user.last_name, user.display_name}
+    # The names the user had before (change_display_name keeps them in the audit log).
+    from civility.moderation.models import AuditLog
+
+    for before in AuditLog.objects.filter(
+        action="account.display_name_changed", subject_user=user
+    ).values_list("before", flat=True):
+        if isinstance(before, dict) and isinstance(before.get("display_name"), str):
+            strings.add(before["display_name"])
     for model, rows in _rows_about(user):
         if model._meta.app_label != "discussion":
             continue

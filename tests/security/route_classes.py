@@ -193,6 +193,7 @@ ROUTES: dict[str, Access] = {
     "discussion:section_latest": PUBLIC_PAGE,
     "news:recommended": PUBLIC_PAGE,
     "discussion:my_comments": SIGNED_IN_READ,
+    "discussion:my_replies": SIGNED_IN_READ,
     "discussion:api_tokens": OWN_TOKENS,
     "discussion:embed_js": PUBLIC_PAGE,
     "discussion:count_js": PUBLIC_PAGE,

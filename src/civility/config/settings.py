@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "civility.moderation.context_processors.moderation",
+                "civility.discussion.context_processors.replies",
             ],
         },
     },

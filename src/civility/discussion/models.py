@@ -359,3 +359,16 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"token {self.prefix}… of user {self.user_id}"
+
+
+class ReplyInbox(models.Model):
+    """Where a reader stopped reading the replies to their comments (My replies): the header
+    counts the replies published since."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reply_inbox"
+    )
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"replies of user {self.user_id} read until {self.seen_at}"

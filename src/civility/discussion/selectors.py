@@ -965,3 +965,64 @@ def public_comments_after(thread: Thread, comment_id: int) -> int:
     if newest <= comment_id:
         return 0
     return public_comments().filter(thread=thread, id__gt=comment_id).count()
+
+
+# The header's count of unread replies is kept this long (one query a minute per reader at
+# most); reading My replies drops it at once.
+UNREAD_REPLIES_CACHE_SECONDS = 60
+UNREAD_REPLIES_SHOWN_MAX = 99
+
+
+def unread_replies_cache_key(user_id: int) -> str:
+    return f"discussion:unread-replies:{user_id}"
+
+
+def replies_to(user: Any) -> QuerySet[Comment]:
+    """Public replies by others to ``user``'s comments, newest first, without the authors the
+    reader ignores."""
+    replies = public_comments().filter(parent__author=user).exclude(author=user)
+    ignored = ignored_author_ids(user)
+    if ignored:
+        replies = replies.exclude(author_id__in=ignored)
+    return replies.select_related("author", "thread", "thread__article", "parent").order_by(
+        "-created_at", "-id"
+    )
+
+
+def replies_seen_at(user: Any) -> datetime | None:
+    from civility.discussion.models import ReplyInbox
+
+    return ReplyInbox.objects.filter(user=user).values_list("seen_at", flat=True).first()
+
+
+def _published_since(seen: datetime | None) -> Q:
+    # A reply held for review and published later counts from its publication.
+    return Q() if seen is None else Q(created_at__gt=seen) | Q(decided_at__gt=seen)
+
+
+def unread_reply_count(user: Any) -> int:
+    """Replies published since the reader last opened My replies (at most
+    UNREAD_REPLIES_SHOWN_MAX + 1), cached for UNREAD_REPLIES_CACHE_SECONDS."""
+
+    def count() -> int:
+        unread = replies_to(user).filter(_published_since(replies_seen_at(user)))
+        return unread.order_by()[: UNREAD_REPLIES_SHOWN_MAX + 1].count()
+
+    return _cached(
+        unread_replies_cache_key(user.pk), int, count, timeout=UNREAD_REPLIES_CACHE_SECONDS
+    )
+
+
+def forget_unread_replies(user_id: int) -> None:
+    from django.core.cache import cache
+
+    try:
+        cache.delete(unread_replies_cache_key(user_id))
+    except Exception:  # the cache is down: its copy expires (UNREAD_REPLIES_CACHE_SECONDS)
+        logger.warning("could not drop the cached reply count of user %s", user_id)
+
+
+def is_unread(reply: Comment, seen: datetime | None) -> bool:
+    if seen is None:
+        return True
+    return reply.created_at > seen or bool(reply.decided_at and reply.decided_at > seen)

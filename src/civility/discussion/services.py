@@ -49,7 +49,7 @@ from civility.discussion.models import (
     Report,
     Thread,
 )
-from civility.discussion.selectors import forget_ignored_authors
+from civility.discussion.selectors import forget_ignored_authors, forget_unread_replies
 from civility.moderation.audit import audit_recorded, record
 from civility.ops.prepared import PreparedQuery
 from civility.ops.readcache import one_mark_per_thread
@@ -1202,3 +1202,12 @@ def user_for_token(raw: str) -> Any | None:
     user = token.user
     user._civility_api_token = token  # type: ignore[attr-defined]  # for DELETE /api/auth/token
     return user
+
+
+def mark_replies_read(user: Any) -> None:
+    """The reader has seen the replies to their comments up to now. A reading marker, like
+    Django's last_login, so not audited."""
+    from civility.discussion.models import ReplyInbox
+
+    ReplyInbox.objects.update_or_create(user=user, defaults={"seen_at": timezone.now()})
+    forget_unread_replies(user.pk)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("comments/<int:pk>/ignore-author/", views.ignore_author, name="ignore_author"),
     path("most-discussed/", views.most_discussed, name="most_discussed"),
     path("my/comments/", views.my_comments, name="my_comments"),
+    path("my/replies/", views.my_replies, name="my_replies"),
     path("my/api-tokens/", views.api_tokens, name="api_tokens"),
     path("my/ignored/", views.ignored_authors, name="ignored_authors"),
     path("my/ignored/<int:user_id>/remove/", views.unignore_author, name="unignore_author"),

@@ -402,6 +402,25 @@ def my_comments(request: HttpRequest) -> HttpResponse:
     return render(request, "discussion/my_comments.html", {"page": page, "items": items})
 
 
+@login_required
+@require_http_methods(["GET"])
+def my_replies(request: HttpRequest) -> HttpResponse:
+    """Replies by others to the reader's comments, newest first; opening the page reads them
+    (the header's count goes back to zero)."""
+    seen = selectors.replies_seen_at(request.user)
+    page = Paginator(selectors.replies_to(request.user), 25).get_page(request.GET.get("page"))
+    items = [
+        {
+            "reply": reply,
+            "html": render_comment_html(reply.text),
+            "unread": selectors.is_unread(reply, seen),
+        }
+        for reply in page
+    ]
+    services.mark_replies_read(request.user)
+    return render(request, "discussion/my_replies.html", {"page": page, "items": items})
+
+
 def section_context(
     request: HttpRequest,
     thread: Any,

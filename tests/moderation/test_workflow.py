@@ -293,8 +293,9 @@ def test_user_page_shows_ledger_and_audit(
 def test_dashboard_renders_svg_plots(moderator_client: Client, reader: Any, article: Any) -> None:
     held_comment(reader, article)
     page = moderator_client.get("/moderation/").content.decode()
-    assert page.count('<svg class="chart"') == 5
+    assert page.count('<svg class="chart"') == 6
     assert "Comments per day" in page and "Median time to a decision" in page
+    assert "Decisions by moderator" in page
 
 
 def test_close_comments_and_premoderate_an_article(

@@ -12,7 +12,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from civility.discussion.models import Comment, CommentStatus
-from civility.moderation.models import Appeal
+from civility.moderation.models import Appeal, AuditLog
 from civility.moderation.queues import exact_queue_counts
 from civility.standards.rules import RULES_BY_SLUG
 
@@ -117,6 +117,54 @@ def appeal_outcomes() -> dict[str, int]:
     return counts
 
 
+# What each moderator did, as the audit log names it: column -> actions.
+MODERATOR_ACTIONS = {
+    "approved": ("comment.approved",),
+    "removed": ("comment.rejected",),
+    "edited": ("comment.edited_by_moderator",),
+    "featured": ("comment.featured",),
+}
+TOP_MODERATORS = 10
+
+
+def decisions_by_moderator(site_id: int, days: int = 30) -> list[tuple[str, dict[str, int]]]:
+    """(moderator's name, {column: count}) of the site's moderators over the last ``days``,
+    busiest first, at most TOP_MODERATORS: one grouped query over the audit log (its
+    site-and-time index), one for the names."""
+    from django.contrib.auth import get_user_model
+
+    since = timezone.now() - timedelta(days=days)
+    column_of = {
+        action: column for column, actions in MODERATOR_ACTIONS.items() for action in actions
+    }
+    rows = (
+        AuditLog.objects.filter(
+            site_id=site_id,
+            created_at__gte=since,
+            action__in=list(column_of),
+            actor__isnull=False,
+        )
+        .order_by()
+        .values_list("actor_id", "action")
+        .annotate(total=Count("id"))
+    )
+    counts: dict[int, Counter[str]] = {}
+    for actor_id, action, total in rows:
+        counts.setdefault(actor_id, Counter())[column_of[action]] += total
+    busiest = sorted(counts, key=lambda actor: (-sum(counts[actor].values()), actor))
+    busiest = busiest[:TOP_MODERATORS]
+    names = {
+        user.pk: str(user.public_name()) for user in get_user_model().objects.filter(pk__in=busiest)
+    }
+    return [
+        (
+            names.get(actor, str(actor)),
+            {column: counts[actor][column] for column in MODERATOR_ACTIONS},
+        )
+        for actor in busiest
+    ]
+
+
 def dashboard(site_id: int) -> dict[str, Any]:
     """The figures of one site (unlock requests are about shared accounts: every site)."""
     return {
@@ -126,4 +174,5 @@ def dashboard(site_id: int) -> dict[str, Any]:
         "median": median_decision_seconds(site_id),
         "median_by_day": median_decision_by_day(site_id),
         "appeals": appeal_outcomes(),
+        "by_moderator": decisions_by_moderator(site_id),
     }

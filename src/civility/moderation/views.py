@@ -303,6 +303,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 [_("open"), _("restored"), _("refused")],
                 [(_("requests"), [float(appeals[k]) for k in ("open", "restored", "refused")])],
             ),
+            "chart_moderators": charts.bar_chart(
+                _("Decisions by moderator (last 30 days)"),
+                [name for name, _c in figures["by_moderator"]] or [_("none")],
+                [
+                    (label, [float(c[column]) for _n, c in figures["by_moderator"]] or [0.0])
+                    for column, label in (
+                        ("approved", _("approved")),
+                        ("removed", _("removed")),
+                        ("edited", _("edited")),
+                        ("featured", _("featured")),
+                    )
+                ],
+            ),
             "median": figures["median"],
         }
     )

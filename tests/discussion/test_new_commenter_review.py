@@ -81,3 +81,24 @@ def test_the_engine_still_removes_what_breaks_the_rules(
         text="You are a worthless idiot and everyone here hates you",
     ).comment
     assert insult.status == CommentStatus.REJECTED
+
+
+def test_a_site_may_review_every_comment_with_a_link(reader: Any, article: Any) -> None:
+    thread = thread_for_article(article)
+    linked = "The full text of the treaty is at www.mofa.go.jp/treaty, worth reading."
+    bare = "Background on the islands: see kurils.example.com/history for maps."
+    assert post_comment(author=reader, thread=thread, text=linked).comment.status == (
+        CommentStatus.PUBLISHED
+    ), "off by default"
+    Site.objects.filter(pk=default_site_id()).update(premoderate_links=True)
+    clear_cache()
+    for text in (linked + " Again.", bare):
+        held = post_comment(author=reader, thread=thread, text=text).comment
+        assert (held.status, held.hold_reason) == (
+            CommentStatus.PENDING,
+            HoldReason.PREMODERATION,
+        ), text
+    plain = post_comment(
+        author=reader, thread=thread, text="Small steps first, e.g. a ferry. It may end.Next year."
+    ).comment
+    assert plain.status == CommentStatus.PUBLISHED, "e.g. and end.Next are not links"

@@ -640,6 +640,7 @@ def _apply_verdicts(
         author_ids = {c.author_id for c in comments}
         standings = {s.user_id: s for s in Standing.objects.filter(user_id__in=author_ids)}
         newcomers = _new_commenters(comments)
+        with_links = _held_for_links(comments)
         now = timezone.now()
         entries: list[AuditLog] = []
         strikes: list[Strike] = []
@@ -651,6 +652,7 @@ def _apply_verdicts(
                 or comment.thread.premoderated
                 or bool(standing and standing.premoderated)
                 or (comment.site_id, comment.author_id) in newcomers
+                or comment.pk in with_links
             )
             entries.append(
                 _decide(
@@ -685,6 +687,20 @@ def _apply_verdicts(
         )
     _count_engine_decisions(comments, entries)
     return comments
+
+
+def _held_for_links(comments: list[Comment]) -> set[int]:
+    """The ids of ``comments`` with a link, on sites that review such comments first
+    (Site.premoderate_links). No query: the sites' settings are cached."""
+    from civility.sites.current import site_by_id
+    from civility.standards.text import extract_urls
+
+    holding = {
+        site_id
+        for site_id in {c.site_id for c in comments}
+        if getattr(site_by_id(site_id), "premoderate_links", False)
+    }
+    return {c.pk for c in comments if c.site_id in holding and extract_urls(c.text)}
 
 
 def _new_commenters(comments: list[Comment]) -> set[tuple[int | None, int]]:

@@ -21,6 +21,7 @@ class SiteAdmin(admin.ModelAdmin):
         "timezone",
         "close_comments_after_days",
         "review_first_comments",
+        "premoderate_links",
         "is_default",
     ]
     search_fields = ["name", "domain", "path_prefix"]

@@ -104,6 +104,14 @@ class Site(models.Model):
             "publish, until this many of them are published; 0: never."
         ),
     )
+    premoderate_links = models.BooleanField(
+        _("review comments with links"),
+        default=False,
+        help_text=_(
+            "A moderator reviews every comment with a link (https://…, www.… or a bare "
+            "example.com) before readers see it, even one the engine would publish."
+        ),
+    )
     is_default = models.BooleanField(
         _("default site"),
         default=False,
@@ -152,6 +160,7 @@ class Site(models.Model):
             "timezone": self.timezone,
             "close_comments_after_days": self.close_comments_after_days,
             "review_first_comments": self.review_first_comments,
+            "premoderate_links": self.premoderate_links,
             "is_default": self.is_default,
         }
 

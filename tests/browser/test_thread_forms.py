@@ -111,3 +111,41 @@ def test_reply_and_report_through_the_page_forms(browser: Browser, site: dict[st
     shot(page, "thread-one-reply-and-report-form.png")
     context.close()
     assert errors == []
+
+
+def test_selected_text_is_quoted_in_the_reply(browser: Browser, site: dict[str, Any]) -> None:
+    base, first = site["url"], site["first"]
+    context, page = signed_in_page(browser, base, site["reader"])
+    errors = watch_errors(page)
+    page.goto(base + site["article"].get_absolute_url())
+    item = page.locator(f"#comment-{first.pk}")
+    # Select "who pays for the new sea wall" inside the comment's text.
+    page.evaluate(
+        """([id, words]) => {
+            const text = document.querySelector(`#comment-${id} .comment__text p`).firstChild;
+            const start = text.data.indexOf(words);
+            const range = document.createRange();
+            range.setStart(text, start);
+            range.setEnd(text, start + words.length);
+            getSelection().removeAllRanges();
+            getSelection().addRange(range);
+        }""",
+        [first.pk, "who pays for the new sea wall"],
+    )
+    item.get_by_role("button", name="Reply", exact=True).click()
+    textarea = item.get_by_role("textbox", name="Your reply")
+    expect(textarea).to_have_value("> who pays for the new sea wall\n\n")
+    textarea.press("End")
+    textarea.type("The council, says the plan.")
+    item.get_by_role("button", name="Post reply").click()
+    reply = item.locator(".comment-list--replies .comment__text").first
+    expect(reply.locator("blockquote")).to_have_text("who pays for the new sea wall")
+    expect(reply).to_contain_text("The council, says the plan.")
+    shot(page, "thread-quoted-reply.png", full_page=False)
+    # Without a selection the reply starts empty.
+    second = page.locator(f"#comment-{site['second'].pk}")
+    page.evaluate("getSelection().removeAllRanges()")
+    second.get_by_role("button", name="Reply", exact=True).click()
+    expect(second.get_by_role("textbox", name="Your reply")).to_have_value("")
+    assert not errors, errors
+    context.close()

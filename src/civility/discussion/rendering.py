@@ -1,7 +1,8 @@
 """Turn a comment's plain text into safe HTML.
 
 Comments are plain text: every character is escaped, URLs become links (rel="nofollow ugc"),
-blank lines make paragraphs, and the engine's evidence spans can be highlighted with <mark>.
+blank lines make paragraphs, lines that start with ">" quote (a <blockquote>, as in e-mail),
+and the engine's evidence spans can be highlighted with <mark>.
 The result then goes through nh3 with a tiny allow-list, as a second line of defence.
 """
 
@@ -20,7 +21,9 @@ from civility.standards.rules import RULES_BY_SLUG, rule_label
 URL_PATTERN = re.compile(r"\bhttps?://[^\s<>\"'`]+", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?)]}»"
 
-ALLOWED_TAGS = {"p", "br", "a", "mark"}
+ALLOWED_TAGS = {"p", "br", "a", "mark", "blockquote"}
+# A quoted line, as it reads once escaped: "> words".
+_QUOTE_MARKER = "&gt;"
 ALLOWED_ATTRIBUTES = {"a": {"href"}, "mark": {"class", "title", "data-rule"}}
 
 
@@ -61,9 +64,33 @@ def _spans(text: str, evidence: Iterable[Mapping[str, Any]]) -> list[tuple[int, 
     return merged
 
 
+def _block(block: str) -> str:
+    """One paragraph of escaped text: its runs of lines that start with ">" become a
+    blockquote (the marker dropped), the other runs a paragraph."""
+    out: list[str] = []
+    run: list[str] = []
+    quoting = False
+
+    def flush() -> None:
+        if run and any(line.strip() for line in run):
+            inner = "<br>".join(run)
+            out.append(f"<blockquote><p>{inner}</p></blockquote>" if quoting else f"<p>{inner}</p>")
+        run.clear()
+
+    for line in block.split("\n"):
+        stripped = line.lstrip()
+        quoted = stripped.startswith(_QUOTE_MARKER)
+        if quoted != quoting:
+            flush()
+            quoting = quoted
+        run.append(stripped[len(_QUOTE_MARKER) :].lstrip(" ") if quoted else line)
+    flush()
+    return "".join(out)
+
+
 def _paragraphs(fragment_html: str) -> str:
     blocks = re.split(r"\n\s*\n", fragment_html.strip())
-    return "".join(f"<p>{block.replace(chr(10), '<br>')}</p>" for block in blocks if block.strip())
+    return "".join(_block(block) for block in blocks if block.strip())
 
 
 def clean(fragment: str) -> str:

@@ -222,7 +222,26 @@
     button.setAttribute("aria-controls", panel.element.id);
     button.setAttribute("aria-expanded", "true");
     var field = panel.element.querySelector("textarea, select");
-    if (field) field.focus();
+    if (kind === "reply" && field && !field.value && button.quotedText) {
+      // Text the reader selected in the comment becomes a quote ("> ...") to answer below.
+      field.value = button.quotedText.split(/\r?\n/).map(function (line) {
+        return "> " + line;
+      }).join("\n") + "\n\n";
+      field.dispatchEvent(new Event("input"));
+    }
+    if (field) {
+      field.focus();
+      if (field.setSelectionRange && field.value) field.setSelectionRange(field.value.length, field.value.length);
+    }
+  }
+
+  // The text selected inside ``item``'s own words, if any (at most 500 characters).
+  function selectionIn(item) {
+    var selection = window.getSelection && window.getSelection();
+    var text = item.querySelector(":scope > .comment__body .comment__text");
+    if (!selection || selection.isCollapsed || !text) return "";
+    if (!text.contains(selection.anchorNode) || !text.contains(selection.focusNode)) return "";
+    return selection.toString().trim().slice(0, 500);
   }
 
   // The server renders links (they work without this script); with it they become buttons
@@ -238,7 +257,19 @@
       button.setAttribute("data-action", kind);
       button.setAttribute("data-href", link.href);
       button.setAttribute("aria-expanded", "false");
-      button.addEventListener("click", function () { openPanel(kind, button); });
+      // The selection is read as the button is pressed, before a click may clear it.
+      button.addEventListener("pointerdown", function () {
+        var item = button.closest("[data-comment-id]");
+        button.pressedQuote = kind === "reply" && item ? selectionIn(item) : "";
+      });
+      button.addEventListener("click", function () {
+        var item = button.closest("[data-comment-id]");
+        // From the keyboard there was no press: the selection is still there.
+        button.quotedText = button.pressedQuote !== undefined ? button.pressedQuote
+          : (kind === "reply" && item ? selectionIn(item) : "");
+        button.pressedQuote = undefined;
+        openPanel(kind, button);
+      });
       link.replaceWith(button);
     });
   }

@@ -85,3 +85,32 @@ def test_readers_only_see_replies_to_their_own_comments(reader: Any, article: An
     page = _signed_in(reader).get("/my/replies/").content.decode()
     assert "A reply." not in page and "No replies to your comments yet." in page
     assert Client().get("/my/replies/").status_code == 302
+
+
+def test_the_api_lists_replies_and_marks_them_read(reader: Any, article: Any) -> None:
+    from civility.discussion.services import issue_api_token
+
+    thread = thread_for_article(article)
+    mine = post_comment(author=reader, thread=thread, text="The treaty talks need time.").comment
+    other = make_user("olga@example.org", name="Olga")
+    reply = post_comment(author=other, thread=thread, text="Agreed.", parent=mine.pk).comment
+    headers = {"Authorization": f"Bearer {issue_api_token(reader, name='app')[0]}"}
+    listing = Client().get("/api/me/replies", headers=headers)
+    assert listing.status_code == 200
+    body = listing.json()
+    assert (body["count"], body["unread"], body["page"]) == (1, 1, 1)
+    (item,) = body["items"]
+    assert (item["id"], item["parent_id"], item["author"], item["unread"]) == (
+        reply.pk,
+        mine.pk,
+        "Olga",
+        True,
+    )
+    assert item["url"].endswith(reply.get_absolute_url())
+    assert item["article_title"] == str(article.headline)
+    read = Client().post("/api/me/replies/read", headers=headers)
+    assert read.status_code == 200 and read.json() == {"unread": 0}
+    again = Client().get("/api/me/replies", headers=headers).json()
+    assert again["unread"] == 0 and again["items"][0]["unread"] is False
+    assert Client().get("/api/me/replies").status_code == 401
+    assert Client().get("/api/me/replies?page=0", headers=headers).status_code == 400

@@ -481,6 +481,68 @@ def list_ignored(request: HttpRequest) -> list[dict[str, Any]]:
     ]
 
 
+class ReplyOut(CommentOut):
+    article_title: str = Field(description="The article or embedding page it is under.")
+    url: str = Field(description="Its permalink.")
+    unread: bool = Field(description="Published since you last read your replies.")
+
+
+class ReplyPage(Schema):
+    items: list[ReplyOut]
+    unread: int = Field(description="Replies published since you last read them (at most 100).")
+    count: int
+    page: int
+    page_size: int
+
+
+class RepliesRead(Schema):
+    unread: int
+
+
+@api.get(
+    "/me/replies",
+    auth=AUTH,
+    response={200: ReplyPage, **errors(BAD_REQUEST, UNAUTHENTICATED)},
+    tags=["readers"],
+)
+def list_replies(request: HttpRequest, page: int = 1, page_size: int = 25) -> dict[str, Any]:
+    """Public replies by others to your comments, newest first (not those of authors you
+    ignore). Reading them here does not mark them read: POST /api/me/replies/read does."""
+    page, page_size = _page(page, page_size)
+    user = request.auth  # type: ignore[attr-defined]
+    replies = selectors.replies_to(user)
+    seen = selectors.replies_seen_at(user)
+    start = (page - 1) * page_size
+    rows = list(replies[start : start + page_size])
+    return {
+        "items": [
+            {
+                **_comment_out(reply),
+                "article_title": str(reply.thread.display_title),
+                "url": request.build_absolute_uri(reply.get_absolute_url()),
+                "unread": selectors.is_unread(reply, seen),
+            }
+            for reply in rows
+        ],
+        "unread": selectors.unread_reply_count(user),
+        "count": replies.count(),
+        "page": page,
+        "page_size": page_size,
+    }
+
+
+@api.post(
+    "/me/replies/read",
+    auth=AUTH,
+    response={200: RepliesRead, **errors(UNAUTHENTICATED)},
+    tags=["readers"],
+)
+def read_replies(request: HttpRequest) -> dict[str, Any]:
+    """Mark every reply to your comments read (what opening My replies does)."""
+    services.mark_replies_read(request.auth)  # type: ignore[attr-defined]
+    return {"unread": 0}
+
+
 @api.delete(
     "/me/ignored/{user_id}",
     auth=AUTH,

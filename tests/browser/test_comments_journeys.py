@@ -194,7 +194,7 @@ def test_journey_2_moderator_approves_from_pending_and_edits_with_a_diff(
     mod_context, mod = signed_in_page(browser, base, site["moderator"])
     errors = watch_errors(mod)
     mod.goto(base + "/moderation/")
-    expect(mod.locator("svg.chart")).to_have_count(5)
+    expect(mod.locator("svg.chart")).to_have_count(6)
     shot(mod, "moderation-dashboard.png")
     mod.get_by_role("link", name=re.compile("^Pending")).first.click()
     card = mod.locator(f"#card-{held.pk}")

@@ -83,49 +83,43 @@ def refresh_auto_premoderation(user: Any) -> None:
         and rejected / decided >= settings.CIVILITY_PREMOD_REJECTION_RATE
     )
     standing = Standing.objects.filter(user=user).first()
+    rates = {"rejected": rejected, "decided": decided, "automatic": True}
     if high and not (standing and standing.premoderated):
-        standing = _standing(user)
-        standing.premoderated = True
-        standing.premoderated_automatically = True
-        standing.save()
-        record(
-            "user.premoderation_on",
-            user,
-            actor_label="system",
-            subject_user=user,
-            after={"premoderated": True},
-            data={"rejected": rejected, "decided": decided, "automatic": True},
-        )
+        _write_premoderation(user, on=True, automatically=True, data=rates)
     elif not high and standing and standing.premoderated and standing.premoderated_automatically:
-        standing = _standing(user)
-        standing.premoderated = False
-        standing.premoderated_automatically = False
-        standing.save()
-        record(
-            "user.premoderation_off",
-            user,
-            actor_label="system",
-            subject_user=user,
-            after={"premoderated": False},
-            data={"rejected": rejected, "decided": decided, "automatic": True},
-        )
+        _write_premoderation(user, on=False, automatically=True, data=rates)
+
+
+def _write_premoderation(
+    user: Any,
+    *,
+    on: bool,
+    automatically: bool = False,
+    by: Any = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Set the user's pre-moderation and audit it (``by`` None: the system did); the caller
+    holds the transaction. ``automatically``: set by the rejection rate, so lifted by it too."""
+    standing = _standing(user)
+    before = {"premoderated": standing.premoderated}
+    standing.premoderated = on
+    standing.premoderated_automatically = automatically and on
+    standing.save()
+    record(
+        "user.premoderation_on" if on else "user.premoderation_off",
+        user,
+        actor=by,
+        actor_label="" if by is not None else "system",
+        subject_user=user,
+        before=before,
+        after={"premoderated": on},
+        data=data,
+    )
 
 
 def set_premoderation(user: Any, *, on: bool, by: Any) -> None:
     with transaction.atomic():
-        standing = _standing(user)
-        before = {"premoderated": standing.premoderated}
-        standing.premoderated = on
-        standing.premoderated_automatically = False
-        standing.save()
-        record(
-            "user.premoderation_on" if on else "user.premoderation_off",
-            user,
-            actor=by,
-            subject_user=user,
-            before=before,
-            after={"premoderated": on},
-        )
+        _write_premoderation(user, on=on, by=by)
 
 
 def add_user_note(user: Any, *, moderator: Any, text: str) -> ModeratorNote:
@@ -230,18 +224,7 @@ def premoderate_new_account_by_domain(user: Any) -> bool:
     if rule is None or rule.action != EmailDomainAction.PREMODERATE:
         return False
     with transaction.atomic():
-        standing = _standing(user)
-        standing.premoderated = True
-        standing.premoderated_automatically = False
-        standing.save(update_fields=["premoderated", "premoderated_automatically", "updated_at"])
-        record(
-            "user.premoderation_on",
-            user,
-            actor_label="system",
-            subject_user=user,
-            after={"premoderated": True},
-            data={"email_domain": rule.domain},
-        )
+        _write_premoderation(user, on=True, data={"email_domain": rule.domain})
     return True
 
 

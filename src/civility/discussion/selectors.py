@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,10 +20,10 @@ from civility.discussion.models import (
     CommentStatus,
     IgnoredAuthor,
     Recommendation,
+    ReplyInbox,
     Thread,
 )
-
-logger = logging.getLogger(__name__)
+from civility.ops.cache import forget
 
 # What any reader may see: published, author not hidden (deleted account) and active.
 PUBLIC = Q(status=CommentStatus.PUBLISHED, author_hidden=False, author__is_active=True)
@@ -906,12 +905,7 @@ def ignored_author_ids(viewer: Any) -> frozenset[int]:
 
 def forget_ignored_authors(user_id: int) -> None:
     """Drop the cached ignore list of ``user_id`` (the services call it when it changes)."""
-    from django.core.cache import cache
-
-    try:
-        cache.delete(_ignored_cache_key(user_id))
-    except Exception:  # the cache is down: its copy expires (IGNORED_CACHE_SECONDS)
-        logger.warning("could not drop the cached ignore list of user %s", user_id)
+    forget(_ignored_cache_key(user_id))
 
 
 def mark_ignored(nodes: list[Node], ignored: frozenset[int]) -> None:
@@ -990,8 +984,6 @@ def replies_to(user: Any) -> QuerySet[Comment]:
 
 
 def replies_seen_at(user: Any) -> datetime | None:
-    from civility.discussion.models import ReplyInbox
-
     return ReplyInbox.objects.filter(user=user).values_list("seen_at", flat=True).first()
 
 
@@ -1014,12 +1006,7 @@ def unread_reply_count(user: Any) -> int:
 
 
 def forget_unread_replies(user_id: int) -> None:
-    from django.core.cache import cache
-
-    try:
-        cache.delete(unread_replies_cache_key(user_id))
-    except Exception:  # the cache is down: its copy expires (UNREAD_REPLIES_CACHE_SECONDS)
-        logger.warning("could not drop the cached reply count of user %s", user_id)
+    forget(unread_replies_cache_key(user_id))
 
 
 def is_unread(reply: Comment, seen: datetime | None) -> bool:

@@ -46,6 +46,7 @@ from civility.discussion.models import (
     HoldReason,
     IgnoredAuthor,
     Recommendation,
+    ReplyInbox,
     Report,
     Thread,
 )
@@ -1223,7 +1224,5 @@ def user_for_token(raw: str) -> Any | None:
 def mark_replies_read(user: Any) -> None:
     """The reader has seen the replies to their comments up to now. A reading marker, like
     Django's last_login, so not audited."""
-    from civility.discussion.models import ReplyInbox
-
     ReplyInbox.objects.update_or_create(user=user, defaults={"seen_at": timezone.now()})
     forget_unread_replies(user.pk)

@@ -108,8 +108,7 @@ def _write_premoderation(
     record(
         "user.premoderation_on" if on else "user.premoderation_off",
         user,
-        actor=by,
-        actor_label="" if by is not None else "system",
+        actor=by,  # None: record() names the actor "system"
         subject_user=user,
         before=before,
         after={"premoderated": on},

@@ -17,10 +17,12 @@ every operation, and each copies redis-py's 170 response callbacks into a fresh 
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.db import transaction
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -136,3 +138,21 @@ class ResilientRedisCache(RedisCache):
             super().clear()
         except UNAVAILABLE as exc:
             _warn("clear", exc)
+
+
+def forget(key: str) -> None:
+    """Drop the cached entry ``key``. A cache that cannot be reached is logged, not raised:
+    the caller's change must not fail for it, and the entry expires by its own timeout."""
+    from django.core.cache import cache
+
+    try:
+        cache.delete(key)
+    except Exception:
+        logger.warning("could not drop the cached entry %s", key, exc_info=True)
+
+
+def forget_now_and_at_commit(key: str) -> None:
+    """Drop ``key`` now and again when the transaction commits: a reader that read the old
+    rows in between would otherwise cache them again for the entry's whole timeout."""
+    forget(key)
+    transaction.on_commit(partial(forget, key))

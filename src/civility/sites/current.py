@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.core.management.color import no_style
 from django.db import IntegrityError, connections, router, transaction
 
+from civility.ops.cache import forget_now_and_at_commit
 from civility.sites.models import Site
 
 CACHE_KEY = "civility:sites:v1"
@@ -56,18 +57,10 @@ def ensure_default_site(using: str = "default") -> Site:
     return site
 
 
-def _forget() -> None:
-    try:
-        cache.delete(CACHE_KEY)
-    except Exception:  # the cache is down: nothing is served from it either
-        logger.warning("could not clear the cached list of sites", exc_info=True)
-
-
 def clear_cache(**_: Any) -> None:
     """Forget the cached sites now and again when the transaction commits (a request that
     read the old rows in between would otherwise cache them for minutes)."""
-    _forget()
-    transaction.on_commit(_forget)
+    forget_now_and_at_commit(CACHE_KEY)
 
 
 def all_sites() -> list[Site]:

@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from civility.moderation.models import AuditLog
+from civility.ops.cache import forget_now_and_at_commit
 from civility.webhooks.events import EVENTS, PING
 from civility.webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -68,18 +69,10 @@ def active_subscriptions() -> list[Subscription]:
     return subscriptions
 
 
-def _forget() -> None:
-    try:
-        cache.delete(CACHE_KEY)
-    except Exception:  # the cache is down: nothing is served from it either
-        logger.warning("could not clear the cached webhook subscriptions", exc_info=True)
-
-
 def forget_subscriptions(**_: Any) -> None:
     """Forget the cached subscriptions now and again when the transaction commits (a writer
     that read the old endpoints in between would otherwise cache them again)."""
-    _forget()
-    transaction.on_commit(_forget)
+    forget_now_and_at_commit(CACHE_KEY)
 
 
 def store_events(sender: Any = None, *, rows: Sequence[AuditLog], **_: Any) -> None:

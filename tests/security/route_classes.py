@@ -142,6 +142,8 @@ ROUTES: dict[str, Access] = {
     "moderation:delete_account": MODERATION,
     "moderation:appeals": MODERATION,
     "moderation:decide_appeal": MODERATION_ACTION,
+    "moderation:reviews": MODERATION,
+    "moderation:decide_review": MODERATION_ACTION,
     "moderation:messages": MODERATION,
     "moderation:message_handled": MODERATION_ACTION,
     "moderation:email_domains": MODERATION,
@@ -168,6 +170,7 @@ ROUTES: dict[str, Access] = {
     "discussion:api:create_comment": API_ROUTE,
     "discussion:api:comment_status": API_ROUTE,
     "discussion:api:report": API_ROUTE,
+    "discussion:api:request_review": API_ROUTE,
     "discussion:api:recommend": API_ROUTE,
     "discussion:api:withdraw_recommendation": API_ROUTE,
     "discussion:api:ignore_comment_author": API_ROUTE,
@@ -207,6 +210,8 @@ ROUTES: dict[str, Access] = {
     "discussion:blocked": PUBLIC_PAGE,
     "discussion:unlock": UNLOCK_FORM,
     "discussion:contact": PUBLIC_FORM,
+    # Asking for a review of a removal: the comment's author only (another's comment is a 404).
+    "discussion:request_review": OWN_COMMENT,
     # news
     "news:front": PUBLIC_PAGE,
     "news:article": PUBLIC_PAGE,
@@ -239,6 +244,7 @@ API_OPERATIONS: dict[str, frozenset[str]] = {
     "POST /api/articles/{slug}/comments": COMMENTERS,
     "GET /api/comments/{comment_id}": OWNER,
     "POST /api/comments/{comment_id}/report": VERIFIED,
+    "POST /api/comments/{comment_id}/review": OWNER,
     "PUT /api/comments/{comment_id}/recommendation": COMMENTERS,
     "DELETE /api/comments/{comment_id}/recommendation": COMMENTERS,
     # A reading preference: anyone signed in (as on the web pages).

@@ -127,6 +127,7 @@ def samples(role_users: dict[str, Any], lenient_policy: Any, settings: Any) -> d
         EmailDomainAction,
         EmailDomainRule,
         ModeratorNote,
+        ReviewRequest,
     )
     from civility.news.models import Tag
     from tests.discussion.conftest import make_article, make_user
@@ -164,6 +165,14 @@ def samples(role_users: dict[str, Any], lenient_policy: Any, settings: Any) -> d
     )
     note = ModeratorNote.objects.create(user=target, text="A sample note.", created_by=None)
     message = ContactMessage.objects.create(subject="Hello", body="A question", email="q@x.org")
+    # A removal its author asked to review (of the moderators' own comment: deciding it changes
+    # nothing the other checks read).
+    removed = Comment.objects.create(
+        thread=thread, author=target, text="Removed, then contested.", status=CommentStatus.REJECTED
+    )
+    review = ReviewRequest.objects.create(
+        comment=removed, site_id=removed.site_id, user=target, explanation="It was fair comment."
+    )
     domain_rule = EmailDomainRule.objects.create(
         domain="throwaway.example", action=EmailDomainAction.REFUSE_SIGNUP
     )
@@ -217,6 +226,7 @@ def samples(role_users: dict[str, Any], lenient_policy: Any, settings: Any) -> d
         "moderation:delete_account:pk": str(target.pk),
         "security:reveal_personal_data:pk": str(target.pk),
         "moderation:decide_appeal:pk": str(appeal.pk),
+        "moderation:decide_review:pk": str(review.pk),
         "moderation:message_handled:pk": str(message.pk),
         "moderation:remove_email_domain:pk": str(domain_rule.pk),
         "moderation:thread_update:pk": str(thread.pk),
@@ -244,6 +254,7 @@ POST_DATA = {
     "moderation:add_note": {"text": "A note from the permission matrix."},
     "moderation:email_domains": {"domain": "matrix.example", "action": "premoderate"},
     "accounts:display_name": {"display_name": "Matrix Reader"},
+    "discussion:request_review": {"explanation": "It keeps to every rule, I think."},
 }
 POSTS_A_COMMENT = {"discussion:post", "discussion:embed_post"}
 # The frame's forms always go back to the frame: served means the recommendation was made.
@@ -356,6 +367,9 @@ def test_api_permission_matrix(
     bodies = {
         "POST /api/articles/{slug}/comments": {"text": "A calm, kind remark from the API."},
         "POST /api/comments/{comment_id}/report": {"rule": next(iter(RULES_BY_SLUG))},
+        "POST /api/comments/{comment_id}/review": {
+            "explanation": "It keeps to every rule, I think."
+        },
         "POST /api/auth/token": {"email": "reader@example.org", "password": "S3cure-pass!"},
     }
     for operation in api_operations():

@@ -436,3 +436,34 @@ def test_a_slack_endpoint_gets_one_line_with_a_link_and_no_text(
     }
     assert TEXT[:20] not in request.body.decode()
     assert WebhookDelivery.objects.get().status == DeliveryStatus.DELIVERED
+
+
+def test_review_requests_are_announced_with_the_contested_comment_and_no_text(
+    receiver: Receiver,
+    make_endpoint: Callable[..., WebhookEndpoint],
+    reader: Any,
+    moderator: Any,
+    article: Any,
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    make_endpoint(receiver.url, ["comment.review_requested", "comment.review_decided"])
+    comment = held_comment(article, reader)
+    moderation.reject_comment(comment, moderator=moderator, rule="insult")
+    explanation = "Calling a plan short-sighted is criticism of a policy, not an insult."
+    with django_capture_on_commit_callbacks(execute=True):
+        review = moderation.request_review(comment, user=reader, explanation=explanation)
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.decide_review(
+            review, moderator=moderator, reinstate=False, message="It names another reader."
+        )
+    requested, decided = (json.loads(request.body) for request in receiver.received)
+    assert (requested["event"], decided["event"]) == (
+        "comment.review_requested",
+        "comment.review_decided",
+    )
+    for payload in (requested, decided):
+        assert payload["target"] == {"type": "moderation.reviewrequest", "id": str(review.pk)}
+        assert payload["comment"]["id"] == comment.pk and payload["rule"] == "insult"
+    body = b"".join(request.body for request in receiver.received).decode()
+    for private in (TEXT[:20], explanation[:20], "names another reader", reader.email):
+        assert private not in body

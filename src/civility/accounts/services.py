@@ -298,7 +298,8 @@ def purge_account(user: User) -> None:
     """Irreversibly erase a deleted account's personal data; comments become tombstones.
 
     Removes the e-mail address, names, IP addresses, social accounts and tokens, push
-    subscriptions, sessions, moderators' notes about the user and comment texts, and scrubs
+    subscriptions, sessions, moderators' notes about the user, their requests to review a
+    removal and comment texts, and scrubs
     those strings from the audit log.
     The row stays (as "deleted account") so threads and moderation history keep their shape.
     """
@@ -320,6 +321,8 @@ def purge_account(user: User) -> None:
         apps.get_model("notifications", "PushSubscription").objects.filter(user=user).delete()
     if apps.is_installed("civility.moderation"):
         apps.get_model("moderation", "ModeratorNote").objects.filter(user=user).delete()
+        # What the reader wrote to contest a removal goes with their comments' texts.
+        apps.get_model("moderation", "ReviewRequest").objects.filter(user=user).delete()
     _delete_sessions_of(user)
 
     from django.contrib.admin.models import LogEntry

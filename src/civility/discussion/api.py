@@ -162,6 +162,15 @@ class EvidenceOut(Schema):
     text: str = ""
 
 
+class ReviewOut(Schema):
+    id: int
+    comment_id: int
+    status: str = Field(description="open, reinstated, upheld or withdrawn")
+    response: str = Field(description="the moderator's reason, once decided")
+    created_at: datetime
+    decided_at: datetime | None
+
+
 class PostedOut(Schema):
     id: int
     status: str
@@ -170,6 +179,9 @@ class PostedOut(Schema):
     message: str
     evidence: list[EvidenceOut]
     url: str
+    review: ReviewOut | None = Field(
+        None, description="your request to review the comment's removal, if you made one"
+    )
 
 
 class RecommendationOut(Schema):
@@ -188,6 +200,10 @@ class IgnoredOut(Schema):
 class ReportIn(Schema):
     rule: Text
     note: Text = ""
+
+
+class ReviewIn(Schema):
+    explanation: Text
 
 
 class ReportOut(Schema):
@@ -218,6 +234,7 @@ BAD_REQUEST = 400  # a parameter or body that does not validate, or a refused co
 UNAUTHENTICATED = 401  # no valid bearer token or session (or wrong e-mail/password)
 FORBIDDEN = 403  # blocked, unverified, comments closed, or a failed CSRF check
 NOT_FOUND = 404  # no such article, or not one of your comments
+CONFLICT = 409  # the comment is not removed, or its removal was already put up for review
 TOO_MANY = 429  # a rate limit or the write budget (Retry-After says when to come back)
 
 
@@ -365,10 +382,51 @@ def create_comment(request: HttpRequest, slug: str, payload: CommentIn) -> Statu
 )
 def comment_status(request: HttpRequest, comment_id: int) -> dict[str, Any]:
     """The decision on one of your own comments (poll this when the engine runs in a worker)."""
-    comment = get_object_or_404(Comment, pk=comment_id, author=request.auth)  # type: ignore[attr-defined]
-    return _posted(
+    comment = get_object_or_404(
+        Comment.objects.select_related("review_request"),
+        pk=comment_id,
+        author=request.auth,  # type: ignore[attr-defined]
+    )
+    posted = _posted(
         request, services.PostOutcome(comment, created=False, rules=services.comment_rules(comment))
     )
+    review = getattr(comment, "review_request", None)
+    posted["review"] = _review_out(review) if review is not None else None
+    return posted
+
+
+def _review_out(review: Any) -> dict[str, Any]:
+    return {
+        "id": review.pk,
+        "comment_id": review.comment_id,
+        "status": str(review.status),
+        "response": review.response,
+        "created_at": review.created_at,
+        "decided_at": review.decided_at,
+    }
+
+
+@api.post(
+    "/comments/{comment_id}/review",
+    auth=AUTH,
+    response={
+        201: ReviewOut,
+        **errors(BAD_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT, TOO_MANY),
+    },
+    tags=["comments"],
+)
+def request_review(
+    request: HttpRequest, comment_id: int, payload: ReviewIn
+) -> Status[dict[str, Any]]:
+    """Ask a moderator to review the removal of one of your comments, saying why it keeps to
+    the standards. Each removal can be reviewed once; you are e-mailed the outcome."""
+    from civility.moderation.services import request_review as file_review_request
+
+    user = request.auth  # type: ignore[attr-defined]
+    comment = get_object_or_404(Comment.objects.exclude(purged=True), pk=comment_id, author=user)
+    ratelimit.hit("review", user=user, ip=ratelimit.client_ip(request))
+    review = file_review_request(comment, user=user, explanation=payload.explanation)
+    return Status(201, _review_out(review))
 
 
 @api.post(

@@ -798,7 +798,7 @@ def my_comments(user: Any) -> QuerySet[Comment]:
     return (
         Comment.objects.filter(author=user)
         .exclude(purged=True)
-        .select_related("thread", "thread__article")
+        .select_related("thread", "thread__article", "review_request")
         .order_by("-created_at", "-id")
     )
 

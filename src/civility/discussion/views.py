@@ -387,6 +387,8 @@ def most_discussed(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def my_comments(request: HttpRequest) -> HttpResponse:
+    from civility.moderation.selectors import review_window_open
+
     page = Paginator(selectors.my_comments(request.user), 25).get_page(request.GET.get("page"))
     items = [
         {
@@ -396,6 +398,8 @@ def my_comments(request: HttpRequest) -> HttpResponse:
                 c.text, c.evidence if c.status != CommentStatus.PUBLISHED else ()
             ),
             "rule_labels": [rule_label(s) for s in services.comment_rules(c) if s in RULES_BY_SLUG],
+            "review": getattr(c, "review_request", None),
+            "can_ask_review": c.status == CommentStatus.REJECTED and review_window_open(c),
         }
         for c in page
     ]

@@ -18,3 +18,10 @@ CIVILITY_UNLOCK_MIN_EXPLANATION = 30
 # Queue sizes above this are shown as "10000+": counting a million comments on every page
 # costs more than the figure is worth (the dashboard counts exactly).
 CIVILITY_QUEUE_COUNT_CAP = 10_000
+# A reader may ask for a review of a removed comment for this many days after the removal (the
+# EU's Digital Services Act asks for at least six months), explaining in at least
+# CIVILITY_REVIEW_MIN_EXPLANATION characters why the comment keeps to the standards.
+CIVILITY_REVIEW_REQUEST_DAYS = 183
+CIVILITY_REVIEW_MIN_EXPLANATION = 20
+CIVILITY_REVIEW_MAX_EXPLANATION = 2000
+CIVILITY_RATE_REVIEW = "10/3600"

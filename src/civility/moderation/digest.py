@@ -13,7 +13,13 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from civility.discussion.models import Comment, CommentStatus
-from civility.moderation.models import Appeal, AppealStatus, ContactMessage
+from civility.moderation.models import (
+    Appeal,
+    AppealStatus,
+    ContactMessage,
+    ReviewRequest,
+    ReviewStatus,
+)
 from civility.moderation.permissions import moderation_scope
 from civility.moderation.queues import queue
 from civility.standards.rules import RULES_BY_SLUG
@@ -34,10 +40,11 @@ class SiteDigest:
     removed_by_engine: int
     removed_by_moderators: int
     top_rules: list[tuple[str, int]]
+    open_reviews: int = 0
 
     @property
     def waiting(self) -> int:
-        return self.pending + self.reported
+        return self.pending + self.reported + self.open_reviews
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,9 @@ def _site_digest(site: Any, since: datetime) -> SiteDigest:
         pending=int(pending["total"]),
         reported=queue("reported", site.pk).count(),
         oldest_pending=pending["oldest"],
+        open_reviews=ReviewRequest.objects.filter(
+            site_id=site.pk, status=ReviewStatus.OPEN
+        ).count(),
         posted=int(recent["posted"]),
         published=int(recent["published"]),
         removed_by_engine=int(recent["by_engine"]),

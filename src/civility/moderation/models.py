@@ -272,3 +272,49 @@ class ContactMessage(models.Model):
 
     def __str__(self) -> str:
         return f"message {self.pk}: {self.subject}"
+
+
+class ReviewStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    REINSTATED = "reinstated", _("comment reinstated")
+    UPHELD = "upheld", _("removal upheld")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+
+
+class ReviewRequest(models.Model):
+    """A reader's request that a moderator look again at the removal of their comment: the
+    complaint against a moderation decision that the EU's Digital Services Act (art. 20) has
+    platforms offer. One per comment: a removal is reviewed once, by a person."""
+
+    comment = models.OneToOneField(
+        "discussion.Comment", on_delete=models.CASCADE, related_name="review_request"
+    )
+    # The comment's site, so that each site's moderators read their own requests on one index.
+    site = models.ForeignKey(
+        "civility_sites.Site", on_delete=models.CASCADE, default=default_site_pk, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_requests"
+    )
+    explanation = models.TextField()
+    # The removal under review, as it stood when the reader asked.
+    rule = models.CharField(max_length=32, blank=True)
+    removed_by = models.CharField(max_length=16, blank=True)
+    status = models.CharField(
+        max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.OPEN
+    )
+    response = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["site", "status", "created_at", "id"], name="review_site_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"review request {self.pk} ({self.status})"

@@ -9,4 +9,5 @@ urlpatterns = [
     path("blocked/", public_views.blocked, name="blocked"),
     path("unlock/", public_views.unlock_request, name="unlock"),
     path("contact/", public_views.contact, name="contact"),
+    path("my/comments/<int:pk>/review/", public_views.request_review, name="request_review"),
 ]

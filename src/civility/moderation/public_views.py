@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from civility.accounts.forms import CaptchaField
 from civility.discussion import ratelimit
 from civility.discussion.errors import DiscussionError, RateLimited
+from civility.discussion.models import Comment
+from civility.discussion.rendering import render_comment_html
 from civility.moderation import services
-from civility.moderation.models import Appeal
+from civility.moderation.models import Appeal, ReviewRequest
 from civility.moderation.selectors import is_blocked, unlock_refusal_reason
+from civility.standards.rules import RULES_BY_SLUG, rule_label
 
 
 class AnonymousCaptchaForm(forms.Form):
@@ -112,3 +119,41 @@ def contact(request: HttpRequest) -> HttpResponse:
             return refusal_page(request, "moderation/public/contact.html", context, exc)
         return render(request, "moderation/public/contact_sent.html")
     return render(request, "moderation/public/contact.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """The author of a removed comment asks a moderator to look at the removal again."""
+    comment = get_object_or_404(
+        Comment.objects.select_related("thread").exclude(purged=True), pk=pk, author=request.user
+    )
+    review = ReviewRequest.objects.filter(comment=comment).first()
+    context = {
+        "comment": comment,
+        "comment_html": render_comment_html(comment.text, comment.evidence),
+        "rule_label": rule_label(comment.rule) if comment.rule in RULES_BY_SLUG else "",
+        "review": review,
+        "refusal": "" if review else services.review_refusal_reason(comment, request.user),
+        "explanation": request.POST.get("explanation", ""),
+        "min_length": settings.CIVILITY_REVIEW_MIN_EXPLANATION,
+        "max_length": settings.CIVILITY_REVIEW_MAX_EXPLANATION,
+    }
+    if request.method == "POST":
+        if review is not None or context["refusal"]:
+            return render(request, "moderation/public/review_request.html", context, status=409)
+        try:
+            ratelimit.hit("review", user=request.user, ip=ratelimit.client_ip(request))
+            services.request_review(
+                comment, user=request.user, explanation=request.POST.get("explanation", "")
+            )
+        except DiscussionError as exc:
+            return refusal_page(request, "moderation/public/review_request.html", context, exc)
+        messages.success(
+            request,
+            _(
+                "Your request was sent. A moderator will review the removal and e-mail you the outcome."
+            ),
+        )
+        return redirect(reverse("discussion:my_comments") + f"#my-comment-{comment.pk}")
+    return render(request, "moderation/public/review_request.html", context)

@@ -26,6 +26,7 @@ from civility.ops.prepared import PreparedQuery
 from civility.standards.policy import Policy, default_policy
 
 if TYPE_CHECKING:
+    from civility.discussion.models import Comment
     from civility.sites.models import Site
 
 
@@ -317,3 +318,10 @@ def accounts_at_domain(domain: str) -> int:
         .objects.filter(Q(email__iendswith=f"@{domain}") | Q(email__iendswith=f".{domain}"))
         .count()
     )
+
+
+def review_window_open(comment: Comment) -> bool:
+    """Is the removal of ``comment`` recent enough for its author to ask for a review?"""
+    removed_at = comment.decided_at or comment.created_at
+    window = timedelta(days=int(settings.CIVILITY_REVIEW_REQUEST_DAYS))
+    return bool(timezone.now() - removed_at <= window)

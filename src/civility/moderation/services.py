@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,6 +30,8 @@ from civility.moderation.models import (
     EmailDomainRule,
     ModeratorNote,
     PolicyVersion,
+    ReviewRequest,
+    ReviewStatus,
     Standing,
     Strike,
 )
@@ -36,11 +39,12 @@ from civility.moderation.selectors import (
     email_domain_of,
     email_domain_rule_for,
     recent_rejection,
+    review_window_open,
     unlock_refusal_reason,
 )
 from civility.ops.readcache import note_thread_changed
 from civility.standards.policy import Policy
-from civility.standards.rules import RULES_BY_SLUG
+from civility.standards.rules import RULES_BY_SLUG, rule_label
 
 if TYPE_CHECKING:
     from civility.sites.models import Site
@@ -270,6 +274,13 @@ def approve_comment(comment: Comment, *, moderator: Any, note: str = "") -> Comm
             policy_version=comment.policy_version,
         )
         refresh_auto_premoderation(comment.author)
+        if was_rejected:
+            # Published from a queue while the author's request waited: that answers it.
+            open_review = ReviewRequest.objects.filter(
+                comment=comment, status=ReviewStatus.OPEN
+            ).first()
+            if open_review is not None:
+                _close_review(open_review, moderator=moderator, status=ReviewStatus.REINSTATED)
     return comment
 
 
@@ -614,6 +625,160 @@ def _mail_appeal_outcome(recipient: str, restored: bool, message: str, appeal_id
     except Exception:
         # The recipient's address stays out of the logs: the appeal id finds it.
         logger.exception("could not e-mail the outcome of appeal %s", appeal_id)
+
+
+# --- Reviews of removed comments (a reader's complaint against a removal) ---------------------
+
+
+class ReviewRefused(DiscussionError):
+    """The comment cannot be put up for review (already asked, not removed, too late)."""
+
+    status_code = 409
+
+
+def review_refusal_reason(comment: Comment, user: Any) -> str:
+    """Why ``user`` may not ask for a review of ``comment`` now; "" when they may."""
+    if comment.author_id != getattr(user, "pk", None):
+        return _("You can only ask for a review of your own comments.")
+    if ReviewRequest.objects.filter(comment=comment).exists():
+        return _("You already asked for a review of this decision.")
+    if comment.status != CommentStatus.REJECTED:
+        return _("Only a removed comment can be reviewed.")
+    if not review_window_open(comment):
+        return _("A removal can be reviewed within %(days)d days; this one is older.") % {
+            "days": int(settings.CIVILITY_REVIEW_REQUEST_DAYS)
+        }
+    return ""
+
+
+def request_review(comment: Comment, *, user: Any, explanation: str) -> ReviewRequest:
+    """File the author's request that a moderator review the removal of their comment."""
+    explanation = (explanation or "").strip()
+    minimum = int(settings.CIVILITY_REVIEW_MIN_EXPLANATION)
+    maximum = int(settings.CIVILITY_REVIEW_MAX_EXPLANATION)
+    if len(explanation) < minimum:
+        raise InvalidComment(
+            _(
+                "Please explain why the comment keeps to the standards in at least %(minimum)d characters."
+            )
+            % {"minimum": minimum}
+        )
+    if len(explanation) > maximum:
+        raise InvalidComment(
+            _("The explanation is too long (%(maximum)d characters at most).")
+            % {"maximum": maximum}
+        )
+    with transaction.atomic():
+        comment = _lock(comment)
+        reason = review_refusal_reason(comment, user)
+        if reason:
+            raise ReviewRefused(reason)
+        review = ReviewRequest.objects.create(
+            comment=comment,
+            site_id=comment.site_id,
+            user=user,
+            explanation=explanation,
+            rule=comment.rule,
+            removed_by=comment.decided_by,
+        )
+        record(
+            "comment.review_requested",
+            review,
+            actor=user,
+            subject_user=user,
+            rule=comment.rule,
+            data={"comment_id": comment.pk, "removed_by": comment.decided_by},
+        )
+    return review
+
+
+def decide_review(
+    review: ReviewRequest, *, moderator: Any, reinstate: bool, message: str
+) -> ReviewRequest:
+    """Reinstate the comment (it is published, its strike revoked) or uphold the removal, which
+    needs the reason the reader is told. The reader is e-mailed either way. A request whose
+    comment the author deleted meanwhile is closed as withdrawn."""
+    message = (message or "").strip()
+    if not reinstate and not message:
+        raise ModerationError(_("Tell the reader why the removal stands."))
+    with transaction.atomic():
+        review = ReviewRequest.objects.select_for_update().get(pk=review.pk)
+        if review.status != ReviewStatus.OPEN:
+            raise ModerationError(_("This request was already decided."))
+        comment = _lock(review.comment)
+        if comment.status == CommentStatus.DELETED:
+            return _close_review(review, moderator=moderator, status=ReviewStatus.WITHDRAWN)
+        if reinstate:
+            if comment.status != CommentStatus.PUBLISHED:
+                approve_comment(comment, moderator=moderator, note=message)
+                review.refresh_from_db()
+                if review.status != ReviewStatus.OPEN:  # approve_comment answered it
+                    if message:
+                        review.response = message
+                        review.save(update_fields=["response"])
+                    return review
+            return _close_review(
+                review, moderator=moderator, status=ReviewStatus.REINSTATED, message=message
+            )
+        if comment.status != CommentStatus.REJECTED:
+            raise ModerationError(
+                _("The comment is no longer removed: reinstate it, or remove it again first.")
+            )
+        return _close_review(
+            review, moderator=moderator, status=ReviewStatus.UPHELD, message=message
+        )
+
+
+def _close_review(
+    review: ReviewRequest, *, moderator: Any, status: str, message: str = ""
+) -> ReviewRequest:
+    """Record the outcome of an open request and e-mail it to the reader (caller holds the
+    transaction)."""
+    review.status = status
+    review.response = message
+    review.decided_at = timezone.now()
+    review.decided_by = moderator
+    review.save()
+    record(
+        "comment.review_decided",
+        review,
+        actor=moderator,
+        subject_user=review.user,
+        rule=review.rule,
+        before={"status": ReviewStatus.OPEN},
+        after={"status": status},
+        data={"comment_id": review.comment_id, "message": message},
+    )
+    if status != ReviewStatus.WITHDRAWN:
+        review_id = review.pk
+        transaction.on_commit(lambda: _mail_review_outcome(review_id))
+    return review
+
+
+def _mail_review_outcome(review_id: int) -> None:
+    from civility.notifications.services import send_templated_mail
+
+    review = (
+        ReviewRequest.objects.select_related("user", "comment__thread").filter(pk=review_id).first()
+    )
+    if review is None or not review.user.email:
+        return
+    try:
+        send_templated_mail(
+            "moderation/email/review_outcome",
+            review.user.email,
+            {
+                "user": review.user,
+                "review": review,
+                "reinstated": review.status == ReviewStatus.REINSTATED,
+                "rule": rule_label(review.rule) if review.rule in RULES_BY_SLUG else "",
+                "thread_title": review.comment.thread.display_title,
+                "path": reverse("discussion:my_comments"),
+            },
+        )
+    except Exception:
+        # The address stays out of the logs: the request's id finds it.
+        logger.exception("could not e-mail the outcome of review request %s", review_id)
 
 
 def send_contact_message(

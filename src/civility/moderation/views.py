@@ -38,6 +38,8 @@ from civility.moderation.models import (
     EmailDomainRule,
     ModeratorNote,
     PolicyVersion,
+    ReviewRequest,
+    ReviewStatus,
 )
 from civility.moderation.permissions import (
     all_sites_moderator_required,
@@ -229,6 +231,11 @@ def _counted_context(
     if counts is None:
         to_count, known = queues.queue_count_plan(site_id)
         wanted.update(to_count)
+    # Requests to review a removal are about one site's comments: that site's moderators.
+    wanted["_reviews"] = (
+        ReviewRequest.objects.filter(site_id=site_id, status=ReviewStatus.OPEN),
+        None,
+    )
     if every_site:
         # Unlock requests and messages are about shared accounts: moderators of every site.
         wanted["_appeals"] = (Appeal.objects.filter(status=AppealStatus.OPEN), None)
@@ -247,6 +254,7 @@ def _counted_context(
         "moderates_all_sites": every_site,
         "open_appeals": found.get("_appeals", 0),
         "open_messages": found.get("_messages", 0),
+        "open_reviews": found.get("_reviews", 0),
         "rules": RULES,
         # Where the forms on the page come back to (read once, not on every card).
         "next_url": request.get_full_path(),
@@ -775,6 +783,58 @@ def decide_appeal(request: HttpRequest, pk: int) -> HttpResponse:
     except DiscussionError as exc:
         messages.error(request, exc.message)
     return redirect("moderation:appeals")
+
+
+@moderator_required
+def reviews(request: HttpRequest) -> HttpResponse:
+    """Readers' requests to review the removal of their comments, oldest first."""
+    status = request.GET.get("status", ReviewStatus.OPEN)
+    items = ReviewRequest.objects.filter(site_id=request_site_id(request)).select_related(
+        "user", "decided_by", "comment", "comment__thread", "comment__moderator"
+    )
+    if status in ReviewStatus.values:
+        items = items.filter(status=status)
+    page = Paginator(items.order_by("created_at", "id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    for review in page:
+        review.comment_html = render_comment_html(review.comment.text, review.comment.evidence)  # type: ignore[attr-defined]
+        review.rule_title = (  # type: ignore[attr-defined]
+            RULES_BY_SLUG[review.rule].title if review.rule in RULES_BY_SLUG else review.rule
+        )
+    context = _base_context(request)
+    context.update({"page": page, "status": status, "statuses": ReviewStatus.choices})
+    return render(request, "moderation/reviews.html", context)
+
+
+@moderator_required
+@require_POST
+def decide_review(request: HttpRequest, pk: int) -> HttpResponse:
+    review = get_object_or_404(ReviewRequest, pk=pk, site_id=request_site_id(request))
+    decision = request.POST.get("decision", "")
+    if decision not in ("reinstate", "uphold"):
+        messages.error(request, _("Choose reinstate or uphold."))
+        return redirect("moderation:reviews")
+    try:
+        decided = services.decide_review(
+            review,
+            moderator=request.user,
+            reinstate=decision == "reinstate",
+            message=request.POST.get("message", ""),
+        )
+        texts = {
+            ReviewStatus.REINSTATED: _(
+                "Request %(id)s: the comment is published again; the reader was e-mailed."
+            ),
+            ReviewStatus.UPHELD: _("Request %(id)s: the removal stands; the reader was e-mailed."),
+            ReviewStatus.WITHDRAWN: _(
+                "Request %(id)s: the author deleted the comment; the request is closed."
+            ),
+        }
+        messages.success(request, texts[ReviewStatus(decided.status)] % {"id": pk})
+    except DiscussionError as exc:
+        messages.error(request, exc.message)
+    return redirect("moderation:reviews")
 
 
 @all_sites_moderator_required

@@ -30,6 +30,8 @@ EVENTS: dict[str, str | Promise] = {
     "comment.edited": _("An author edited their comment."),
     "comment.edited_by_moderator": _("A moderator edited a comment."),
     "comment.deleted_by_author": _("An author deleted their comment."),
+    "comment.review_requested": _("An author asked for a review of their comment's removal."),
+    "comment.review_decided": _("A moderator reinstated a comment or upheld its removal."),
     "thread.created": _("A discussion was opened."),
     "thread.updated": _("A discussion was closed, reopened or pre-moderated."),
     "appeal.submitted": _("A blocked reader appealed."),

@@ -29,6 +29,7 @@ CACHE_KEY = "civility:webhooks:subscriptions:v1"
 # Endpoint changes clear the entry at once; this only bounds an entry a failed clear left.
 CACHE_SECONDS = 300
 COMMENT_TYPE = "discussion.comment"
+REVIEW_TYPE = "moderation.reviewrequest"
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def _comment_facts(rows: Iterable[AuditLog]) -> dict[str, tuple[str, int]]:
     """comment id -> (status, thread id) for the comments ``rows`` are about: one query."""
     from civility.discussion.models import Comment
 
-    ids = {row.target_id for row in rows if row.target_type == COMMENT_TYPE}
+    ids = {comment_id for row in rows if (comment_id := _comment_id_of(row))}
     if not ids:
         return {}
     found = Comment.objects.filter(pk__in=[int(pk) for pk in ids if pk.isdigit()])
@@ -126,6 +127,16 @@ def _comment_facts(rows: Iterable[AuditLog]) -> dict[str, tuple[str, int]]:
         str(pk): (str(status), int(thread_id))
         for pk, status, thread_id in found.values_list("pk", "status", "thread_id")
     }
+
+
+def _comment_id_of(row: AuditLog) -> str | None:
+    """The comment an event is about: its target, or the comment a review request contests."""
+    if row.target_type == COMMENT_TYPE:
+        return str(row.target_id)
+    if row.target_type == REVIEW_TYPE and isinstance(row.data, dict):
+        comment_id = row.data.get("comment_id")
+        return str(comment_id) if isinstance(comment_id, int) else None
+    return None
 
 
 def _site_domain(site_id: int | None) -> str | None:
@@ -150,9 +161,10 @@ def event_payload(
         "actor": row.actor_label,
         "rule": row.rule,
     }
-    if row.target_type == COMMENT_TYPE and row.target_id in comments:
-        status, thread_id = comments[row.target_id]
-        payload["comment"] = comment_summary(int(row.target_id), status, thread_id)
+    comment_id = _comment_id_of(row)
+    if comment_id is not None and comment_id in comments:
+        status, thread_id = comments[comment_id]
+        payload["comment"] = comment_summary(int(comment_id), status, thread_id)
     return payload
 
 

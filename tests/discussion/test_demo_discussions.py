@@ -122,3 +122,16 @@ def test_demo_readers_recommend_some_comments(loaded: dict[str, int]) -> None:
     for item, comment in recommended:
         assert comment.recommendations == len(set(item.recommended_by)), item.key
         assert item.author not in item.recommended_by
+
+
+def test_the_demo_moderator_finds_a_readers_request_to_review_a_removal(
+    loaded: dict[str, int], client: Client
+) -> None:
+    from civility.moderation.models import ReviewRequest
+
+    review = ReviewRequest.objects.select_related("comment").get()
+    assert review.comment.status == CommentStatus.REJECTED
+    assert review.rule == "foreign_language" and review.removed_by == "engine"
+    assert client.login(username=DEMO_MODERATOR.email, password=DEMO_MODERATOR.password)
+    page = client.get("/moderation/reviews/").content.decode()
+    assert f'data-review="{review.pk}"' in page and "out of habit" in page

@@ -6,7 +6,8 @@ demo/discussions.jsonl (written by the team) are posted through ``services.post_
 the moderation engine decides each one as it would on a live site: most are published; an
 insult, a get-rich-quick advert, a comment in capitals, a phone number, a comment in German,
 an off-topic question and a petition posted three times by three readers (a flash mob) end
-up held for a moderator or removed, with their evidence. Their times are then spread over the
+up held for a moderator or removed, with their evidence; the German comment's author asks for
+a review of its removal. Their times are then spread over the
 hours after each article was published.
 
 Loading is idempotent: nothing happens once any demo reader has a comment. The demo readers'
@@ -62,6 +63,7 @@ class DemoComment:
     rule: str = ""
     featured: bool = False  # an editors' pick of the demo moderator, when published
     recommended_by: tuple[str, ...] = ()  # demo readers (keys) who recommend it
+    review: str = ""  # when removed, the author asks for a review, explaining this
 
 
 def demo_comments() -> list[DemoComment]:
@@ -143,6 +145,9 @@ def load_demo_discussions() -> dict[str, int]:
             moment = min(published_at + timedelta(minutes=item.minutes), now)
             _move_to(Comment.objects.get(pk=posted[item.key].pk), moment)
     _feature([posted[item.key] for item in comments if item.featured and item.key in posted])
+    _ask_for_reviews(
+        [(posted[item.key], item.review) for item in comments if item.review and item.key in posted]
+    )
     for item in comments:
         recommended = posted.get(item.key)
         if recommended is not None and recommended.status == CommentStatus.PUBLISHED:
@@ -162,6 +167,16 @@ def _feature(comments: list[Comment]) -> None:
     for comment in comments:
         if comment.status == CommentStatus.PUBLISHED:
             set_featured(comment, moderator=moderator, featured=True)
+
+
+def _ask_for_reviews(requests: list[tuple[Comment, str]]) -> None:
+    """Demo readers contest removals, so the moderator finds a request under Reviews."""
+    from civility.moderation.services import request_review, review_refusal_reason
+
+    for comment, explanation in requests:
+        comment.refresh_from_db()
+        if not review_refusal_reason(comment, comment.author):
+            request_review(comment, user=comment.author, explanation=explanation)
 
 
 def _move_to(comment: Comment, moment: Any) -> None:

@@ -81,6 +81,9 @@ def test_the_author_asks_and_a_moderator_reinstates(
     mine = reader_client.get("/my/comments/").content.decode()
     assert 'data-review-status="open"' in mine and "data-ask-review" not in mine
 
+    detail = moderator_client.get(f"/moderation/comments/{comment.pk}/").content.decode()
+    assert 'data-review-section="open"' in detail and "criticism of a policy" in detail
+    assert "comment.review_requested" in detail  # the request's audit row, on the comment
     queue = moderator_client.get("/moderation/reviews/").content.decode()
     assert f'data-review="{review.pk}"' in queue
     assert "Removed by the automatic moderation" in queue and "criticism of a policy" in queue

@@ -478,14 +478,17 @@ def comment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {"revision": r, "diff": word_diff(r.text_before, r.text_after)}
         for r in comment.revisions.select_related("editor").order_by("created_at", "id")
     ]
+    review = ReviewRequest.objects.filter(comment=comment).select_related("decided_by").first()
+    about = Q(target_type="discussion.comment", target_id=str(comment.pk))
+    if review is not None:  # the request's rows belong to the comment's story
+        about |= Q(target_type="moderation.reviewrequest", target_id=str(review.pk))
     context = _base_context(request)
     context.update(
         {
             "card": card(comment, {}),
             "revisions": revisions,
-            "audit": AuditLog.objects.filter(
-                target_type="discussion.comment", target_id=str(comment.pk)
-            ),
+            "review": review,
+            "audit": AuditLog.objects.filter(about),
         }
     )
     return render(request, "moderation/comment.html", context)

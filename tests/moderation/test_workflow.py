@@ -151,6 +151,12 @@ def test_queue_filters(
     assert f'id="card-{theirs.pk}"' in page and f'id="card-{mine.pk}"' not in page
     page = moderator_client.get("/moderation/queue/pending/?rule=spam").content.decode()
     assert f'id="card-{mine.pk}"' not in page
+    # Words: every one of them, in any case, anywhere in the text.
+    page = moderator_client.get("/moderation/queue/all/?q=TREATY+different").content.decode()
+    assert f'id="card-{theirs.pk}"' in page and f'id="card-{mine.pk}"' not in page
+    assert 'name="q" value="TREATY different"' in page
+    page = moderator_client.get("/moderation/queue/all/?q=treaty+absent").content.decode()
+    assert f'id="card-{theirs.pk}"' not in page
     page = moderator_client.get(
         "/moderation/queue/all/?rule=insult&article=Kuril&from=2000-01-01"
     ).content.decode()

@@ -296,6 +296,10 @@ def count_label(count: int, cap: int | None = None) -> str:
     return f"{formats.number_format(cap, force_grouping=True)}+" if count > cap else str(count)
 
 
+MAX_SEARCH_LENGTH = 200
+MAX_SEARCH_WORDS = 8
+
+
 @dataclass(frozen=True)
 class Filters:
     rule: str = ""
@@ -303,6 +307,9 @@ class Filters:
     author: str = ""
     date_from: date | None = None
     date_to: date | None = None
+    # Words the comment's text contains, all of them, in any case (a moderator looking for
+    # every comment about one person or one rumour).
+    words: tuple[str, ...] = ()
 
     @classmethod
     def from_query(cls, query: Any) -> Filters:
@@ -318,11 +325,18 @@ class Filters:
             author=query.get("author", "").strip(),
             date_from=parse_date(query.get("from", "").strip()),
             date_to=parse_date(query.get("to", "").strip()),
+            words=tuple(query.get("q", "")[:MAX_SEARCH_LENGTH].split()[:MAX_SEARCH_WORDS]),
         )
 
     @property
+    def text(self) -> str:
+        return " ".join(self.words)
+
+    @property
     def active(self) -> bool:
-        return bool(self.rule or self.article or self.author or self.date_from or self.date_to)
+        return bool(
+            self.rule or self.article or self.author or self.date_from or self.date_to or self.words
+        )
 
     def apply(self, comments: QuerySet[Comment]) -> QuerySet[Comment]:
         if self.rule:
@@ -345,6 +359,8 @@ class Filters:
             if self.author.isdigit():
                 condition |= Q(author_id=int(self.author))
             comments = comments.filter(condition)
+        for word in self.words:
+            comments = comments.filter(text__icontains=word)
         tz = timezone.get_current_timezone()
         if self.date_from:
             comments = comments.filter(

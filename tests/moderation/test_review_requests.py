@@ -291,3 +291,41 @@ def test_the_request_is_in_the_readers_data_and_goes_with_the_purge(
     reader.refresh_from_db()
     purge_account(reader)
     assert not ReviewRequest.objects.exists()
+
+
+def test_a_moderators_removal_is_e_mailed_with_the_rule_and_the_way_to_contest_it(
+    reader: Any,
+    reader_client: Client,
+    moderator: Any,
+    article: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    comment = post_comment(author=reader, thread=thread_for_article(article), text=CLEAN).comment
+    assert comment.status == CommentStatus.PUBLISHED
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reject_comment(comment, moderator=moderator, rule="insult", note="internal")
+    [message] = mail.outbox
+    assert message.to == [reader.email]
+    assert message.subject.endswith("A moderator removed your comment")
+    assert "rule 5, Insult" in message.body and CLEAN[:30] in message.body
+    assert f"/my/comments/{comment.pk}/review/" in message.body
+    assert "internal" not in message.body  # the moderator's note stays with the moderators
+    # A new rule for a comment already removed tells nobody again.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reject_comment(comment, moderator=moderator, rule="trolling")
+    assert len(mail.outbox) == 1
+
+    # Turned off in the notification settings: no e-mail.
+    form = reader_client.get("/notifications/").content.decode()
+    assert (
+        'name="email_removals"' in form and "checked" in form.split('name="email_removals"')[1][:40]
+    )
+    from civility.notifications.services import update_settings
+
+    update_settings(reader, email_removals=False)
+    second = post_comment(
+        author=reader, thread=thread_for_article(article), text=CLEAN + " Again."
+    ).comment
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reject_comment(second, moderator=moderator, rule="insult")
+    assert len(mail.outbox) == 1

@@ -16,6 +16,7 @@ class NotificationSettingsForm(forms.ModelForm):
             "push_breaking",
             "email_replies",
             "email_featured",
+            "email_removals",
             "email_moderation_digest",
         ]
 

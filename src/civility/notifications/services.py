@@ -269,6 +269,25 @@ def notify_featured(*, recipient: Any, url: str, article_title: str = "", excerp
     )
 
 
+def notify_removal(
+    *, recipient: Any, article_title: str, rule_label: str, review_url: str, excerpt: str = ""
+) -> int:
+    """E-mail ``recipient`` that a moderator removed their comment, with the rule it broke and
+    the link to ask for a review (unless they turned these e-mails off). Returns 0 or 1."""
+    if recipient is None or not recipient.is_active:
+        return 0
+    return _notify(
+        recipient,
+        kind="removed",
+        push=False,
+        email=settings_for(recipient).email_removals,
+        title="",
+        url=review_url,
+        excerpt=excerpt,
+        mail_context={"article_title": article_title, "rule_label": rule_label},
+    )
+
+
 def send_moderation_digests(*, now: Any = None) -> int:
     """E-mail today's moderation digest to every active moderator who asked for it, once a
     day each (a DigestDelivery row per user and day), and only when something waits for

@@ -4,6 +4,8 @@
   unless they ignore the replier.
 * A comment becomes an editors' pick (a moderator features it): its author is told (push,
   and e-mail if they opted in).
+* A moderator removes a published or held comment (the audit log's ``comment.rejected``): its
+  author is e-mailed the rule and the link to ask for a review, unless they turned it off.
 * An article is marked breaking (a boolean ``breaking`` or ``is_breaking`` field turns on):
   every subscribed browser is told.
 
@@ -75,6 +77,34 @@ def _comment_featured(sender: Any, instance: Any, created: bool, **kwargs: Any) 
     )
 
 
+def _comments_removed_by_moderators(sender: Any, rows: list[Any], **kwargs: Any) -> None:
+    """Audit rows of moderators' removals (``comment.rejected``) that took a comment out of
+    public view or out of the queue; changing the rule of a removed comment tells nobody."""
+    removed = [
+        int(row.target_id)
+        for row in rows
+        if row.action == "comment.rejected"
+        and (row.before or {}).get("status") != "rejected"
+        and str(row.target_id).isdigit()
+    ]
+    if not removed:
+        return
+    from django.urls import reverse
+
+    from civility.notifications.services import notify_removal
+    from civility.standards.rules import RULES_BY_SLUG, rule_label
+
+    comment_model = apps.get_model("discussion", "Comment")
+    for comment in comment_model.objects.filter(pk__in=removed).select_related("author", "thread"):
+        notify_removal(
+            recipient=comment.author,
+            article_title=str(comment.thread.display_title),
+            rule_label=rule_label(comment.rule) if comment.rule in RULES_BY_SLUG else "",
+            review_url=settings.SITE_URL + reverse("discussion:request_review", args=[comment.pk]),
+            excerpt=comment.text[:200],
+        )
+
+
 def _breaking_field(model: Any) -> str | None:
     names = {field.name for field in model._meta.get_fields()}
     return next((name for name in BREAKING_FIELDS if name in names), None)
@@ -113,6 +143,12 @@ def connect() -> None:
         post_save.connect(_reply_published, sender=comment, dispatch_uid="civility-notify-reply")
         post_save.connect(
             _comment_featured, sender=comment, dispatch_uid="civility-notify-featured"
+        )
+    if apps.is_installed("civility.moderation") and apps.is_installed("civility.discussion"):
+        from civility.moderation.audit import audit_recorded
+
+        audit_recorded.connect(
+            _comments_removed_by_moderators, dispatch_uid="civility-notify-removed"
         )
     if apps.is_installed("civility.news"):
         article = apps.get_model("news", "Article")

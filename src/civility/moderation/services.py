@@ -709,17 +709,13 @@ def decide_review(
         if comment.status == CommentStatus.DELETED:
             return _close_review(review, moderator=moderator, status=ReviewStatus.WITHDRAWN)
         if reinstate:
-            if comment.status != CommentStatus.PUBLISHED:
-                approve_comment(comment, moderator=moderator, note=message)
-                review.refresh_from_db()
-                if review.status != ReviewStatus.OPEN:  # approve_comment answered it
-                    if message:
-                        review.response = message
-                        review.save(update_fields=["response"])
-                    return review
-            return _close_review(
+            # Closed first, so that approve_comment finds no open request to answer.
+            _close_review(
                 review, moderator=moderator, status=ReviewStatus.REINSTATED, message=message
             )
+            if comment.status != CommentStatus.PUBLISHED:
+                approve_comment(comment, moderator=moderator, note=message)
+            return review
         if comment.status != CommentStatus.REJECTED:
             raise ModerationError(
                 _("The comment is no longer removed: reinstate it, or remove it again first.")

@@ -120,6 +120,7 @@ SOURCE_WEIGHTS: dict[str, float] = {
 CUE_GROUPS: dict[str, frozenset[str]] = {
     "hate": frozenset({"hate"}),
     "spam": frozenset({"spam"}),
+    "insult": frozenset({"insult"}),
 }
 TRAIN_SETS = (
     "davidson_hate_offensive",

@@ -51,8 +51,8 @@ def test_heads_cover_every_learned_rule_and_profanity() -> None:
     assert heads.full_weights.shape == (len(heads.slugs), embedding.FULL_DIMENSIONS)
     assert np.all(heads.full_knots[:, 0] < heads.full_knots[:, 1])
     assert heads.cue_weights.shape == (len(heads.slugs), len(CUE_NAMES))
-    # Cues feed only the heads that have public data to weigh them (hate, spam).
-    for slug in ("hate", "spam"):
+    # Cues feed only the heads that have public data to weigh them (hate, spam, insult).
+    for slug in ("hate", "spam", "insult"):
         assert np.any(heads.cue_weights[heads.index(slug)] != 0)
     for slug in ("trolling", "advertising", "animal_cruelty", "promotion"):
         assert not np.any(heads.cue_weights[heads.index(slug)])
@@ -73,6 +73,22 @@ def test_spam_cues_mark_links_and_channel_plugs() -> None:
     assert cue("see https://example.com/win", "spam:url") == 1.0
     assert cue("Please subscribe to my channel", "spam:channel") == 1.0
     assert cue("The council meeting is on Tuesday.", "spam:url") == 0.0
+
+
+def test_insult_cues_mark_insulting_words_and_their_address() -> None:
+    assert cue("You're such a clueless idiot.", "insult:at_you") == 1.0
+    assert cue("The mayor is a spineless coward.", "insult:insult_noun") == 1.0
+    assert cue("Shut up and get a life.", "insult:dismiss") == 1.0
+    assert cue("I disagree with the mayor about the budget.", "insult:insult_noun") == 0.0
+    assert cue("You are right about the bridge.", "insult:at_you") == 0.0
+
+
+def test_the_insult_head_weighs_its_cues_upwards() -> None:
+    heads = load_heads()
+    weights = heads.cue_weights[heads.index("insult")]
+    used = [n for n, w in zip(CUE_NAMES, weights, strict=True) if w != 0]
+    assert used and all(name.startswith("insult:") for name in used)
+    assert weights[CUE_NAMES.index("insult:at_you")] > 0
 
 
 def test_calibration_is_monotone_and_puts_the_knots_at_the_policy_defaults() -> None:

@@ -93,3 +93,17 @@ def test_embedding_cache_is_keyed_by_the_encoders_content(
     assert heads._model_stamp() == stamp
     monkeypatch.setattr(heads.embedding, "FULL_MODEL_PATH", second)
     assert heads._model_stamp() != stamp
+
+
+def test_one_head_seeds_train_only_their_own_head() -> None:
+    corpus = heads.Corpus()
+    corpus.add("The referee is a clueless clown.", {"insult": 1}, "seeds/insult")
+    corpus.add("The referee missed the offside, sadly.", {"insult": 0}, "seeds/insult")
+    corpus.add("An ordinary remark about the weather.", {"hate": 0}, "davidson_hate_offensive")
+    insult_rows, insult_targets = heads.training_set(corpus, "insult")
+    assert insult_rows.tolist() == [0, 1, 2]
+    assert insult_targets.tolist() == [1, 0, 0]
+    # For every other head the insult seeds are no example at all, not even a negative.
+    for slug in ("hate", "animal_cruelty", "spam"):
+        rows, _ = heads.training_set(corpus, slug)
+        assert rows.tolist() == [2], slug

@@ -302,8 +302,9 @@ def test_a_batch_of_fifty_takes_a_bounded_number_of_queries(
     thread = thread_for_article(article)
     comments = pending(thread, reader, 25) + pending(thread, other_reader, 25)
     batch = [(c.pk, v) for c, v in zip(comments, decision_mix() * 13, strict=False)]
-    # Was about 10 per comment (500); now a fixed number, whatever the batch's size.
-    with django_assert_max_num_queries(12):
+    # Was about 10 per comment (500); now a fixed number, whatever the batch's size (two of
+    # them read the removed comments and whether their authors want the removal e-mailed).
+    with django_assert_max_num_queries(14):
         assert len(services.apply_engine_verdicts(batch)) == 50
 
 
@@ -395,3 +396,55 @@ def test_a_comment_edited_after_the_engine_read_it_waits_for_its_new_text(
     assert decisions(comments) == [0, 1]
     assert tasks.moderate_batch([c.pk for c in comments]) == 1
     assert decisions(comments) == [1, 1]
+
+
+ABUSIVE = "You are a fucking idiot, shut the fuck up and go away."
+
+
+def test_a_removal_made_by_a_worker_is_e_mailed_and_one_made_as_the_author_posts_is_not(
+    reader: Any, article: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core import mail
+
+    from civility.discussion.services import moderate_comment, post_comment
+    from civility.notifications.services import update_settings
+
+    thread = thread_for_article(article)
+    # Decided inline: the author reads the removal on the page as they post.
+    with django_capture_on_commit_callbacks(execute=True):
+        shown = post_comment(author=reader, thread=thread, text=ABUSIVE).comment
+    assert shown.status == CommentStatus.REJECTED
+    assert mail.outbox == []
+    audit = AuditLog.objects.get(action="comment.engine_decision", target_id=str(shown.pk))
+    assert audit.data["at_posting"] is True
+
+    # Decided by a worker after the post (a batch, then a single task): e-mailed, once each.
+    batched, single = Comment.objects.bulk_create(
+        Comment(thread=thread, site_id=thread.site_id, author=reader, text=f"{ABUSIVE} {n}")
+        for n in range(2)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.moderate_batch([batched.pk]) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert moderate_comment(single.pk) == CommentStatus.REJECTED
+        assert moderate_comment(single.pk) is None  # delivered twice: decided and told once
+    assert len(mail.outbox) == 2
+    message = mail.outbox[0]
+    assert message.to == [reader.email]
+    assert message.subject.endswith("Your comment was removed")
+    assert "Our automatic moderation removed your comment" in message.body
+    assert "Rule:" in message.body and f"/my/comments/{batched.pk}/review/" in message.body
+    assert (
+        AuditLog.objects.get(action="comment.engine_decision", target_id=str(single.pk)).data[
+            "at_posting"
+        ]
+        is False
+    )
+
+    # Turned off in the notification settings: no e-mail.
+    update_settings(reader, email_removals=False)
+    [quiet] = pending(thread, reader, 1)
+    Comment.objects.filter(pk=quiet.pk).update(text=ABUSIVE + " Again.")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert moderate_comment(quiet.pk) == CommentStatus.REJECTED
+    assert len(mail.outbox) == 2

@@ -176,3 +176,45 @@ def test_a_suspension_is_e_mailed_in_html_and_text(
     assert "The moderators suspended your account until" in text
     assert "Repeated insults." in text and "Repeated insults." in html
     assert "/standards/" in text and "Our community standards" in html
+
+
+def test_an_engine_removal_after_posting_is_e_mailed_in_html_and_text(
+    smtp_inbox: Inbox, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    author = make_user("sven@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert (
+            services.notify_removal(
+                recipient=author,
+                article_title="Bridge vote",
+                rule_label="rule 12, Profanity",
+                review_url="http://x/my/comments/7/review/",
+                excerpt="A rude remark.",
+                by_engine=True,
+            )
+            == 1
+        )
+    (removal,) = smtp_inbox.to("sven@example.org")
+    text, html = parts(removal)
+    assert str(removal["Subject"]).endswith("Your comment was removed")
+    assert "Our automatic moderation removed your comment" in text
+    assert "rule 12, Profanity" in html and "/my/comments/7/review/" in html
+
+
+def test_a_mail_server_that_is_down_fails_no_committed_work(
+    settings: Any, django_capture_on_commit_callbacks: Callable[..., Any], caplog: Any
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.MAILERS = {"default": mailer_from_url(f"smtp://127.0.0.1:{port}")}
+    author = make_user("tove@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = services.notify_removal(
+            recipient=author,
+            article_title="Bridge vote",
+            rule_label="",
+            review_url="http://x/my/comments/8/review/",
+        )
+    assert queued == 1  # queued, then refused by the server: logged, not raised
+    assert any("on_commit" in record.getMessage() for record in caplog.records)

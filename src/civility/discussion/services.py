@@ -429,7 +429,7 @@ def decide_new_comment(comment: Comment, *, in_force: tuple[Policy, bool] | None
     whether the whole site is pre-moderated, when the caller has read them.
     """
     if not broker_configured():
-        _moderate(comment, in_force=in_force)
+        _moderate(comment, in_force=in_force, at_posting=True)
         return
     try:
         # The screen reads no context (discussion.engine): the cross-comment rules run in the
@@ -441,7 +441,7 @@ def decide_new_comment(comment: Comment, *, in_force: tuple[Policy, bool] | None
         logger.exception("inline screen of comment %s failed", comment.pk)
         verdict = None
     if verdict is not None and verdict.decision is Decision.REJECT:
-        _apply_onto(comment, verdict, stage="screen", in_force=in_force)
+        _apply_onto(comment, verdict, stage="screen", in_force=in_force, at_posting=True)
         return
     enqueue_moderation(comment.pk)
 
@@ -493,8 +493,11 @@ def moderate_comment(comment_id: int) -> str | None:
     return _moderate(comment)
 
 
-def _moderate(comment: Comment, *, in_force: tuple[Policy, bool] | None = None) -> str | None:
-    """Run the full engine on ``comment`` (loaded, awaiting it) and apply the decision onto it."""
+def _moderate(
+    comment: Comment, *, in_force: tuple[Policy, bool] | None = None, at_posting: bool = False
+) -> str | None:
+    """Run the full engine on ``comment`` (loaded, awaiting it) and apply the decision onto it.
+    ``at_posting``: the author is waiting for this decision in the posting request."""
     try:
         engine = current_engines(comment.site_id, in_force=in_force).full
         verdict: Verdict | None = engine.check(
@@ -507,11 +510,18 @@ def _moderate(comment: Comment, *, in_force: tuple[Policy, bool] | None = None) 
         comment.refresh_from_db()
         return status
     assert verdict is not None
-    return _apply_onto(comment, verdict, stage=verdict.stage, in_force=in_force)
+    return _apply_onto(
+        comment, verdict, stage=verdict.stage, in_force=in_force, at_posting=at_posting
+    )
 
 
 def _apply_onto(
-    comment: Comment, verdict: Verdict, *, stage: str, in_force: tuple[Policy, bool] | None
+    comment: Comment,
+    verdict: Verdict,
+    *,
+    stage: str,
+    in_force: tuple[Policy, bool] | None,
+    at_posting: bool = False,
 ) -> str | None:
     """Apply the verdict and bring ``comment`` up to date with what was written (or, when
     another process decided it first, with what that one wrote)."""
@@ -521,6 +531,7 @@ def _apply_onto(
         stage=stage,
         site_wide=site_wide,
         judged={comment.pk: comment.edited_at},
+        at_posting=at_posting,
     )
     if not decided:
         comment.refresh_from_db()
@@ -614,6 +625,7 @@ def _apply_verdicts(
     stage: str | None = None,
     site_wide: dict[int | None, bool] | None = None,
     judged: dict[int, datetime | None] | None = None,
+    at_posting: bool = False,
 ) -> list[Comment]:
     from civility.moderation.models import AuditLog, Standing, Strike
 
@@ -657,7 +669,12 @@ def _apply_verdicts(
             )
             entries.append(
                 _decide(
-                    comment, verdict, stage or verdict.stage, premoderated=premoderated, now=now
+                    comment,
+                    verdict,
+                    stage or verdict.stage,
+                    premoderated=premoderated,
+                    now=now,
+                    at_posting=at_posting,
                 )
             )
             if comment.status == CommentStatus.REJECTED:
@@ -751,8 +768,19 @@ def _write_decisions(comments: list[Comment]) -> None:
         cursor.executemany(sql, rows)
 
 
-def _decide(comment: Comment, verdict: Verdict, stage: str, *, premoderated: bool, now: Any) -> Any:
-    """Set the decision's fields on ``comment`` (unsaved); returns its unsaved audit row."""
+def _decide(
+    comment: Comment,
+    verdict: Verdict,
+    stage: str,
+    *,
+    premoderated: bool,
+    now: Any,
+    at_posting: bool = False,
+) -> Any:
+    """Set the decision's fields on ``comment`` (unsaved); returns its unsaved audit row.
+
+    The row's ``at_posting`` says whether the author saw the decision as they posted (the
+    engine decided inline); a removal they did not see is e-mailed to them (notifications)."""
     from civility.moderation.models import AuditLog
 
     before = {"status": comment.status, "hold_reason": comment.hold_reason}
@@ -794,6 +822,7 @@ def _decide(comment: Comment, verdict: Verdict, stage: str, *, premoderated: boo
             "rules": verdict.fired,
             "scores": {s: round(v, 4) for s, v in verdict.scores.items() if v > 0},
             "stage": stage,
+            "at_posting": at_posting,
         },
         engine_version=verdict.engine_version,
         policy_version=verdict.policy_version,

@@ -51,10 +51,11 @@ class NotificationSettings(models.Model):
     email_featured = models.BooleanField(
         _("e-mail: my comment chosen as an editors' pick"), default=False
     )
-    # The statement of reasons for a moderator's removal, with the way to contest it: on
-    # unless the reader turns it off (the engine's removals are shown as the reader posts).
+    # The statement of reasons for a removal, with the way to contest it: on unless the
+    # reader turns it off. A moderator's removal, or the engine's when it decided after the
+    # post (a worker); the engine's inline removals are shown as the reader posts.
     email_removals = models.BooleanField(
-        _("e-mail: a moderator removed my comment (with the reason)"), default=True
+        _("e-mail: my comment was removed (with the reason)"), default=True
     )
     # Offered to moderators only (the settings form hides it from everyone else).
     email_moderation_digest = models.BooleanField(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlparse
 
@@ -34,6 +34,14 @@ class InvalidSubscription(ValueError):
 def settings_for(user: Any) -> NotificationSettings:
     notification_settings, _created = NotificationSettings.objects.get_or_create(user=user)
     return notification_settings
+
+
+def wanting_removal_emails(user_ids: Iterable[int]) -> set[int]:
+    """Of ``user_ids``, those who get removal e-mails (on unless turned off), in one query:
+    a worker's batch may remove dozens of comments at once."""
+    ids = set(user_ids)
+    turned_off = NotificationSettings.objects.filter(user_id__in=ids, email_removals=False)
+    return ids - set(turned_off.values_list("user_id", flat=True))
 
 
 @transaction.atomic
@@ -227,7 +235,11 @@ def _notify(
     if email and recipient.email:
         context = {"user": recipient, "url": url, "excerpt": excerpt, **mail_context}
         template = f"notifications/email/{kind}"
-        transaction.on_commit(lambda: send_templated_mail(template, recipient.email, context))
+        # robust: a mail server that refuses must not fail what was already committed (a
+        # worker's batch of decisions, a moderator's removal); Django logs the error.
+        transaction.on_commit(
+            lambda: send_templated_mail(template, recipient.email, context), robust=True
+        )
         queued += 1
     return queued
 
@@ -270,21 +282,36 @@ def notify_featured(*, recipient: Any, url: str, article_title: str = "", excerp
 
 
 def notify_removal(
-    *, recipient: Any, article_title: str, rule_label: str, review_url: str, excerpt: str = ""
+    *,
+    recipient: Any,
+    article_title: str,
+    rule_label: str,
+    review_url: str,
+    excerpt: str = "",
+    by_engine: bool = False,
+    wants_email: bool | None = None,
 ) -> int:
-    """E-mail ``recipient`` that a moderator removed their comment, with the rule it broke and
-    the link to ask for a review (unless they turned these e-mails off). Returns 0 or 1."""
+    """E-mail ``recipient`` that a moderator (``by_engine``: the automatic moderation) removed
+    their comment, with the rule it broke and the link to ask for a review (unless they turned
+    these e-mails off; ``wants_email``: that choice, when the caller has read it). Returns 0
+    or 1."""
     if recipient is None or not recipient.is_active:
         return 0
+    if wants_email is None:
+        wants_email = settings_for(recipient).email_removals
     return _notify(
         recipient,
         kind="removed",
         push=False,
-        email=settings_for(recipient).email_removals,
+        email=wants_email,
         title="",
         url=review_url,
         excerpt=excerpt,
-        mail_context={"article_title": article_title, "rule_label": rule_label},
+        mail_context={
+            "article_title": article_title,
+            "rule_label": rule_label,
+            "by_engine": by_engine,
+        },
     )
 
 

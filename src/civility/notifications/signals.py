@@ -4,8 +4,10 @@
   unless they ignore the replier.
 * A comment becomes an editors' pick (a moderator features it): its author is told (push,
   and e-mail if they opted in).
-* A moderator removes a published or held comment (the audit log's ``comment.rejected``): its
-  author is e-mailed the rule and the link to ask for a review, unless they turned it off.
+* A moderator removes a published or held comment (the audit log's ``comment.rejected``), or
+  the engine removes one after the author posted it (a worker's ``comment.engine_decision``,
+  not one made while the author waited): its author is e-mailed the rule and the link to ask
+  for a review, unless they turned it off.
 * An article is marked breaking (a boolean ``breaking`` or ``is_breaking`` field turns on):
   every subscribed browser is told.
 
@@ -77,31 +79,55 @@ def _comment_featured(sender: Any, instance: Any, created: bool, **kwargs: Any) 
     )
 
 
-def _comments_removed_by_moderators(sender: Any, rows: list[Any], **kwargs: Any) -> None:
-    """Audit rows of moderators' removals (``comment.rejected``) that took a comment out of
-    public view or out of the queue; changing the rule of a removed comment tells nobody."""
-    removed = [
-        int(row.target_id)
-        for row in rows
-        if row.action == "comment.rejected"
-        and (row.before or {}).get("status") != "rejected"
-        and str(row.target_id).isdigit()
-    ]
-    if not removed:
+def _removal_seen_by_nobody(row: Any) -> bool | None:
+    """Whether an audit row is a removal its author has not seen: True for the engine's, False
+    for a moderator's, None for any other row. A moderator's that only changes the rule of a
+    removed comment, and the engine's made while the author waited on the post, are None."""
+    if not str(row.target_id).isdigit():
+        return None
+    if row.action == "comment.rejected":
+        return False if (row.before or {}).get("status") != "rejected" else None
+    data = row.data if isinstance(row.data, dict) else {}
+    if (
+        row.action == "comment.engine_decision"
+        and data.get("decision") == "reject"
+        and data.get("at_posting") is False
+    ):
+        return True
+    return None
+
+
+def _comments_removed(sender: Any, rows: list[Any], **kwargs: Any) -> None:
+    """Removals that took a comment out of public view or the queue, by a moderator or by the
+    engine's worker, each e-mailed to the comment's author once."""
+    by_engine: dict[int, bool] = {}
+    for row in rows:
+        engine = _removal_seen_by_nobody(row)
+        if engine is not None:
+            by_engine[int(row.target_id)] = engine
+    if not by_engine:
         return
     from django.urls import reverse
 
-    from civility.notifications.services import notify_removal
+    from civility.notifications.services import notify_removal, wanting_removal_emails
     from civility.standards.rules import RULES_BY_SLUG, rule_label
 
     comment_model = apps.get_model("discussion", "Comment")
-    for comment in comment_model.objects.filter(pk__in=removed).select_related("author", "thread"):
+    removed = list(
+        comment_model.objects.filter(pk__in=list(by_engine)).select_related(
+            "author", "thread", "thread__article"
+        )
+    )
+    wanting = wanting_removal_emails(c.author_id for c in removed)
+    for comment in removed:
         notify_removal(
             recipient=comment.author,
             article_title=str(comment.thread.display_title),
             rule_label=rule_label(comment.rule) if comment.rule in RULES_BY_SLUG else "",
             review_url=settings.SITE_URL + reverse("discussion:request_review", args=[comment.pk]),
             excerpt=comment.text[:200],
+            by_engine=by_engine[comment.pk],
+            wants_email=comment.author_id in wanting,
         )
 
 
@@ -147,9 +173,7 @@ def connect() -> None:
     if apps.is_installed("civility.moderation") and apps.is_installed("civility.discussion"):
         from civility.moderation.audit import audit_recorded
 
-        audit_recorded.connect(
-            _comments_removed_by_moderators, dispatch_uid="civility-notify-removed"
-        )
+        audit_recorded.connect(_comments_removed, dispatch_uid="civility-notify-removed")
     if apps.is_installed("civility.news"):
         article = apps.get_model("news", "Article")
         if _breaking_field(article):

@@ -148,3 +148,45 @@ def test_cruelty_phrases_told_as_news_do_not_hit(text: str, hits: bool) -> None:
     from civility.standards.detectors.learned_model import lexicon_hits
 
     assert bool(lexicon_hits("animal_cruelty", text)) is hits
+
+
+# "Work from home" get-rich-quick spam, the commonest spam under news articles (rule 13), and
+# comments about pay and remote work that must not read as spam. Written apart from the seeds
+# (training/seeds/spam_get_rich_quick.jsonl), before the heads were retrained on them.
+GET_RICH_QUICK = (
+    "I get paid over $190 per hour working from home with 2 kids at home. I never thought I'd be able to do it but my best friend earns over 15k a month doing this and she convinced me to try. Go to this site for more details",
+    "Google is paying $27485 to $29658 per month for working online from home. I have joined this job 2 months ago and I have earned $31547 in my first month from this job. Copy this link for more information",
+    "my neighbor's mom makes $72 an hour on the laptop. She has been without work for eight months but last month her paycheck was $13792 just working on the laptop for a few hours.",
+    "Start making cash right now... Get more time with your family by doing jobs that only require for you to have a computer and an internet access and you can have that at your home.",
+    "Just quit my regular job and now I earn 9,000 dollars a month typing from my couch, the details are on the page linked in my name",
+    "upto I saw the draft of $9845, I didnt believe that my father in law realey bringing in money part time on their computer. there uncles cousin has been doing this for under 11 months",
+    "Real online income opportunity: earn 400 euros daily, payment every Friday, contact me privately for the registration link",
+    "Retired at 52 thanks to a home business that pays me $2,200 a week, anyone can join, see my profile",
+)
+PAY_AND_REMOTE_WORK = (
+    "Remote work has changed how much people earn: my sister now makes less working from home but saves on the commute.",
+    "The minimum wage rise to 12 pounds an hour will help a lot of families, but small shops worry about costs.",
+    "I worked from home for two years during the pandemic and honestly my productivity went up.",
+    "Care workers are paid about $16 an hour here; no wonder the homes can't find staff.",
+    "The consultation documents are online, go to the council site for more details before the vote.",
+    "My dad earned more in the steelworks in 1985 than I do today as a graduate, adjusted for inflation.",
+    "Beware of those fake job adverts promising thousands a month from home, my mum nearly fell for one.",
+    "Freelancers who work online from home should get the same sick pay rights, as the union argues.",
+)
+
+
+def test_get_rich_quick_comments_read_as_spam(engine: Engine) -> None:
+    verdicts = engine.check_many([Comment(text) for text in GET_RICH_QUICK])
+    flagged = [
+        text[:50] for text, v in zip(GET_RICH_QUICK, verdicts, strict=True) if "spam" in v.fired
+    ]
+    assert len(flagged) >= 6, flagged  # 6 of 8; was 2 before the seeds
+
+
+def test_comments_about_pay_and_remote_work_are_not_spam(engine: Engine) -> None:
+    verdicts = engine.check_many([Comment(text) for text in PAY_AND_REMOTE_WORK])
+    scores = {
+        text[:40]: round(v.results["spam"].score, 2)
+        for text, v in zip(PAY_AND_REMOTE_WORK, verdicts, strict=True)
+    }
+    assert all(score < 0.5 for score in scores.values()), scores

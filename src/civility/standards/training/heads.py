@@ -126,7 +126,10 @@ CUE_GROUPS: dict[str, frozenset[str]] = {
 # without insult, written against that head's boundary and checked for nothing else; as fair
 # negatives of every head they shifted the seed-only heads for no gain (animal_cruelty: one
 # probe case across the 0.5 line, models/README.md).
-ONE_HEAD_SOURCES: dict[str, str] = {"seeds/insult": "insult"}
+ONE_HEAD_SOURCES: dict[str, str] = {
+    "seeds/insult": "insult",
+    "seeds/spam_get_rich_quick": "spam",
+}
 TRAIN_SETS = (
     "davidson_hate_offensive",
     "jigsaw_toxic_small",

@@ -190,3 +190,45 @@ def test_comments_about_pay_and_remote_work_are_not_spam(engine: Engine) -> None
         for text, v in zip(PAY_AND_REMOTE_WORK, verdicts, strict=True)
     }
     assert all(score < 0.5 for score in scores.values()), scores
+
+
+# Threats against the people in the news and the newsroom, and comments that only sound like
+# them (justice, sport, idioms, reports of threats). Written apart from the seeds
+# (training/seeds/threat_targeted.jsonl), before the heads were retrained on them.
+THREATS = (
+    "People like this journalist should be dragged out and taught a lesson they won't forget.",
+    "If I ever meet the mayor in a dark alley he won't walk away from it.",
+    "Someone should put a bullet in that judge.",
+    "Keep writing this garbage and we'll pay your newsroom a visit, bring a helmet.",
+    "That councillor needs a brick through his window to wake him up.",
+    "I hope someone stabs the minister on his way home.",
+    "Tell the editor his family isn't safe if this story stays up.",
+    "Hang them all, starting with the reporter.",
+)
+NOT_THREATS = (
+    "The minister should be held responsible and lose his seat.",
+    "A man was jailed for threatening to kill the MP, good riddance.",
+    "They murdered that song at the concert, my ears still hurt.",
+    "The referee should be dropped from the next match after that call.",
+    "My grandfather was shot at in the war and never talked about it.",
+    "Violent threats against reporters are rising, the union says, and that has to stop.",
+    "I'm going to fight this parking fine, it's ridiculous.",
+    "The city will pay dearly for neglecting the sea wall.",
+)
+
+
+def test_threats_against_people_in_the_news_fire_threat(engine: Engine) -> None:
+    verdicts = engine.check_many([Comment(text) for text in THREATS])
+    missed = [
+        text[:50] for text, v in zip(THREATS, verdicts, strict=True) if "threat" not in v.fired
+    ]
+    assert len(missed) <= 1, missed  # 0 of 8 fired threat before the seeds and cues
+
+
+def test_comments_that_only_sound_threatening_do_not_fire_threat(engine: Engine) -> None:
+    verdicts = engine.check_many([Comment(text) for text in NOT_THREATS])
+    scores = {
+        text[:40]: round(v.results["threat"].score, 2)
+        for text, v in zip(NOT_THREATS, verdicts, strict=True)
+    }
+    assert all(score < 0.5 for score in scores.values()), scores

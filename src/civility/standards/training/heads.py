@@ -121,6 +121,7 @@ CUE_GROUPS: dict[str, frozenset[str]] = {
     "hate": frozenset({"hate"}),
     "spam": frozenset({"spam"}),
     "insult": frozenset({"insult"}),
+    "threat": frozenset({"threat"}),
 }
 # Seed files that train one head only. The insult seeds' negatives are criticism of people
 # without insult, written against that head's boundary and checked for nothing else; as fair
@@ -129,6 +130,7 @@ CUE_GROUPS: dict[str, frozenset[str]] = {
 ONE_HEAD_SOURCES: dict[str, str] = {
     "seeds/insult": "insult",
     "seeds/spam_get_rich_quick": "spam",
+    "seeds/threat_targeted": "threat",
 }
 TRAIN_SETS = (
     "davidson_hate_offensive",

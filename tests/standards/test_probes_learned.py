@@ -175,23 +175,6 @@ PAY_AND_REMOTE_WORK = (
 )
 
 
-def test_get_rich_quick_comments_read_as_spam(engine: Engine) -> None:
-    verdicts = engine.check_many([Comment(text) for text in GET_RICH_QUICK])
-    flagged = [
-        text[:50] for text, v in zip(GET_RICH_QUICK, verdicts, strict=True) if "spam" in v.fired
-    ]
-    assert len(flagged) >= 6, flagged  # 6 of 8; was 2 before the seeds
-
-
-def test_comments_about_pay_and_remote_work_are_not_spam(engine: Engine) -> None:
-    verdicts = engine.check_many([Comment(text) for text in PAY_AND_REMOTE_WORK])
-    scores = {
-        text[:40]: round(v.results["spam"].score, 2)
-        for text, v in zip(PAY_AND_REMOTE_WORK, verdicts, strict=True)
-    }
-    assert all(score < 0.5 for score in scores.values()), scores
-
-
 # Threats against the people in the news and the newsroom, and comments that only sound like
 # them (justice, sport, idioms, reports of threats). Written apart from the seeds
 # (training/seeds/threat_targeted.jsonl), before the heads were retrained on them.
@@ -217,18 +200,29 @@ NOT_THREATS = (
 )
 
 
-def test_threats_against_people_in_the_news_fire_threat(engine: Engine) -> None:
-    verdicts = engine.check_many([Comment(text) for text in THREATS])
+# (rule, violations, how many may be missed, look-alikes that must stay under the queue point)
+NEWS_COMMENT_CHECKS = {
+    # 6 of 8 get-rich-quick comments fired spam, 2 before the seeds and cues.
+    "spam": (GET_RICH_QUICK, 2, PAY_AND_REMOTE_WORK),
+    # 8 of 8 threats fired threat, 0 before the seeds and cues.
+    "threat": (THREATS, 1, NOT_THREATS),
+}
+
+
+@pytest.mark.parametrize("rule", NEWS_COMMENT_CHECKS)
+def test_news_comment_violations_fire_and_their_look_alikes_do_not(
+    rule: str, engine: Engine
+) -> None:
+    violations, may_miss, look_alikes = NEWS_COMMENT_CHECKS[rule]
+    verdicts = engine.check_many([Comment(text) for text in violations + look_alikes])
     missed = [
-        text[:50] for text, v in zip(THREATS, verdicts, strict=True) if "threat" not in v.fired
+        text[:50]
+        for text, v in zip(violations, verdicts[: len(violations)], strict=True)
+        if rule not in v.fired
     ]
-    assert len(missed) <= 1, missed  # 0 of 8 fired threat before the seeds and cues
-
-
-def test_comments_that_only_sound_threatening_do_not_fire_threat(engine: Engine) -> None:
-    verdicts = engine.check_many([Comment(text) for text in NOT_THREATS])
+    assert len(missed) <= may_miss, missed
     scores = {
-        text[:40]: round(v.results["threat"].score, 2)
-        for text, v in zip(NOT_THREATS, verdicts, strict=True)
+        text[:40]: round(v.results[rule].score, 2)
+        for text, v in zip(look_alikes, verdicts[len(violations) :], strict=True)
     }
     assert all(score < 0.5 for score in scores.values()), scores

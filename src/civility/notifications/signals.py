@@ -79,33 +79,30 @@ def _comment_featured(sender: Any, instance: Any, created: bool, **kwargs: Any) 
     )
 
 
-def _removal_seen_by_nobody(row: Any) -> bool | None:
-    """Whether an audit row is a removal its author has not seen: True for the engine's, False
-    for a moderator's, None for any other row. A moderator's that only changes the rule of a
-    removed comment, and the engine's made while the author waited on the post, are None."""
+def _unseen_removal_by(row: Any) -> str | None:
+    """Who made the removal an audit row records, when its author did not see it happen:
+    "moderator" for a moderator's removal of a published or held comment, "engine" for a
+    worker's (not one made while the author waited on the post); None for any other row,
+    including a moderator's that only changes the rule of a removed comment."""
     if not str(row.target_id).isdigit():
         return None
     if row.action == "comment.rejected":
-        return False if (row.before or {}).get("status") != "rejected" else None
+        return "moderator" if (row.before or {}).get("status") != "rejected" else None
     data = row.data if isinstance(row.data, dict) else {}
     if (
         row.action == "comment.engine_decision"
         and data.get("decision") == "reject"
         and data.get("at_posting") is False
     ):
-        return True
+        return "engine"
     return None
 
 
 def _comments_removed(sender: Any, rows: list[Any], **kwargs: Any) -> None:
     """Removals that took a comment out of public view or the queue, by a moderator or by the
     engine's worker, each e-mailed to the comment's author once."""
-    by_engine: dict[int, bool] = {}
-    for row in rows:
-        engine = _removal_seen_by_nobody(row)
-        if engine is not None:
-            by_engine[int(row.target_id)] = engine
-    if not by_engine:
+    removed_by = {int(row.target_id): by for row in rows if (by := _unseen_removal_by(row))}
+    if not removed_by:
         return
     from django.urls import reverse
 
@@ -114,7 +111,7 @@ def _comments_removed(sender: Any, rows: list[Any], **kwargs: Any) -> None:
 
     comment_model = apps.get_model("discussion", "Comment")
     removed = list(
-        comment_model.objects.filter(pk__in=list(by_engine)).select_related(
+        comment_model.objects.filter(pk__in=list(removed_by)).select_related(
             "author", "thread", "thread__article"
         )
     )
@@ -126,7 +123,7 @@ def _comments_removed(sender: Any, rows: list[Any], **kwargs: Any) -> None:
             rule_label=rule_label(comment.rule) if comment.rule in RULES_BY_SLUG else "",
             review_url=settings.SITE_URL + reverse("discussion:request_review", args=[comment.pk]),
             excerpt=comment.text[:200],
-            by_engine=by_engine[comment.pk],
+            by_engine=removed_by[comment.pk] == "engine",
             wants_email=comment.author_id in wanting,
         )
 

@@ -91,6 +91,33 @@ def test_the_insult_head_weighs_its_cues_upwards() -> None:
     assert weights[CUE_NAMES.index("insult:at_you")] > 0
 
 
+def test_narcotics_cues_join_a_drug_to_a_way_of_getting_it() -> None:
+    dealing = "Anyone after zaza, I do drops across the north side, snap me."
+    assert cue(dealing, "narcotics:drug_deal") == 1.0
+    assert cue("Best place to score molly is the back bar, ask for Dave.", "narcotics:drug_deal")
+    assert cue("Tickets at the box office on Friday, ask for Dave.", "narcotics:drug_deal") == 0
+    assert cue("Molly and acid at the shack by the beach.", "narcotics:drug_word") == 1.0
+    assert cue("The council meeting is on Tuesday.", "narcotics:drug_word") == 0.0
+
+
+def test_hate_cues_mark_groups_and_the_rights_denied_them() -> None:
+    assert cue("Women shouldn't be allowed to vote.", "hate:exclude") == 1.0
+    assert cue("Women shouldn't be allowed to vote.", "hate:group_more") == 1.0
+    assert cue("Disabled people are a drain on us all.", "hate:group_more") == 1.0
+    assert cue("Whoever wrote that is a bigot, report it.", "hate:condemn") == 1.0
+    assert cue("Women's football drew a record crowd.", "hate:exclude") == 0.0
+
+
+def test_the_narcotics_and_hate_heads_weigh_their_strongest_cues_upwards() -> None:
+    heads = load_heads()
+    narcotics = heads.cue_weights[heads.index("narcotics")]
+    used = [n for n, w in zip(CUE_NAMES, narcotics, strict=True) if w != 0]
+    assert used and all(name.startswith("narcotics:") for name in used)
+    assert narcotics[CUE_NAMES.index("narcotics:drug_deal")] > 0
+    hate = heads.cue_weights[heads.index("hate")]
+    assert hate[CUE_NAMES.index("hate:exclude")] > 0
+
+
 def test_calibration_is_monotone_and_puts_the_knots_at_the_policy_defaults() -> None:
     knots = np.array([[0.3, 0.8]])
     assert calibrate(np.array([0.3]), knots)[0] == pytest.approx(0.5)

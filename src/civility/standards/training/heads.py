@@ -115,13 +115,18 @@ SOURCE_WEIGHTS: dict[str, float] = {
     "civil_comments_toxic_spans": 0.3,
 }
 # Which cue groups (lexicons/cues.txt, hate_slurs.txt; ``learned.cue_vector``) a head reads
-# beside the embedding. Only heads with public training data that can weigh a cue use one:
-# seed-only heads would learn from a few hundred seeds that a link alone is an offence.
+# beside the embedding. Heads with public training data that can weigh a cue use one; the
+# seed-only heads would learn from a few hundred seeds that a link alone is an offence. The
+# exception is narcotics: its cues are drug words and a drug word joined to a way of getting it
+# ("score molly... ask for Dave"), slang that the embedding hardly knows, and its seeds hold a
+# hundred look-alikes that carry the same words or shape without the drug (acid reflux, a phone
+# plug, "ask for Dave" at the box office) to weigh them against.
 CUE_GROUPS: dict[str, frozenset[str]] = {
     "hate": frozenset({"hate"}),
     "spam": frozenset({"spam"}),
     "insult": frozenset({"insult"}),
     "threat": frozenset({"threat"}),
+    "narcotics": frozenset({"narcotics"}),
 }
 # Seed files that train one head only. The insult seeds' negatives are criticism of people
 # without insult, written against that head's boundary and checked for nothing else; as fair
@@ -131,6 +136,8 @@ ONE_HEAD_SOURCES: dict[str, str] = {
     "seeds/insult": "insult",
     "seeds/spam_get_rich_quick": "spam",
     "seeds/threat_targeted": "threat",
+    "seeds/hate_targeted": "hate",
+    "seeds/narcotics_dealing": "narcotics",
 }
 TRAIN_SETS = (
     "davidson_hate_offensive",

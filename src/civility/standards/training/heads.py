@@ -110,9 +110,13 @@ CAPS = {
 # civil_comments (all rows toxic: its 0s are "toxic, another type") disagree most with the
 # explicit hate the other sets label; on held-out parts of the other sets, weighing them down
 # scored better than dropping them or weighing them fully.
+# The team's political news comments (nations, religions, migration, terrorism argued about
+# without attacking anyone for who they are) weigh 3: at 1 they are 200 among 32,000 tweets and
+# the hate rule still queued 12% of c3's news comments (eval only), at 3 it queues 9%.
 SOURCE_WEIGHTS: dict[str, float] = {
     "implicit_hate_latent": 0.3,
     "civil_comments_toxic_spans": 0.3,
+    "seeds/hate_political_negatives": 3.0,
 }
 # Which cue groups (lexicons/cues.txt, hate_slurs.txt; ``learned.cue_vector``) a head reads
 # beside the embedding. Heads with public training data that can weigh a cue use one; the
@@ -137,6 +141,7 @@ ONE_HEAD_SOURCES: dict[str, str] = {
     "seeds/spam_get_rich_quick": "spam",
     "seeds/threat_targeted": "threat",
     "seeds/hate_targeted": "hate",
+    "seeds/hate_political_negatives": "hate",
     "seeds/narcotics_dealing": "narcotics",
 }
 TRAIN_SETS = (

@@ -16,7 +16,7 @@ from typing import Any
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 
-from civility.standards.rules import RULES_BY_SLUG, rule_label
+from civility.standards.rules import rule_label_or
 
 URL_PATTERN = re.compile(r"\bhttps?://[^\s<>\"'`]+", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?)]}»"
@@ -50,7 +50,7 @@ def _spans(text: str, evidence: Iterable[Mapping[str, Any]]) -> list[tuple[int, 
             continue
         if 0 <= start < end <= len(text):
             slug = str(item.get("rule", ""))
-            label = rule_label(slug) if slug in RULES_BY_SLUG else slug
+            label = rule_label_or(slug, slug)
             explanation = str(item.get("explanation", ""))
             spans.append((start, end, slug, f"{label}: {explanation}" if explanation else label))
     spans.sort()

@@ -20,7 +20,7 @@ from civility.discussion.rendering import render_comment_html
 from civility.moderation import services
 from civility.moderation.models import Appeal, ReviewRequest
 from civility.moderation.selectors import is_blocked, unlock_refusal_reason
-from civility.standards.rules import RULES_BY_SLUG, rule_label
+from civility.standards.rules import rule_label_or
 
 
 class AnonymousCaptchaForm(forms.Form):
@@ -132,7 +132,7 @@ def request_review(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "comment": comment,
         "comment_html": render_comment_html(comment.text, comment.evidence),
-        "rule_label": rule_label(comment.rule) if comment.rule in RULES_BY_SLUG else "",
+        "rule_label": rule_label_or(comment.rule, ""),
         "review": review,
         "refusal": "" if review else services.review_refusal_reason(comment, request.user),
         "explanation": request.POST.get("explanation", ""),

@@ -44,7 +44,7 @@ from civility.moderation.selectors import (
 )
 from civility.ops.readcache import note_thread_changed
 from civility.standards.policy import Policy
-from civility.standards.rules import RULES_BY_SLUG, rule_label
+from civility.standards.rules import RULES_BY_SLUG, rule_label_or
 
 if TYPE_CHECKING:
     from civility.sites.models import Site
@@ -767,7 +767,7 @@ def _mail_review_outcome(review_id: int) -> None:
                 "user": review.user,
                 "review": review,
                 "reinstated": review.status == ReviewStatus.REINSTATED,
-                "rule": rule_label(review.rule) if review.rule in RULES_BY_SLUG else "",
+                "rule": rule_label_or(review.rule, ""),
                 "thread_title": review.comment.thread.display_title,
                 "path": reverse("discussion:my_comments"),
             },

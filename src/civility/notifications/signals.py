@@ -107,7 +107,7 @@ def _comments_removed(sender: Any, rows: list[Any], **kwargs: Any) -> None:
     from django.urls import reverse
 
     from civility.notifications.services import notify_removal, wanting_removal_emails
-    from civility.standards.rules import RULES_BY_SLUG, rule_label
+    from civility.standards.rules import rule_label_or
 
     comment_model = apps.get_model("discussion", "Comment")
     removed = list(
@@ -120,7 +120,7 @@ def _comments_removed(sender: Any, rows: list[Any], **kwargs: Any) -> None:
         notify_removal(
             recipient=comment.author,
             article_title=str(comment.thread.display_title),
-            rule_label=rule_label(comment.rule) if comment.rule in RULES_BY_SLUG else "",
+            rule_label=rule_label_or(comment.rule, ""),
             review_url=settings.SITE_URL + reverse("discussion:request_review", args=[comment.pk]),
             excerpt=comment.text[:200],
             by_engine=removed_by[comment.pk] == "engine",

@@ -122,3 +122,9 @@ def rule_label(slug: str) -> str:
     """Return the author-facing label, e.g. ``rule 5, Insult``."""
     rule = RULES_BY_SLUG[slug]
     return f"rule {rule.number}, {rule.title}"
+
+
+def rule_label_or(slug: str, fallback: str) -> str:
+    """The label of ``slug``, or ``fallback`` when it names no rule (a removal for no rule, a
+    slug from an older engine)."""
+    return rule_label(slug) if slug in RULES_BY_SLUG else fallback

@@ -14,7 +14,7 @@ from django.utils.timezone import is_aware, localtime
 from civility.discussion import fragments, selectors, services
 from civility.discussion.models import Comment, CommentStatus
 from civility.discussion.rendering import render_comment_html
-from civility.standards.rules import RULES_BY_SLUG, rule_label
+from civility.standards.rules import rule_label_or
 
 register = template.Library()
 
@@ -80,7 +80,7 @@ def author_message(comment: Comment) -> str:
 
 @register.filter
 def rule_title(slug: str) -> str:
-    return rule_label(slug) if slug in RULES_BY_SLUG else slug
+    return rule_label_or(slug, slug)
 
 
 @register.filter

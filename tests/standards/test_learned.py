@@ -23,11 +23,13 @@ from civility.standards.detectors.learned_model import (
     SLUR_CUES,
     _cue_patterns,
     _lower_case_form,
+    cue_group,
 )
 from civility.standards.detectors.topic import OffTopicDetector
 from civility.standards.engine import EMPTY_CONTEXT, Engine
 from civility.standards.policy import default_policy
 from civility.standards.text import skeleton
+from civility.standards.training.heads import CUE_GROUPS
 from civility.standards.types import Comment
 
 
@@ -51,11 +53,14 @@ def test_heads_cover_every_learned_rule_and_profanity() -> None:
     assert heads.full_weights.shape == (len(heads.slugs), embedding.FULL_DIMENSIONS)
     assert np.all(heads.full_knots[:, 0] < heads.full_knots[:, 1])
     assert heads.cue_weights.shape == (len(heads.slugs), len(CUE_NAMES))
-    # Cues feed only the heads that have public data to weigh them (hate, spam, insult).
-    for slug in ("hate", "spam", "insult"):
-        assert np.any(heads.cue_weights[heads.index(slug)] != 0)
+    # A head reads the cue groups CUE_GROUPS gives it (training/heads.py) and no other cue.
+    for slug in heads.slugs:
+        weights = heads.cue_weights[heads.index(slug)]
+        used = {cue_group(n) for n, w in zip(CUE_NAMES, weights, strict=True) if w != 0}
+        groups = CUE_GROUPS.get(slug, frozenset())
+        assert used <= groups and bool(used) == bool(groups), (slug, used)
     for slug in ("trolling", "advertising", "animal_cruelty", "promotion"):
-        assert not np.any(heads.cue_weights[heads.index(slug)])
+        assert slug not in CUE_GROUPS
 
 
 def cue(text: str, name: str) -> float:
@@ -83,14 +88,6 @@ def test_insult_cues_mark_insulting_words_and_their_address() -> None:
     assert cue("You are right about the bridge.", "insult:at_you") == 0.0
 
 
-def test_the_insult_head_weighs_its_cues_upwards() -> None:
-    heads = load_heads()
-    weights = heads.cue_weights[heads.index("insult")]
-    used = [n for n, w in zip(CUE_NAMES, weights, strict=True) if w != 0]
-    assert used and all(name.startswith("insult:") for name in used)
-    assert weights[CUE_NAMES.index("insult:at_you")] > 0
-
-
 def test_narcotics_cues_join_a_drug_to_a_way_of_getting_it() -> None:
     dealing = "Anyone after zaza, I do drops across the north side, snap me."
     assert cue(dealing, "narcotics:drug_deal") == 1.0
@@ -108,14 +105,13 @@ def test_hate_cues_mark_groups_and_the_rights_denied_them() -> None:
     assert cue("Women's football drew a record crowd.", "hate:exclude") == 0.0
 
 
-def test_the_narcotics_and_hate_heads_weigh_their_strongest_cues_upwards() -> None:
+@pytest.mark.parametrize(
+    ("slug", "telling_cue"),
+    [("insult", "insult:at_you"), ("narcotics", "narcotics:drug_deal"), ("hate", "hate:exclude")],
+)
+def test_heads_weigh_their_telling_cues_upwards(slug: str, telling_cue: str) -> None:
     heads = load_heads()
-    narcotics = heads.cue_weights[heads.index("narcotics")]
-    used = [n for n, w in zip(CUE_NAMES, narcotics, strict=True) if w != 0]
-    assert used and all(name.startswith("narcotics:") for name in used)
-    assert narcotics[CUE_NAMES.index("narcotics:drug_deal")] > 0
-    hate = heads.cue_weights[heads.index("hate")]
-    assert hate[CUE_NAMES.index("hate:exclude")] > 0
+    assert heads.cue_weights[heads.index(slug)][CUE_NAMES.index(telling_cue)] > 0
 
 
 def test_calibration_is_monotone_and_puts_the_knots_at_the_policy_defaults() -> None:

@@ -117,6 +117,7 @@ SOURCE_WEIGHTS: dict[str, float] = {
     "implicit_hate_latent": 0.3,
     "civil_comments_toxic_spans": 0.3,
     "seeds/hate_political_negatives": 3.0,
+    "seeds/insult_political": 6.0,
 }
 # Which cue groups (lexicons/cues.txt, hate_slurs.txt; ``learned.cue_vector``) a head reads
 # beside the embedding. Heads with public training data that can weigh a cue use one; the
@@ -138,6 +139,7 @@ CUE_GROUPS: dict[str, frozenset[str]] = {
 # probe case across the 0.5 line, models/README.md).
 ONE_HEAD_SOURCES: dict[str, str] = {
     "seeds/insult": "insult",
+    "seeds/insult_political": "insult",
     "seeds/spam_get_rich_quick": "spam",
     "seeds/threat_targeted": "threat",
     "seeds/hate_targeted": "hate",

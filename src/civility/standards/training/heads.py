@@ -112,7 +112,9 @@ CAPS = {
 # scored better than dropping them or weighing them fully.
 # The team's political news comments (nations, religions, migration, terrorism argued about
 # without attacking anyone for who they are) weigh 3: at 1 they are 200 among 32,000 tweets and
-# the hate rule still queued 12% of c3's news comments (eval only), at 3 it queues 9%.
+# the hate rule still queued 12% of c3's news comments (eval only), at 3 it queues 9%. The
+# team's heated political comments without insult weigh 6 for the same reason (insult queued
+# 23% of c3 before them, 18% at 3, 17% at 6; models/README.md).
 SOURCE_WEIGHTS: dict[str, float] = {
     "implicit_hate_latent": 0.3,
     "civil_comments_toxic_spans": 0.3,

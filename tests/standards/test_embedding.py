@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -157,7 +158,10 @@ def test_a_long_comment_alone_runs_on_every_core_and_gets_the_batch_vector(
     assert separator is not None
     for count in (3, 40, 64, 130, embedding.MAX_TOKENS):
         ids = [*model.tokenizer.encode(long_text * 3).ids[: count - 1], separator]
-        assert np.array_equal(model._run_one(ids, parallel), model._run_one(ids, one_thread))
+        for parallel_output, one_output in zip(
+            model._run_one(ids, parallel), model._run_one(ids, one_thread), strict=True
+        ):
+            assert np.array_equal(parallel_output, one_output)
 
 
 def test_cores_free_reads_the_running_count() -> None:
@@ -218,7 +222,7 @@ def test_a_comment_over_the_split_is_the_weighted_mean_of_its_windows(
     parts = embedding.windows(ids)
     by_hand = np.zeros(embedding.FULL_DIMENSIONS)
     for part in parts:
-        by_hand += (len(part) - 2) * model._run_one(part).astype(np.float64)
+        by_hand += (len(part) - 2) * model._run_one(part)[0].astype(np.float64)
     by_hand /= np.linalg.norm(by_hand)
     model._cache.clear()
     monkeypatch.setattr(embedding, "_cores_free_for", lambda threads: True)
@@ -229,7 +233,7 @@ def test_a_comment_over_the_split_is_the_weighted_mean_of_its_windows(
     assert np.array_equal(alone, in_batch)
     assert abs(float(np.linalg.norm(alone)) - 1.0) < 1e-5
     # It points where the whole text's vector points.
-    whole = model._run_one(ids)
+    whole = model._run_one(ids)[0]
     assert float(alone @ whole) >= 0.8
 
 
@@ -264,3 +268,94 @@ def test_the_free_cores_gate_counts_the_calling_thread_among_its_own() -> None:
     # thread asking is running, so it is always among them.
     assert embedding._own_running_threads() >= 1
     assert isinstance(embedding._cores_free_for(1), bool)
+
+
+def test_the_token_vectors_output_is_what_the_graph_pools() -> None:
+    # The graph's second output (training/token_states.py) is the input of its mean pooling:
+    # their normalised mean is the sentence vector.
+    model = embedding.full_model()
+    ids = model.tokenizer.encode("The harbour bridge reopens on Monday after repairs.").ids
+    vector, token_vectors = model._run_one(ids)
+    assert token_vectors.shape == (len(ids), embedding.FULL_DIMENSIONS)
+    pooled = token_vectors.mean(axis=0)
+    assert np.allclose(pooled / np.linalg.norm(pooled), vector, atol=1e-5)
+
+
+def test_sentences_end_at_stops_and_newlines_but_not_inside_numbers() -> None:
+    # ("e.g. for" is split too: sentence_pieces joins such short pieces to the next.)
+    text = '  It costs 3.5 million, e.g. for roads!  Really?\nYes \u2026 "Fine." Done'
+    found = [text[a:b] for a, b in embedding.sentence_spans(text)]
+    assert found == [
+        "It costs 3.5 million, e.g.",
+        "for roads!",
+        "Really?",
+        "Yes \u2026",
+        '"Fine."',
+        "Done",
+    ]
+    assert embedding.sentence_spans("") == []
+    assert embedding.sentence_spans(" \n\t ") == []
+    assert embedding.sentence_spans("no stop at all") == [(0, 14)]
+
+
+def test_short_sentences_join_their_neighbours_and_long_lists_are_grouped() -> None:
+    def offsets(*lengths: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """One sentence per length, of that many one-character tokens, a space between."""
+        spans, tokens, position = [], [], 0
+        for length in lengths:
+            spans.append((position, position + 2 * length - 1))
+            tokens += [(position + 2 * k, position + 2 * k + 1) for k in range(length)]
+            position += 2 * length + 1
+        return spans, tokens
+
+    minimum = embedding.SENTENCE_MIN_TOKENS
+    spans, tokens = offsets(2, minimum, minimum + 3, 1)
+    pieces = embedding.sentence_pieces(spans, tokens)
+    # "Yes." joins the sentence after it; the short last one joins the one before.
+    assert [(p[2], p[3]) for p in pieces] == [(0, 2 + minimum), (2 + minimum, 2 * minimum + 6)]
+    assert pieces[0][0] == spans[0][0] and pieces[-1][1] == spans[-1][1]
+    assert embedding.sentence_pieces(*offsets(minimum + 4)) == []
+    assert embedding.sentence_pieces(*offsets(minimum, 2)) == []
+    many = embedding.sentence_pieces(*offsets(*[minimum] * 20))
+    assert len(many) == embedding.MAX_SENTENCES
+    assert many[0][2] == 0 and many[-1][3] == 20 * minimum
+    assert all(a[3] == b[2] for a, b in itertools.pairwise(many))
+    # Sentences the model never read (past its 256 tokens) are left out.
+    spans, tokens = offsets(minimum, minimum, minimum)
+    assert len(embedding.sentence_pieces(spans, tokens[: 2 * minimum])) == 2
+
+
+def test_sentence_vectors_pool_each_sentences_tokens_in_and_across_windows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = embedding.full_model()
+    short = "The council approved the budget. Residents were not consulted at all."
+    long = "Residents packed the hall to argue about the new bus lanes for hours. " * 17
+    model._cache.clear()
+    vectors, sentences = model.embed_with_sentences([short, long, "Just one sentence here."])
+    assert np.array_equal(vectors, embedding.embed([short, long, "Just one sentence here."]))
+    assert sentences[2] is None
+    first = sentences[0]
+    assert first is not None
+    assert [short[a:b] for a, b in first.spans] == [
+        "The council approved the budget.",
+        "Residents were not consulted at all.",
+    ]
+    ids = model.tokenizer.encode(short).ids
+    body = model._run_one(ids)[1][1:-1]
+    by_hand = body[: len(model.tokenizer.encode("The council approved the budget.").ids) - 2]
+    mean = by_hand.mean(axis=0)
+    assert np.allclose(first.vectors[0], mean / np.linalg.norm(mean), atol=1e-3)
+    # The long comment runs as two windows; its sentences are pooled across both.
+    many = sentences[1]
+    assert many is not None and len(many.spans) == embedding.MAX_SENTENCES
+    assert np.allclose(np.linalg.norm(many.vectors.astype(np.float32), axis=1), 1.0, atol=1e-2)
+    # From the text cache, alone on every core, and in another batch: the same sentences.
+    monkeypatch.setattr(embedding, "_cores_free_for", lambda threads: True)
+    cached = model.embed_with_sentences([long])[1][0]
+    model._cache.clear()
+    alone = model.embed_with_sentences([long])[1][0]
+    for other in (cached, alone):
+        assert other is not None
+        assert other.spans == many.spans
+        assert np.array_equal(other.vectors, many.vectors)

@@ -323,3 +323,26 @@ def test_whole_matrix_calibration_gives_np_interps_values_bit_for_bit() -> None:
         _ColumnCalibration(odd)(raw), _calibrate_columns(raw, odd), equal_nan=True
     )
     assert np.array_equal(calibration(raw), _calibrate_columns(raw, knots), equal_nan=True)
+
+
+def test_the_model_marks_the_sentence_that_reads_most_like_the_violation(
+    detector: LearnedDetector,
+) -> None:
+    text = (
+        "The council meeting ran late again and the budget vote moved to March. "
+        "You are a pathetic moron and everyone on this street hates you."
+    )
+    evidence = detector.detect(prepared(text), EMPTY_CONTEXT)["insult"].evidence
+    marked = [e for e in evidence if "marked sentence" in e.explanation]
+    assert len(marked) == 1
+    assert marked[0].text == "You are a pathetic moron and everyone on this street hates you."
+    assert marked[0].start is not None and marked[0].end is not None
+    assert text[marked[0].start : marked[0].end] == marked[0].text
+    # One sentence: the whole comment is what the model read, so nothing is marked.
+    alone = detector.detect(prepared(marked[0].text), EMPTY_CONTEXT)["insult"]
+    assert alone.score >= 0.5
+    assert all(e.start is None for e in alone.evidence if "sentence model" in e.explanation)
+    # The first stage reads no sentences.
+    first = prepared(text, full=False)
+    for finding in (detector.screen(first, EMPTY_CONTEXT) or {}).values():
+        assert all("marked sentence" not in e.explanation for e in finding.evidence)

@@ -23,6 +23,18 @@ def normalise(text: str) -> str:
     return "".join(ch for ch in text if ch not in _INVISIBLE).casefold()
 
 
+@dataclass(frozen=True, slots=True)
+class Sentences:
+    """A comment's sentences as the full model read them: character ranges in its text and,
+    per range, the mean of the model's token vectors over it, normalised (float16: kept in
+    the encoder's text cache beside the comment's vector). Only for comments of two or more
+    sentences (``embedding.sentence_pieces``); the learned rules mark the sentence that reads
+    most like what they found."""
+
+    spans: tuple[tuple[int, int], ...]
+    vectors: np.ndarray  # (len(spans), 384), float16
+
+
 @dataclass(slots=True)
 class Analysis:
     comment: Comment
@@ -34,6 +46,8 @@ class Analysis:
     # Full sentence embedding (second stage); set by the engine, in batches, only when a
     # detector's screen() could not settle the comment, or when the cascade is off.
     embedding: np.ndarray | None = None
+    # Its sentences, set with ``embedding`` where the comment has two or more.
+    sentences: Sentences | None = None
     cache: dict[str, object] = field(
         default_factory=dict
     )  # per-comment scratch shared by detectors

@@ -19,7 +19,9 @@ Two models, both shipped under ``standards/models`` (data card: ``models/README.
   [SEP], and its vector is the token-weighted mean of the windows' vectors, normalised: in a
   batch the windows run on the pool side by side, alone one after the other on the two-thread
   session, which halves the time of the longest comments; the vector is a function of the
-  text only.
+  text only. The graph's second output, the token vectors it pools, gives the comment's
+  sentences their own vectors (:func:`sentence_pieces`): the learned rules mark the sentence
+  that reads most like what they found.
 - the **static** model: one 128-dimension vector per WordPiece token, distilled from the full
   model (each token run through it alone, then PCA). A comment's static vector is the
   frequency-weighted mean of its tokens' vectors: no network at all, a few microseconds.
@@ -29,7 +31,10 @@ Both load lazily, once per process, and are safe to share between threads.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -39,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from civility.standards.analysis import Analysis
+from civility.standards.analysis import Analysis, Sentences
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 FULL_MODEL_PATH = MODELS_DIR / "minilm-l6-v2-int8.onnx"
@@ -75,6 +80,15 @@ WINDOW_TOKENS = 128
 # Where annotate_static leaves a comment's word-piece ids (analysis.cache), for annotate_full.
 WORD_PIECES_CACHE_KEY = "embedding:word-pieces"
 _CLS_ID, _SEP_ID = 101, 102  # the tokenizer's [CLS] and [SEP] (minilm-tokenizer.json)
+# A sentence ends at a newline, or at ., !, ? or an ellipsis (with any closing quotes or
+# brackets) followed by white space: "3.5" and "e.g.," do not end one; "U.S. officials" does,
+# and the short-sentence rule below puts "U.S." back with what follows.
+_SENTENCE_BREAK = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019\u00bb)\]]*\s+|\s*\n\s*")
+# A sentence of fewer tokens joins the next one ("Yes.", "Mr.", "U.S."): too short to read
+# alone. More than MAX_SENTENCES become that many runs of consecutive sentences, so that a
+# comment's sentence vectors stay small in the text cache (8 x 768 bytes at most).
+SENTENCE_MIN_TOKENS = 5
+MAX_SENTENCES = 8
 
 _lock = threading.Lock()
 _full: _FullModel | None = None
@@ -169,7 +183,7 @@ class _FullModel:
         self.tokenizer = Tokenizer.from_file(str(TOKENIZER_PATH))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(MAX_TOKENS)
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[np.ndarray, Sentences | None]] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._workers = _thread_count()
         self._pool: ThreadPoolExecutor | None = None
@@ -202,13 +216,13 @@ class _FullModel:
                     self._lone_session = _session(self._workers)
         return self._lone_session
 
-    def _run_one(self, ids: list[int], session: Any = None) -> np.ndarray:
+    def _run_one(self, ids: list[int], session: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """The window's sentence vector and its token vectors ([CLS] and [SEP] included)."""
         input_ids = np.asarray([ids], dtype=np.int64)
-        output = (session or self.session).run(
+        vectors, token_vectors = (session or self.session).run(
             None, {"input_ids": input_ids, "attention_mask": np.ones_like(input_ids)}
         )
-        vector: np.ndarray = output[0][0]
-        return vector
+        return vectors[0], token_vectors[0]
 
     def embed(
         self, texts: Sequence[str], word_pieces: Sequence[list[int] | None] | None = None
@@ -216,7 +230,14 @@ class _FullModel:
         """``word_pieces``: each text's ids as the static stage tokenised it (no [CLS]/[SEP],
         ``STATIC_MAX_TOKENS``), where known, to save tokenising it again (about 0.9 ms for a
         comment of 1,500 characters): :func:`full_ids` makes this model's input from them."""
+        return self.embed_with_sentences(texts, word_pieces)[0]
+
+    def embed_with_sentences(
+        self, texts: Sequence[str], word_pieces: Sequence[list[int] | None] | None = None
+    ) -> tuple[np.ndarray, list[Sentences | None]]:
+        """:meth:`embed`, and each text's :class:`Sentences` (None under two sentences)."""
         result = np.zeros((len(texts), FULL_DIMENSIONS), dtype=np.float32)
+        sentences: list[Sentences | None] = [None] * len(texts)
         todo: dict[str, list[int]] = {}
         known: dict[str, list[int]] = {}
         with self._cache_lock:
@@ -224,14 +245,14 @@ class _FullModel:
                 found = self._cache.get(text)
                 if found is not None:
                     self._cache.move_to_end(text)
-                    result[row] = found
+                    result[row], sentences[row] = found
                 else:
                     todo.setdefault(text, []).append(row)
                     given = word_pieces[row] if word_pieces is not None else None
                     if given is not None:
                         known[text] = given
         if not todo:
-            return result
+            return result, sentences
         distinct = list(todo)
         unknown = [text for text in distinct if text not in known]
         encoded = dict(
@@ -265,19 +286,39 @@ class _FullModel:
         else:
             outputs = [self._run_one(ids) for _, _, ids in jobs]
         by_window = {
-            (owner, k): vector for (owner, k, _), vector in zip(jobs, outputs, strict=True)
+            (owner, k): output for (owner, k, _), output in zip(jobs, outputs, strict=True)
         }
-        computed: list[tuple[str, np.ndarray]] = []
+        split = self._sentence_pieces(distinct)
+        computed: list[tuple[str, tuple[np.ndarray, Sentences | None]]] = []
         for owner, text in enumerate(distinct):
             parts = pieces[owner]
-            vector = combine_windows(parts, [by_window[owner, k] for k in range(len(parts))])
-            result[todo[text]] = vector
-            computed.append((text, vector))
+            window_outputs = [by_window[owner, k] for k in range(len(parts))]
+            vector = combine_windows(parts, [window[0] for window in window_outputs])
+            text_sentences = None
+            if split[owner]:
+                body = np.concatenate([window[1][1:-1] for window in window_outputs])
+                text_sentences = sentence_vectors(split[owner], body)
+            for row in todo[text]:
+                result[row], sentences[row] = vector, text_sentences
+            computed.append((text, (vector, text_sentences)))
         with self._cache_lock:
-            for text, vector in computed:
-                self._cache[text] = vector
+            for text, entry in computed:
+                self._cache[text] = entry
             while len(self._cache) > TEXT_CACHE_SIZE:
                 self._cache.popitem(last=False)
+        return result, sentences
+
+    def _sentence_pieces(self, texts: list[str]) -> list[list[SentencePiece]]:
+        """Each text's sentences as :func:`sentence_pieces` gives them; the texts of two or
+        more sentences are tokenised once more, with offsets, in one batch (about 6 us a
+        comment)."""
+        found = [sentence_spans(text) for text in texts]
+        several = [k for k, spans in enumerate(found) if len(spans) > 1]
+        result: list[list[SentencePiece]] = [[] for _ in texts]
+        if several:
+            encodings = self.tokenizer.encode_batch([texts[k] for k in several])
+            for k, encoding in zip(several, encodings, strict=True):
+                result[k] = sentence_pieces(found[k], encoding.offsets[1:-1])
         return result
 
 
@@ -312,6 +353,79 @@ def combine_windows(parts: list[list[int]], vectors: list[np.ndarray]) -> np.nda
         total += (len(ids) - 2) * vector.astype(np.float64)
     norm = float(np.linalg.norm(total))
     return (total / norm if norm > 0 else total).astype(np.float32)
+
+
+# (character start, character end, first body token, end body token) of one sentence.
+SentencePiece = tuple[int, int, int, int]
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character ranges of ``text``'s sentences, without the white space around them."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _SENTENCE_BREAK.finditer(text):
+        _append_trimmed(text, start, match.end(), spans)
+        start = match.end()
+    _append_trimmed(text, start, len(text), spans)
+    return spans
+
+
+def _append_trimmed(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start < end:
+        spans.append((start, end))
+
+
+def sentence_pieces(
+    spans: list[tuple[int, int]], offsets: Sequence[tuple[int, int]]
+) -> list[SentencePiece]:
+    """The sentences ``spans`` as runs of the full model's body tokens (``offsets``: each
+    token's character range, [CLS] and [SEP] left out, as far as the model reads): sentences
+    the model never reached dropped, sentences of under ``SENTENCE_MIN_TOKENS`` tokens joined
+    to the next (the last to the one before), at most ``MAX_SENTENCES`` runs of about equal
+    counts of sentences. Empty under two."""
+    starts = [start for start, _ in offsets]
+    pieces: list[SentencePiece] = []
+    for char_start, char_end in spans:
+        first = bisect.bisect_left(starts, char_start)
+        end = bisect.bisect_left(starts, char_end)
+        if end > first:
+            pieces.append((char_start, char_end, first, end))
+    joined: list[SentencePiece] = []
+    pending: SentencePiece | None = None
+    for piece in pieces:
+        if pending is not None:
+            piece = (pending[0], piece[1], pending[2], piece[3])
+        if piece[3] - piece[2] < SENTENCE_MIN_TOKENS:
+            pending = piece
+        else:
+            joined.append(piece)
+            pending = None
+    if pending is not None:
+        if joined:
+            last = joined.pop()
+            pending = (last[0], pending[1], last[2], pending[3])
+        joined.append(pending)
+    if len(joined) > MAX_SENTENCES:
+        bounds = [len(joined) * k // MAX_SENTENCES for k in range(MAX_SENTENCES + 1)]
+        joined = [
+            (joined[a][0], joined[b - 1][1], joined[a][2], joined[b - 1][3])
+            for a, b in itertools.pairwise(bounds)
+        ]
+    return joined if len(joined) > 1 else []
+
+
+def sentence_vectors(pieces: list[SentencePiece], body: np.ndarray) -> Sentences:
+    """Each piece's mean token vector, normalised, from the model's body token vectors."""
+    vectors = np.empty((len(pieces), FULL_DIMENSIONS), dtype=np.float16)
+    for row, (_, _, first, end) in enumerate(pieces):
+        mean = body[first:end].mean(axis=0)
+        norm = float(np.linalg.norm(mean))
+        vectors[row] = mean / norm if norm > 0 else mean
+    return Sentences(spans=tuple((start, end) for start, end, _, _ in pieces), vectors=vectors)
 
 
 class _StaticModel:
@@ -406,12 +520,13 @@ def annotate_full(analyses: list[Analysis]) -> None:
     if not pending:
         return
     word_pieces = [a.cache.get(WORD_PIECES_CACHE_KEY) for a in pending]
-    vectors = full_model().embed(
+    vectors, sentences = full_model().embed_with_sentences(
         [a.comment.text for a in pending],
         [ids if isinstance(ids, list) else None for ids in word_pieces],
     )
-    for analysis, vector in zip(pending, vectors, strict=True):
+    for analysis, vector, found in zip(pending, vectors, sentences, strict=True):
         analysis.embedding = vector
+        analysis.sentences = found
 
 
 def model_files() -> dict[str, Any]:

@@ -372,19 +372,34 @@ class LearnedDetector(Detector):
                     for start, end, _ in hits[:5]
                 )
             if score >= 0.5:
-                model = "first-stage model" if first_stage else "sentence model"
-                evidence.insert(
-                    0,
-                    Evidence(
-                        slug=slug,
-                        explanation=(
-                            f"the {model} rates this as {RULES_BY_SLUG[slug].title.lower()}"
-                            f" ({score:.2f}): it resembles the violations it was trained on"
-                        ),
-                    ),
-                )
+                evidence.insert(0, self._model_evidence(analysis, slug, row, score, first_stage))
             findings[slug] = Finding(score=score, evidence=evidence)
         return findings
+
+    def _model_evidence(
+        self, analysis: Analysis, slug: str, row: int, score: float, first_stage: bool
+    ) -> Evidence:
+        """Why the model flagged the comment; where the full model read two or more sentences,
+        the one whose own vector the rule's head rates highest, as the span (models/README.md
+        section 3: on civil_comments' annotated toxic spans it is the toxic sentence in 76% of
+        comments, against 38% for a sentence picked at random)."""
+        model = "first-stage model" if first_stage else "sentence model"
+        explanation = (
+            f"the {model} rates this as {RULES_BY_SLUG[slug].title.lower()}"
+            f" ({score:.2f}): it resembles the violations it was trained on"
+        )
+        sentences = analysis.sentences
+        if first_stage or sentences is None:
+            return Evidence(slug=slug, explanation=explanation)
+        logits = sentences.vectors.astype(np.float32) @ self.heads.full_weights[row]
+        start, end = sentences.spans[int(np.argmax(logits))]
+        return Evidence(
+            slug=slug,
+            explanation=f"{explanation}; the marked sentence reads most like it",
+            start=start,
+            end=end,
+            text=analysis.comment.text[start:end],
+        )
 
     def _any_lexicon_hit(self, analysis: Analysis) -> bool:
         """Whether any lexicon phrase occurs (one search over all of them, once per comment)."""

@@ -37,7 +37,8 @@ needs neither ``transformers`` nor ``sentence-transformers``.
 
 Outputs, under ``src/civility/standards/models/``:
 - ``minilm-l6-v2-int8.onnx``: input_ids + attention_mask -> L2-normalised mean-pooled
-  sentence vector (384), weights quantised to int8 per channel;
+  sentence vector (384), weights quantised to int8 per channel, and the pooled token vectors
+  as a second output (``token_states.py``: the engine's sentence evidence);
 - ``minilm-tokenizer.json``: the shipped tokenizer with its fixed 128 padding removed and
   truncation at 256 tokens (dynamic padding; the runtime pads each batch to its longest);
 - ``minilm-reference.npz``: float32 vectors of the unquantised torch model for a fixed list of
@@ -274,6 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     float_path = out / "minilm-l6-v2-float.onnx.tmp"
     quantised_path = out / ONNX_NAME
     export_quantised(encoder, ids, mask, float_path, quantised_path)
+    from token_states import expose_token_states
+
+    expose_token_states(quantised_path)
     if args.keep_float is not None:
         float_path.replace(args.keep_float)
     else:

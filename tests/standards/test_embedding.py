@@ -359,3 +359,34 @@ def test_sentence_vectors_pool_each_sentences_tokens_in_and_across_windows(
         assert other is not None
         assert other.spans == many.spans
         assert np.array_equal(other.vectors, many.vectors)
+
+
+def test_the_engines_sentences_from_the_static_stages_offsets_match_a_fresh_tokenisation() -> None:
+    texts = [
+        "Ünïcödé façade, naïve café! Then 東京 and emoji 😀 follow here. Done with it now.",
+        "The minister resigned after the report. " * 30,
+        "First line of a reply without a stop\nsecond line that goes on and on\nthird",
+        "One sentence only, however long it may be, with commas, and more commas",
+    ]
+    analyses = [analyse(Comment(text)) for text in texts]
+    embedding.annotate_static(analyses)
+    assert all(embedding.ENCODING_CACHE_KEY in a.cache for a in analyses)
+    model = embedding.full_model()
+    model._cache.clear()
+    embedding.annotate_full(analyses)
+    model._cache.clear()
+    _, fresh = model.embed_with_sentences(texts)
+    assert fresh[3] is None
+    for analysis, expected in zip(analyses, fresh, strict=True):
+        if expected is None:
+            assert analysis.sentences is None
+            continue
+        assert analysis.sentences is not None
+        assert analysis.sentences.spans == expected.spans
+        assert np.array_equal(analysis.sentences.vectors, expected.vectors)
+    third = fresh[2]
+    assert third is not None
+    assert [texts[2][a:b] for a, b in third.spans] == [
+        "First line of a reply without a stop",
+        "second line that goes on and on\nthird",
+    ]

@@ -79,6 +79,9 @@ SPLIT_ABOVE_TOKENS = 160
 WINDOW_TOKENS = 128
 # Where annotate_static leaves a comment's word-piece ids (analysis.cache), for annotate_full.
 WORD_PIECES_CACHE_KEY = "embedding:word-pieces"
+# And its tokenizer encoding, whose character offsets place the comment's sentences.
+ENCODING_CACHE_KEY = "embedding:encoding"
+SENTENCE_OUTPUT = "sentence_embedding"  # the graph's first output; the second: token vectors
 _CLS_ID, _SEP_ID = 101, 102  # the tokenizer's [CLS] and [SEP] (minilm-tokenizer.json)
 # A sentence ends at a newline, or at ., !, ? or an ellipsis (with any closing quotes or
 # brackets) followed by white space: "3.5" and "e.g.," do not end one; "U.S. officials" does,
@@ -224,6 +227,27 @@ class _FullModel:
         )
         return vectors[0], token_vectors[0]
 
+    def _run_window(
+        self, ids: list[int], rows: list[tuple[int, int]] | None, session: Any = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The window's sentence vector and, where ``rows`` are given, the sum of its token
+        vectors over each of them: the token vectors themselves are dropped here, in the
+        worker, rather than held for the whole batch (up to 384 floats a token)."""
+        if rows is None:
+            # Only the output it needs: the token vectors would be copied out for nothing.
+            input_ids = np.asarray([ids], dtype=np.int64)
+            (vectors,) = (session or self.session).run(
+                [SENTENCE_OUTPUT],
+                {"input_ids": input_ids, "attention_mask": np.ones_like(input_ids)},
+            )
+            return vectors[0], None
+        vector, token_vectors = self._run_one(ids, session)
+        sums = np.zeros((len(rows), FULL_DIMENSIONS), dtype=np.float32)
+        for row, (first, end) in enumerate(rows):
+            if end > first:
+                sums[row] = token_vectors[first:end].sum(axis=0)
+        return vector, sums
+
     def embed(
         self, texts: Sequence[str], word_pieces: Sequence[list[int] | None] | None = None
     ) -> np.ndarray:
@@ -233,13 +257,19 @@ class _FullModel:
         return self.embed_with_sentences(texts, word_pieces)[0]
 
     def embed_with_sentences(
-        self, texts: Sequence[str], word_pieces: Sequence[list[int] | None] | None = None
+        self,
+        texts: Sequence[str],
+        word_pieces: Sequence[list[int] | None] | None = None,
+        encodings: Sequence[Any] | None = None,
     ) -> tuple[np.ndarray, list[Sentences | None]]:
-        """:meth:`embed`, and each text's :class:`Sentences` (None under two sentences)."""
+        """:meth:`embed`, and each text's :class:`Sentences` (None under two sentences).
+        ``encodings``: each text's tokenizer encoding from the static stage, where known, whose
+        character offsets place its sentences without tokenising it again."""
         result = np.zeros((len(texts), FULL_DIMENSIONS), dtype=np.float32)
         sentences: list[Sentences | None] = [None] * len(texts)
         todo: dict[str, list[int]] = {}
         known: dict[str, list[int]] = {}
+        known_encodings: dict[str, Any] = {}
         with self._cache_lock:
             for row, text in enumerate(texts):
                 found = self._cache.get(text)
@@ -251,6 +281,9 @@ class _FullModel:
                     given = word_pieces[row] if word_pieces is not None else None
                     if given is not None:
                         known[text] = given
+                    encoding = encodings[row] if encodings is not None else None
+                    if encoding is not None:
+                        known_encodings[text] = encoding
         if not todo:
             return result, sentences
         distinct = list(todo)
@@ -261,10 +294,13 @@ class _FullModel:
         pieces = [
             windows(full_ids(known[text]) if text in known else encoded[text]) for text in distinct
         ]
-        # (text, window, token ids); longest first, so that no worker is left with a long
-        # one at the end.
+        split = self._sentence_pieces(distinct, [known_encodings.get(text) for text in distinct])
+        # (text, window, token ids, the window's rows of each sentence); longest first, so
+        # that no worker is left with a long one at the end.
         jobs = [
-            (owner, k, ids) for owner, parts in enumerate(pieces) for k, ids in enumerate(parts)
+            (owner, k, ids, window_rows(split[owner], parts, k))
+            for owner, parts in enumerate(pieces)
+            for k, ids in enumerate(parts)
         ]
         jobs.sort(key=lambda job: -len(job[2]))
         if (
@@ -280,24 +316,24 @@ class _FullModel:
             # two 128-token windows right after short lone comments, pool 30.3 ms median,
             # here 19.8; with nothing before them, 18.7 on the pool).
             lone = self.lone_session()
-            outputs = [self._run_one(ids, lone) for _, _, ids in jobs]
+            outputs = [self._run_window(ids, rows, lone) for _, _, ids, rows in jobs]
         elif len(jobs) > 1 and (pool := self._executor()) is not None:
-            outputs = list(pool.map(self._run_one, [ids for _, _, ids in jobs]))
+            outputs = list(
+                pool.map(self._run_window, [job[2] for job in jobs], [job[3] for job in jobs])
+            )
         else:
-            outputs = [self._run_one(ids) for _, _, ids in jobs]
-        by_window = {
-            (owner, k): output for (owner, k, _), output in zip(jobs, outputs, strict=True)
-        }
-        split = self._sentence_pieces(distinct)
+            outputs = [self._run_window(ids, rows) for _, _, ids, rows in jobs]
+        by_window = {(job[0], job[1]): output for job, output in zip(jobs, outputs, strict=True)}
         computed: list[tuple[str, tuple[np.ndarray, Sentences | None]]] = []
         for owner, text in enumerate(distinct):
             parts = pieces[owner]
             window_outputs = [by_window[owner, k] for k in range(len(parts))]
             vector = combine_windows(parts, [window[0] for window in window_outputs])
+            found = split[owner]
             text_sentences = None
-            if split[owner]:
-                body = np.concatenate([window[1][1:-1] for window in window_outputs])
-                text_sentences = sentence_vectors(split[owner], body)
+            if found:
+                sums = [window[1] for window in window_outputs if window[1] is not None]
+                text_sentences = sentences_from_sums(found, sums)
             for row in todo[text]:
                 result[row], sentences[row] = vector, text_sentences
             computed.append((text, (vector, text_sentences)))
@@ -308,16 +344,26 @@ class _FullModel:
                 self._cache.popitem(last=False)
         return result, sentences
 
-    def _sentence_pieces(self, texts: list[str]) -> list[list[SentencePiece]]:
-        """Each text's sentences as :func:`sentence_pieces` gives them; the texts of two or
-        more sentences are tokenised once more, with offsets, in one batch (about 6 us a
-        comment)."""
+    def _sentence_pieces(
+        self, texts: list[str], encodings: list[Any] | None = None
+    ) -> list[list[SentencePiece]]:
+        """Each text's sentences as :func:`sentence_pieces` gives them. The token offsets
+        come from the static stage's encoding where given (its tokens are this model's,
+        without [CLS] and [SEP]), else from tokenising the text again (about 70 us)."""
         found = [sentence_spans(text) for text in texts]
-        several = [k for k, spans in enumerate(found) if len(spans) > 1]
         result: list[list[SentencePiece]] = [[] for _ in texts]
-        if several:
-            encodings = self.tokenizer.encode_batch([texts[k] for k in several])
-            for k, encoding in zip(several, encodings, strict=True):
+        missing: list[int] = []
+        for k, spans in enumerate(found):
+            if len(spans) < 2:
+                continue
+            encoding = encodings[k] if encodings is not None else None
+            if encoding is None:
+                missing.append(k)
+            else:
+                result[k] = sentence_pieces(spans, encoding.offsets[: MAX_TOKENS - 2])
+        if missing:
+            encoded = self.tokenizer.encode_batch([texts[k] for k in missing])
+            for k, encoding in zip(missing, encoded, strict=True):
                 result[k] = sentence_pieces(found[k], encoding.offsets[1:-1])
         return result
 
@@ -418,14 +464,36 @@ def sentence_pieces(
     return joined if len(joined) > 1 else []
 
 
-def sentence_vectors(pieces: list[SentencePiece], body: np.ndarray) -> Sentences:
-    """Each piece's mean token vector, normalised, from the model's body token vectors."""
-    vectors = np.empty((len(pieces), FULL_DIMENSIONS), dtype=np.float16)
-    for row, (_, _, first, end) in enumerate(pieces):
-        mean = body[first:end].mean(axis=0)
-        norm = float(np.linalg.norm(mean))
-        vectors[row] = mean / norm if norm > 0 else mean
-    return Sentences(spans=tuple((start, end) for start, end, _, _ in pieces), vectors=vectors)
+def window_rows(
+    pieces: list[SentencePiece], parts: list[list[int]], k: int
+) -> list[tuple[int, int]] | None:
+    """Rows of window ``k``'s token vectors ([CLS] is row 0) that belong to each of the
+    text's sentences ``pieces`` (empty ranges where a sentence lies in another window)."""
+    if not pieces:
+        return None
+    start = sum(len(part) - 2 for part in parts[:k])
+    end = start + len(parts[k]) - 2
+    return [
+        (1 + max(first, start) - start, 1 + min(stop, end) - start)
+        if first < end and stop > start
+        else (0, 0)
+        for _, _, first, stop in pieces
+    ]
+
+
+def sentences_from_sums(pieces: list[SentencePiece], sums: list[np.ndarray]) -> Sentences:
+    """Each sentence's mean token vector, normalised, from its windows' sums (in order)."""
+    total = sums[0].copy()
+    for more in sums[1:]:
+        total += more
+    counts = np.array([stop - first for _, _, first, stop in pieces], dtype=np.float32)
+    means = total / counts[:, None]
+    norms = np.linalg.norm(means, axis=1, keepdims=True)
+    vectors = np.divide(means, norms, out=np.zeros_like(means), where=norms > 0)
+    return Sentences(
+        spans=tuple((start, end) for start, end, _, _ in pieces),
+        vectors=vectors.astype(np.float16),
+    )
 
 
 class _StaticModel:
@@ -443,10 +511,16 @@ class _StaticModel:
         self.tokenizer.enable_truncation(STATIC_MAX_TOKENS)
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        # The fast form skips the character offsets nobody reads here: the same ids, about
-        # 15% less time (a comment of 1,500 characters: 0.70 -> 0.59 ms).
+        # The fast form skips the character offsets: the same ids, about 15% less time (a
+        # comment of 1,500 characters: 0.70 -> 0.59 ms).
         encodings = self.tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
         return [e.ids for e in encodings]
+
+    def encodings(self, texts: Sequence[str]) -> list[Any]:
+        """The texts' encodings with character offsets, which the full model reads to place
+        a comment's sentences (about 7 us a comment more than :meth:`token_ids`, against
+        about 70 us to tokenise a comment of several sentences again there)."""
+        return list(self.tokenizer.encode_batch(list(texts), add_special_tokens=False))
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.embed_ids(self.token_ids(texts))
@@ -507,11 +581,13 @@ def annotate_static(analyses: list[Analysis]) -> None:
     if not pending:
         return
     model = static_model()
-    all_ids = model.token_ids([a.comment.text for a in pending])
+    encodings = model.encodings([a.comment.text for a in pending])
+    all_ids = [encoding.ids for encoding in encodings]
     vectors = model.embed_ids(all_ids)
-    for analysis, vector, ids in zip(pending, vectors, all_ids, strict=True):
+    for analysis, vector, ids, encoding in zip(pending, vectors, all_ids, encodings, strict=True):
         analysis.static_vector = vector
         analysis.cache[WORD_PIECES_CACHE_KEY] = ids
+        analysis.cache[ENCODING_CACHE_KEY] = encoding
 
 
 def annotate_full(analyses: list[Analysis]) -> None:
@@ -523,6 +599,7 @@ def annotate_full(analyses: list[Analysis]) -> None:
     vectors, sentences = full_model().embed_with_sentences(
         [a.comment.text for a in pending],
         [ids if isinstance(ids, list) else None for ids in word_pieces],
+        [a.cache.get(ENCODING_CACHE_KEY) for a in pending],
     )
     for analysis, vector, found in zip(pending, vectors, sentences, strict=True):
         analysis.embedding = vector

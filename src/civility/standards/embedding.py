@@ -329,11 +329,10 @@ class _FullModel:
             parts = pieces[owner]
             window_outputs = [by_window[owner, k] for k in range(len(parts))]
             vector = combine_windows(parts, [window[0] for window in window_outputs])
-            found = split[owner]
             text_sentences = None
-            if found:
+            if split[owner]:
                 sums = [window[1] for window in window_outputs if window[1] is not None]
-                text_sentences = sentences_from_sums(found, sums)
+                text_sentences = sentences_from_sums(split[owner], sums)
             for row in todo[text]:
                 result[row], sentences[row] = vector, text_sentences
             computed.append((text, (vector, text_sentences)))

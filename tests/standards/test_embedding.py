@@ -359,6 +359,12 @@ def test_sentence_vectors_pool_each_sentences_tokens_in_and_across_windows(
         assert other is not None
         assert other.spans == many.spans
         assert np.array_equal(other.vectors, many.vectors)
+    # A plain embed() leaves the sentences out; the engine's call after it works them out.
+    model._cache.clear()
+    embedding.embed([short])
+    again = model.embed_with_sentences([short])[1][0]
+    assert again is not None and again.spans == first.spans
+    assert np.array_equal(again.vectors, first.vectors)
 
 
 def test_the_engines_sentences_from_the_static_stages_offsets_match_a_fresh_tokenisation() -> None:

@@ -186,7 +186,9 @@ class _FullModel:
         self.tokenizer = Tokenizer.from_file(str(TOKENIZER_PATH))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(MAX_TOKENS)
-        self._cache: OrderedDict[str, tuple[np.ndarray, Sentences | None]] = OrderedDict()
+        # text -> its vector, its sentences, and whether those were worked out (a plain
+        # :meth:`embed` leaves them out; the engine's call then works them out again).
+        self._cache: OrderedDict[str, tuple[np.ndarray, Sentences | None, bool]] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._workers = _thread_count()
         self._pool: ThreadPoolExecutor | None = None
@@ -253,14 +255,17 @@ class _FullModel:
     ) -> np.ndarray:
         """``word_pieces``: each text's ids as the static stage tokenised it (no [CLS]/[SEP],
         ``STATIC_MAX_TOKENS``), where known, to save tokenising it again (about 0.9 ms for a
-        comment of 1,500 characters): :func:`full_ids` makes this model's input from them."""
-        return self.embed_with_sentences(texts, word_pieces)[0]
+        comment of 1,500 characters): :func:`full_ids` makes this model's input from them.
+        The sentences are not worked out (training and the benchmarks' encoder pass)."""
+        return self.embed_with_sentences(texts, word_pieces, with_sentences=False)[0]
 
     def embed_with_sentences(
         self,
         texts: Sequence[str],
         word_pieces: Sequence[list[int] | None] | None = None,
         encodings: Sequence[Any] | None = None,
+        *,
+        with_sentences: bool = True,
     ) -> tuple[np.ndarray, list[Sentences | None]]:
         """:meth:`embed`, and each text's :class:`Sentences` (None under two sentences).
         ``encodings``: each text's tokenizer encoding from the static stage, where known, whose
@@ -273,9 +278,9 @@ class _FullModel:
         with self._cache_lock:
             for row, text in enumerate(texts):
                 found = self._cache.get(text)
-                if found is not None:
+                if found is not None and (found[2] or not with_sentences):
                     self._cache.move_to_end(text)
-                    result[row], sentences[row] = found
+                    result[row], sentences[row], _ = found
                 else:
                     todo.setdefault(text, []).append(row)
                     given = word_pieces[row] if word_pieces is not None else None
@@ -294,7 +299,11 @@ class _FullModel:
         pieces = [
             windows(full_ids(known[text]) if text in known else encoded[text]) for text in distinct
         ]
-        split = self._sentence_pieces(distinct, [known_encodings.get(text) for text in distinct])
+        split = (
+            self._sentence_pieces(distinct, [known_encodings.get(text) for text in distinct])
+            if with_sentences
+            else [[] for _ in distinct]
+        )
         # (text, window, token ids, the window's rows of each sentence); longest first, so
         # that no worker is left with a long one at the end.
         jobs = [
@@ -324,7 +333,7 @@ class _FullModel:
         else:
             outputs = [self._run_window(ids, rows) for _, _, ids, rows in jobs]
         by_window = {(job[0], job[1]): output for job, output in zip(jobs, outputs, strict=True)}
-        computed: list[tuple[str, tuple[np.ndarray, Sentences | None]]] = []
+        computed: list[tuple[str, tuple[np.ndarray, Sentences | None, bool]]] = []
         for owner, text in enumerate(distinct):
             parts = pieces[owner]
             window_outputs = [by_window[owner, k] for k in range(len(parts))]
@@ -335,7 +344,7 @@ class _FullModel:
                 text_sentences = sentences_from_sums(split[owner], sums)
             for row in todo[text]:
                 result[row], sentences[row] = vector, text_sentences
-            computed.append((text, (vector, text_sentences)))
+            computed.append((text, (vector, text_sentences, with_sentences)))
         with self._cache_lock:
             for text, entry in computed:
                 self._cache[text] = entry

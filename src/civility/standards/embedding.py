@@ -223,10 +223,7 @@ class _FullModel:
 
     def _run_one(self, ids: list[int], session: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """The window's sentence vector and its token vectors ([CLS] and [SEP] included)."""
-        input_ids = np.asarray([ids], dtype=np.int64)
-        vectors, token_vectors = (session or self.session).run(
-            None, {"input_ids": input_ids, "attention_mask": np.ones_like(input_ids)}
-        )
+        vectors, token_vectors = (session or self.session).run(None, _inputs(ids))
         return vectors[0], token_vectors[0]
 
     def _run_window(
@@ -237,11 +234,7 @@ class _FullModel:
         worker, rather than held for the whole batch (up to 384 floats a token)."""
         if rows is None:
             # Only the output it needs: the token vectors would be copied out for nothing.
-            input_ids = np.asarray([ids], dtype=np.int64)
-            (vectors,) = (session or self.session).run(
-                [SENTENCE_OUTPUT],
-                {"input_ids": input_ids, "attention_mask": np.ones_like(input_ids)},
-            )
+            (vectors,) = (session or self.session).run([SENTENCE_OUTPUT], _inputs(ids))
             return vectors[0], None
         vector, token_vectors = self._run_one(ids, session)
         sums = np.zeros((len(rows), FULL_DIMENSIONS), dtype=np.float32)
@@ -374,6 +367,12 @@ class _FullModel:
             for k, encoding in zip(missing, encoded, strict=True):
                 result[k] = sentence_pieces(found[k], encoding.offsets[1:-1])
         return result
+
+
+def _inputs(ids: list[int]) -> dict[str, np.ndarray]:
+    """The graph's inputs for one window, unpadded."""
+    input_ids = np.asarray([ids], dtype=np.int64)
+    return {"input_ids": input_ids, "attention_mask": np.ones_like(input_ids)}
 
 
 def full_ids(word_pieces: list[int]) -> list[int]:

@@ -107,3 +107,35 @@ def test_one_head_seeds_train_only_their_own_head() -> None:
     for slug in ("hate", "animal_cruelty", "spam"):
         rows, _ = heads.training_set(corpus, slug)
         assert rows.tolist() == [2], slug
+
+
+def test_more_texts_are_train_rows_the_corpus_leaves_out_one_per_line(
+    datasets_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civility.standards import datasets
+    from civility.standards.training import more_texts
+
+    # The corpus samples civil_comments (heads.CAPS); here it keeps 10 rows of the 80.
+    monkeypatch.setitem(heads.CAPS, "civil_comments_toxic_spans", 10)
+    folder = datasets_root / "civil_comments_toxic_spans"
+    with (folder / "data.jsonl").open("a", encoding="utf-8") as handle:
+        for index in range(40):
+            record = {"id": f"extra-{index}", "text": f"line one {index}\nline two", "labels": {}}
+            handle.write(json.dumps(record) + "\n")
+    corpus = tmp_path / "corpus.jsonl"
+    heads.dump_corpus(corpus)
+    seen = more_texts.corpus_texts(corpus)
+    out = tmp_path / "more.txt"
+    assert more_texts.main(["civil_comments_toxic_spans", "5", "--corpus", str(corpus),
+                            "--out", str(out)]) == 0  # fmt: skip
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 5
+    train = {
+        row["text"].replace("\n", " ")
+        for row in datasets.rows("civil_comments_toxic_spans", "train")
+    }
+    assert all(line in train and line not in seen for line in lines)
+    assert all(line.startswith("line one ") and line.endswith(" line two") for line in lines)
+    # The same sample every time.
+    again = more_texts.more_texts("civil_comments_toxic_spans", 5, seen)
+    assert again == lines

@@ -15,6 +15,12 @@ Runs in the torch environment of ``export_minilm.py`` (its docstring builds it):
         --corpus /tmp/civility-corpus.jsonl --layers 0,2,4 --epochs 3 --out /tmp/student
     .venv/bin/python benchmarks/encoder_speed.py --model /tmp/student/student-int8.onnx \\
         --baseline src/civility/standards/models/minilm-l6-v2-int8.onnx
+    .venv/bin/python benchmarks/encoder_heads.py --model /tmp/student/student-int8.onnx
+
+``--head-weight W`` adds the shipped heads' terms to the loss (see :func:`distil`);
+``--extra-texts FILE...`` distils on more texts, one per line, with no labels: the heads'
+corpus barely covers some subjects the heads must read (``distill_texts/wellbeing.txt``:
+team-written posts about distress, self-harm, recovery and grief, and look-alike idioms).
 
 Measured results: models/README.md §1, "A distilled three-layer student".
 """
@@ -95,12 +101,24 @@ def student_of(layers: list[int]) -> export_minilm.MiniLMSentenceEncoder:
     return student
 
 
+def head_directions() -> np.ndarray:
+    """The shipped heads' embedding weights (heads, 384), each row divided by the spread of
+    its term over unit vectors of the corpus (set in :func:`distil`), so that every head's
+    term counts alike in the loss."""
+    with np.load(export_minilm.MODELS / "learned-heads.npz") as heads:
+        return np.asarray(heads["full_weights"], dtype=np.float32)
+
+
 def distil(
     student: export_minilm.MiniLMSentenceEncoder,
     texts: list[str],
     targets: np.ndarray,
     epochs: float,
+    head_weight: float = 0.0,
 ) -> export_minilm.MiniLMSentenceEncoder:
+    """``head_weight`` > 0 adds the mean squared difference of the shipped heads' terms
+    (student against teacher, each head's term in units of its spread over the teacher's
+    vectors) to the loss: the directions the heads read are kept closer than the rest."""
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(export_minilm.MODELS / export_minilm.TOKENIZER_NAME))
@@ -110,6 +128,9 @@ def distil(
     batches = [order[start : start + BATCH] for start in range(0, len(order), BATCH)]
     steps = int(len(batches) * epochs)
     wanted = torch.from_numpy(targets)
+    directions = head_directions()
+    spread = (targets @ directions.T).std(axis=0) + 1e-6
+    heads = torch.from_numpy((directions / spread[:, None]).T.copy())  # (384, heads)
     optimiser = torch.optim.AdamW(student.parameters(), lr=LEARNING_RATE, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser,
@@ -124,6 +145,8 @@ def distil(
             ids, mask = padded([token_ids[index] for index in rows])
             vectors = student(torch.from_numpy(ids), torch.from_numpy(mask))
             loss = (1 - (vectors * wanted[rows]).sum(dim=1)).mean()
+            if head_weight > 0:
+                loss = loss + head_weight * ((vectors - wanted[rows]) @ heads).pow(2).mean()
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -154,14 +177,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layers", default="0,2,4", help="the teacher's layers the student keeps")
     parser.add_argument("--epochs", type=float, default=3.0)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--extra-texts", type=Path, nargs="*", default=[],
+        help="files of more texts to distil on, one per line (no labels needed)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--head-weight", type=float, default=0.0,
+        help="weight of the heads' terms in the loss (0: the vectors' cosine alone)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     torch.manual_seed(0)
     torch.set_num_threads(2)
     args.out.mkdir(parents=True, exist_ok=True)
     texts = corpus_texts(args.corpus)
+    for path in args.extra_texts:
+        texts += [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     targets = teacher_vectors(texts)
     student = distil(
-        student_of([int(x) for x in args.layers.split(",")]), texts, targets, args.epochs
+        student_of([int(x) for x in args.layers.split(",")]),
+        texts,
+        targets,
+        args.epochs,
+        args.head_weight,
     )
     torch.save(student.state_dict(), args.out / "student.pt")
     quantised = export(student, args.out)

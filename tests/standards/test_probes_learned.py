@@ -17,7 +17,7 @@ from civility.standards.detectors.learned import LearnedDetector
 from civility.standards.detectors.topic import OffTopicDetector
 from civility.standards.engine import Engine
 from civility.standards.policy import default_policy
-from civility.standards.types import Article, Comment
+from civility.standards.types import Article, Comment, Decision
 
 PROBES = Path(__file__).parent / "probes"
 PROBE_RULES = (
@@ -284,3 +284,27 @@ def test_news_comment_violations_fire_and_their_look_alikes_do_not(
         for text, v in zip(look_alikes, verdicts[len(violations) :], strict=True)
     }
     assert sum(score >= 0.5 for score in scores.values()) <= may_fire, scores
+
+
+def test_talk_about_suicide_is_published_and_distress_is_never_removed(engine: Engine) -> None:
+    """probes/suicide_talk.jsonl: 160 posts written for this check, apart from the training
+    seeds. Kind B (120) breaks no rule: comments on suicide-prevention and mental-health news,
+    recovery told in the past, replies that ask a struggling reader about suicide and give a
+    helpline, grief, idioms ("this commute is killing me"). Kind A (40) is a reader in distress
+    now: rule 9 forbids methods and incitement, not that, so the learned rules may hold such a
+    post for a moderator but must never remove it. Before the wellbeing seeds the learned rules
+    held 15 of the B posts (trolling, narcotics and minors among them); now 9."""
+    cases = [json.loads(line) for line in (PROBES / "suicide_talk.jsonl").open(encoding="utf-8")]
+    verdicts = engine.check_many([to_comment(case) for case in cases])
+    held = [
+        (case["text"][:40], v.fired)
+        for case, v in zip(cases, verdicts, strict=True)
+        if case["kind"] == "B" and v.fired
+    ]
+    assert len(held) <= 12, held  # at most 10% of the 120
+    removed = [
+        case["text"][:40]
+        for case, v in zip(cases, verdicts, strict=True)
+        if case["kind"] == "A" and v.decision is Decision.REJECT
+    ]
+    assert removed == []

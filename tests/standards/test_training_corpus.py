@@ -109,6 +109,25 @@ def test_one_head_seeds_train_only_their_own_head() -> None:
         assert rows.tolist() == [2], slug
 
 
+def test_talk_about_suicide_that_breaks_no_rule_is_kept_out_of_the_self_harm_head() -> None:
+    corpus = heads.Corpus()
+    labels = {"trolling": 0, "minors": 0, "narcotics": 0}
+    corpus.add(
+        "Three years clean today. Still here, still stubborn.", labels, "seeds/wellbeing_talk"
+    )
+    corpus.add("Do the world a favour and drink bleach.", {"self_harm": 1}, "seeds/self_harm")
+    rows, targets = heads.training_set(corpus, "self_harm")
+    assert rows.tolist() == [1] and targets.tolist() == [1]
+    # For the heads that fired on such posts they are labelled negatives; for the rest they
+    # are no example at all.
+    for slug in ("trolling", "minors", "narcotics"):
+        rows, targets = heads.training_set(corpus, slug)
+        assert rows.tolist()[0] == 0 and targets.tolist()[0] == 0, slug
+    for slug in ("hate", "insult", "profanity", "spam"):
+        rows, _ = heads.training_set(corpus, slug)
+        assert 0 not in rows.tolist(), slug
+
+
 def test_more_texts_are_train_rows_the_corpus_leaves_out_one_per_line(
     datasets_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -102,9 +102,8 @@ def student_of(layers: list[int]) -> export_minilm.MiniLMSentenceEncoder:
 
 
 def head_directions() -> np.ndarray:
-    """The shipped heads' embedding weights (heads, 384), each row divided by the spread of
-    its term over unit vectors of the corpus (set in :func:`distil`), so that every head's
-    term counts alike in the loss."""
+    """The shipped heads' embedding weights (heads, 384). :func:`distil` divides each row by
+    the spread of its term over the teacher's vectors, so that every head counts alike."""
     with np.load(export_minilm.MODELS / "learned-heads.npz") as heads:
         return np.asarray(heads["full_weights"], dtype=np.float32)
 

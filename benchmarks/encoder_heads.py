@@ -56,10 +56,11 @@ def test_rows(name: str, slug: str) -> tuple[list[str], np.ndarray]:
     return texts, np.array(labels)
 
 
-def head_scores(corpus: heads.Corpus, vectors: np.ndarray) -> dict[tuple[str, str], float]:
+def head_scores(
+    corpus: heads.Corpus, vectors: np.ndarray, cache: heads.EmbeddingCache
+) -> dict[tuple[str, str], float]:
     from sklearn.metrics import roc_auc_score
 
-    cache = heads.EmbeddingCache()
     found: dict[tuple[str, str], float] = {}
     for slug, names in SCORED.items():
         index, y = heads.training_set(corpus, slug)
@@ -89,8 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     columns: list[tuple[str, dict[tuple[str, str], float]]] = []
     for path in [shipped, *args.model]:
         use_encoder(path)
-        vectors = heads.EmbeddingCache().full(corpus.texts, desc=f"corpus, {path.name}")
-        columns.append((path.name, head_scores(corpus, vectors)))
+        cache = heads.EmbeddingCache()
+        vectors = cache.full(corpus.texts, desc=f"corpus, {path.name}")
+        columns.append((path.name, head_scores(corpus, vectors, cache)))
     use_encoder(shipped)
     shippable = set(heads.TRAIN_SETS)
     print("| rule | test part of | " + " | ".join(name for name, _ in columns) + " |")

@@ -143,7 +143,7 @@ def test_more_texts_are_train_rows_the_corpus_leaves_out_one_per_line(
             handle.write(json.dumps(record) + "\n")
     corpus = tmp_path / "corpus.jsonl"
     heads.dump_corpus(corpus)
-    seen = more_texts.corpus_texts(corpus)
+    seen = set(read_corpus(corpus)[0])
     out = tmp_path / "more.txt"
     assert more_texts.main(["civil_comments_toxic_spans", "5", "--corpus", str(corpus),
                             "--out", str(out)]) == 0  # fmt: skip

@@ -39,18 +39,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import export_minilm
+from finetune_minilm import read_corpus
 
 LEARNING_RATE = 1e-4
 WARM_UP_STEPS = 100
 BATCH = 32
 MAX_TOKENS = 128
-
-
-def corpus_texts(path: Path) -> list[str]:
-    """The texts of a ``civility train --dump-corpus`` file (its first line names the heads)."""
-    with path.open(encoding="utf-8") as handle:
-        handle.readline()
-        return [json.loads(line)["text"] for line in handle if line.strip()]
 
 
 def teacher_vectors(texts: list[str], batch: int = 64) -> np.ndarray:
@@ -188,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(0)
     torch.set_num_threads(2)
     args.out.mkdir(parents=True, exist_ok=True)
-    texts = corpus_texts(args.corpus)
+    texts = read_corpus(args.corpus)[0]
     for path in args.extra_texts:
         texts += [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     targets = teacher_vectors(texts)

@@ -135,29 +135,26 @@ CUE_GROUPS: dict[str, frozenset[str]] = {
     "threat": frozenset({"threat"}),
     "narcotics": frozenset({"narcotics"}),
 }
-# Seed files that train one head only. The insult seeds' negatives are criticism of people
-# without insult, written against that head's boundary and checked for nothing else; as fair
-# negatives of every head they shifted the seed-only heads for no gain (animal_cruelty: one
-# probe case across the 0.5 line, models/README.md).
-ONE_HEAD_SOURCES: dict[str, str] = {
-    "seeds/insult": "insult",
-    "seeds/insult_political": "insult",
-    "seeds/spam_get_rich_quick": "spam",
-    "seeds/threat_targeted": "threat",
-    "seeds/hate_targeted": "hate",
-    "seeds/hate_political_negatives": "hate",
-    "seeds/narcotics_dealing": "narcotics",
-}
-# Sources that train only some heads (for the others they are no example at all, not even a
-# negative), like ONE_HEAD_SOURCES. The team's posts about suicide and self-harm that break no
-# rule (support, recovery told in the past, news comments on prevention, grief, idioms such as
+# Seed files that train only the heads named: for the others they are no example at all, not
+# even a negative. The insult seeds' negatives are criticism of people without insult, written
+# against that head's boundary and checked for nothing else; as fair negatives of every head
+# they shifted the seed-only heads for no gain (animal_cruelty: one probe case across the 0.5
+# line, models/README.md). The team's posts about suicide and self-harm that break no rule
+# (support, recovery told in the past, news comments on prevention, grief, idioms such as
 # "this exam is killing me") teach trolling, minors and narcotics, which fired on them, not to.
 # The self_harm head does not read them: rule 9 (methods of suicide, incitement) and the
 # public data's mapping of first-person suicidal intent to self_harm disagree about where such
 # talk ends, and as its negatives they cost 0.01-0.03 of ROC-AUC on the suicidal-intent
 # tweets; nor do the other heads, whose held-out scores moved by up to 0.005 with them as
 # ordinary negatives (models/README.md).
-SOME_HEADS_SOURCES: dict[str, frozenset[str]] = {
+ONLY_HEADS: dict[str, frozenset[str]] = {
+    "seeds/insult": frozenset({"insult"}),
+    "seeds/insult_political": frozenset({"insult"}),
+    "seeds/spam_get_rich_quick": frozenset({"spam"}),
+    "seeds/threat_targeted": frozenset({"threat"}),
+    "seeds/hate_targeted": frozenset({"hate"}),
+    "seeds/hate_political_negatives": frozenset({"hate"}),
+    "seeds/narcotics_dealing": frozenset({"narcotics"}),
     "seeds/wellbeing_talk": frozenset({"trolling", "minors", "narcotics"}),
 }
 TRAIN_SETS = (
@@ -305,11 +302,8 @@ def training_set(corpus: Corpus, slug: str) -> tuple[np.ndarray, np.ndarray]:
     indices: list[int] = []
     targets: list[int] = []
     for index, labels in enumerate(corpus.labels):
-        only = ONE_HEAD_SOURCES.get(corpus.sources[index])
-        if only is not None and only != slug:
-            continue
-        some = SOME_HEADS_SOURCES.get(corpus.sources[index])
-        if some is not None and slug not in some:
+        only = ONLY_HEADS.get(corpus.sources[index])
+        if only is not None and slug not in only:
             continue
         if slug in labels:
             indices.append(index)

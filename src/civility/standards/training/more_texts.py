@@ -10,19 +10,12 @@ Only for sets whose licence allows training (the distilled encoder would be a sh
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 from pathlib import Path
 
 from civility.standards import datasets
-
-
-def corpus_texts(path: Path) -> set[str]:
-    """The texts of a ``civility train --dump-corpus`` file (its first line names the heads)."""
-    with path.open(encoding="utf-8") as handle:
-        handle.readline()
-        return {json.loads(line)["text"] for line in handle if line.strip()}
+from civility.standards.training.finetune_minilm import read_corpus
 
 
 def more_texts(name: str, count: int, seen: set[str], seed: int = 5) -> list[str]:
@@ -40,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, required=True, help="civility train --dump-corpus")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    lines = more_texts(args.dataset, args.count, corpus_texts(args.corpus))
+    lines = more_texts(args.dataset, args.count, set(read_corpus(args.corpus)[0]))
     args.out.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     print(f"wrote {len(lines):,} texts to {args.out}")
     return 0

@@ -202,7 +202,8 @@ def export_quantised(
     encoder: nn.Module, ids: np.ndarray, mask: np.ndarray, float_path: Path, quantised_path: Path
 ) -> None:
     """Write the float graph (dynamic batch and length; ``ids``/``mask`` only trace it) to
-    ``float_path`` and its int8 quantisation, weights per output channel, to ``quantised_path``."""
+    ``float_path`` and its int8 quantisation, weights per output channel, to ``quantised_path``,
+    with the token vectors as a second output (``token_states.py``: the engine reads both)."""
     torch.onnx.export(
         encoder,
         (torch.from_numpy(ids[:2]), torch.from_numpy(mask[:2])),
@@ -226,6 +227,9 @@ def export_quantised(
         weight_type=QuantType.QInt8,
         reduce_range=True,  # 7-bit weights: the same vectors on AVX2 and VNNI CPUs
     )
+    from token_states import expose_token_states
+
+    expose_token_states(quantised_path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -275,9 +279,6 @@ def main(argv: list[str] | None = None) -> int:
     float_path = out / "minilm-l6-v2-float.onnx.tmp"
     quantised_path = out / ONNX_NAME
     export_quantised(encoder, ids, mask, float_path, quantised_path)
-    from token_states import expose_token_states
-
-    expose_token_states(quantised_path)
     if args.keep_float is not None:
         float_path.replace(args.keep_float)
     else:

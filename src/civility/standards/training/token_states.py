@@ -2,8 +2,9 @@
 
     python src/civility/standards/training/token_states.py [MODEL.onnx]
 
-``export_minilm.py`` calls :func:`expose_token_states` on the file it has just quantised; run
-alone, this script does the same to a file exported before (by default the shipped one).
+``export_minilm.export_quantised`` calls :func:`expose_token_states` on every file it
+quantises (the shipped encoder, ``distill_minilm.py``'s students); run alone, this script does
+the same to a file exported before (by default the shipped one).
 
 The engine pools a comment's token vectors sentence by sentence to show which sentence a
 learned rule objects to (``embedding.sentence_pieces``, models/README.md section 3). The

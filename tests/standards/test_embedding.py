@@ -33,6 +33,22 @@ def test_int8_model_stays_close_to_the_float_original(
     assert cosine.min() >= 0.95, cosine
 
 
+def test_the_encoder_computes_the_vectors_the_heads_were_trained_on(
+    reference: tuple[list[str], np.ndarray],
+) -> None:
+    """``civility train`` stores the encoder's vectors of the reference sentences with the
+    heads. A change of the graph or of how onnxruntime runs it that moves the vectors must come
+    with heads retrained on them. (Exact on one CPU; the tolerance covers other x86 CPUs'
+    float kernels: the 7-bit weights keep the integer products the same everywhere.)"""
+    from civility.standards.detectors.learned_model import HEADS_PATH
+
+    sentences, _ = reference
+    with np.load(HEADS_PATH) as data:
+        trained_on = data["encoder_check_vectors"]
+    embedding.full_model()._cache.clear()
+    np.testing.assert_allclose(embedding.embed(sentences), trained_on, rtol=0, atol=1e-5)
+
+
 def test_vectors_are_unit_length_and_deterministic() -> None:
     texts = ["Short.", "A somewhat longer comment about the council's budget decision."]
     first, second = embedding.embed(texts), embedding.embed(texts)

@@ -473,6 +473,16 @@ def fit_students(
     return solution[:-1].T.astype(np.float32), solution[-1].astype(np.float32)
 
 
+def encoder_check_vectors() -> np.ndarray:
+    """The encoder's vectors of the reference sentences (``minilm-reference.npz``) as the
+    heads were fitted: stored with them, so that a test fails when the shipped encoder no
+    longer computes the vectors the heads were trained on (a re-export, a graph rewrite, an
+    onnxruntime setting)."""
+    with np.load(embedding.MODELS_DIR / "minilm-reference.npz") as data:
+        sentences = [str(sentence) for sentence in data["sentences"]]
+    return embedding.full_model().embed(sentences)
+
+
 def residual_bounds(residuals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per column: how far above and below the estimate the full term may lie (logits)."""
     upper = np.quantile(residuals, 1.0 - RESIDUAL_TAIL, axis=0) * RESIDUAL_SAFETY
@@ -589,6 +599,7 @@ def train_heads(
         residual_lower=lower,
         cue_names=np.array(CUE_NAMES),
         cue_weights=w_cues,
+        encoder_check_vectors=encoder_check_vectors(),
     )
     REPORT_PATH.write_text(
         json.dumps([asdict(r) for r in reports], indent=1) + "\n", encoding="utf-8"

@@ -93,6 +93,10 @@ def test_embedding_cache_is_keyed_by_the_encoders_content(
     assert heads._model_stamp() == stamp
     monkeypatch.setattr(heads.embedding, "FULL_MODEL_PATH", second)
     assert heads._model_stamp() != stamp
+    # The same file run with other graph optimisations rounds differently.
+    other_settings = heads._model_stamp()
+    monkeypatch.setattr(heads.embedding, "DISABLED_OPTIMIZERS", ())
+    assert heads._model_stamp() != other_settings
 
 
 def test_one_head_seeds_train_only_their_own_head() -> None:

@@ -216,9 +216,14 @@ class EmbeddingCache:
 
 def _model_stamp() -> str:
     # The graph's content, not its size: a re-tuned encoder has the very same size. The
-    # windowing of long comments (embedding.windows) is part of what a vector is too.
+    # windowing of long comments (embedding.windows) and the graph optimisations onnxruntime
+    # is told to leave out (they change the rounding) are part of what a vector is too.
     digest = hashlib.sha256(embedding.FULL_MODEL_PATH.read_bytes()).hexdigest()[:16]
-    return f"{digest}-w{embedding.SPLIT_ABOVE_TOKENS}x{embedding.WINDOW_TOKENS}"
+    stamp = f"{digest}-w{embedding.SPLIT_ABOVE_TOKENS}x{embedding.WINDOW_TOKENS}"
+    if embedding.DISABLED_OPTIMIZERS:
+        settings = ",".join(embedding.DISABLED_OPTIMIZERS).encode()
+        stamp += f"-o{hashlib.sha256(settings).hexdigest()[:8]}"
+    return stamp
 
 
 @dataclass(slots=True)

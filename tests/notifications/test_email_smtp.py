@@ -217,4 +217,4 @@ def test_a_mail_server_that_is_down_fails_no_committed_work(
             review_url="http://x/my/comments/8/review/",
         )
     assert queued == 1  # queued, then refused by the server: logged, not raised
-    assert any("on_commit" in record.getMessage() for record in caplog.records)
+    assert any("notification mail" in record.getMessage() for record in caplog.records)

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+import smtplib
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
@@ -25,6 +29,7 @@ from civility.notifications.vapid import vapid
 logger = logging.getLogger(__name__)
 
 GONE_STATUSES = {404, 410}
+RETRY_ALONE_AFTER_SECONDS = 30  # a mail of a batch that the server refused, sent again alone
 
 
 class InvalidSubscription(ValueError):
@@ -233,15 +238,125 @@ def _notify(
     if push:
         queued += _push_to(recipient, kind=kind, title=title, url=url, excerpt=excerpt)
     if email and recipient.email:
-        context = {"user": recipient, "url": url, "excerpt": excerpt, **mail_context}
-        template = f"notifications/email/{kind}"
-        # robust: a mail server that refuses must not fail what was already committed (a
-        # worker's batch of decisions, a moderator's removal); Django logs the error.
-        transaction.on_commit(
-            lambda: send_templated_mail(template, recipient.email, context), robust=True
-        )
+        context = {"url": url, "excerpt": excerpt, **mail_context}
+        _queue_mail(f"notifications/email/{kind}", recipient, context)
         queued += 1
     return queued
+
+
+def _queue_mail(template_prefix: str, recipient: Any, context: dict[str, Any]) -> None:
+    """Mail ``recipient`` after commit: as a Celery task when a broker is configured, else
+    inline (and inline when the broker is down). ``context``: JSON values only (the task's
+    arguments); the template also gets the recipient as ``user``. Inside
+    :func:`batched_mail`, the mails go out together, as one task.
+
+    Why a task: a worker that decides a batch of 200 comments would otherwise render and send
+    the removal e-mails of the batch itself, one SMTP connection after the other, before it
+    takes the next batch (measured: 70% of the time a batch spent writing its decisions, with
+    mail to the console alone); and a mail server that refuses now gets the message again
+    later (the task retries with backoff) instead of the message being logged and lost."""
+    mail = OutgoingMail(template_prefix, recipient, context)
+    batch: list[OutgoingMail] | None = getattr(_batched, "mails", None)
+    if batch is not None:
+        batch.append(mail)
+        return
+    # robust: a mail server that refuses must not fail what was already committed (a worker's
+    # batch of decisions, a moderator's removal); Django logs the error.
+    transaction.on_commit(lambda: _send_or_queue([mail]), robust=True)
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMail:
+    template_prefix: str
+    recipient: Any
+    context: dict[str, Any]
+
+    def task_arguments(self) -> list[Any]:
+        return [self.template_prefix, self.recipient.email, self.recipient.pk, self.context]
+
+    def send_now(self) -> None:
+        context = {"user": self.recipient, **self.context}
+        send_templated_mail(self.template_prefix, self.recipient.email, context)
+
+
+_batched = threading.local()
+
+
+@contextmanager
+def batched_mail() -> Iterator[None]:
+    """Mails queued inside (by :func:`notify_removal` and the like) leave after commit as one
+    task instead of one task each: publishing a task costs about 1 ms, which a worker's batch
+    of 200 decisions paid once per removal."""
+    if getattr(_batched, "mails", None) is not None:  # nested: the outer block sends them
+        yield
+        return
+    _batched.mails = []
+    try:
+        yield
+        mails: list[OutgoingMail] = _batched.mails
+    finally:
+        _batched.mails = None
+    if mails:
+        transaction.on_commit(lambda: _send_or_queue(mails), robust=True)
+
+
+def _send_or_queue(mails: list[OutgoingMail]) -> None:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        _send_each(mails)
+        return
+    from civility.notifications.tasks import (
+        send_notification_mail_task,
+        send_notification_mails_task,
+    )
+
+    try:
+        if len(mails) == 1:
+            send_notification_mail_task.delay(*mails[0].task_arguments())
+        else:
+            send_notification_mails_task.delay([mail.task_arguments() for mail in mails])
+    except Exception:  # broker down: mail inline rather than drop the notification
+        logger.exception("broker unavailable; mailing inline")
+        _send_each(mails)
+
+
+def _send_each(mails: list[OutgoingMail]) -> None:
+    for mail in mails:
+        try:
+            mail.send_now()
+        except Exception:  # one refusal must not keep the others from being sent
+            logger.exception("notification mail to user %s failed", mail.recipient.pk)
+
+
+def send_notification_mails(jobs: list[list[Any]]) -> int:
+    """Send the mails of one :func:`batched_mail` block (each as :func:`send_notification_mail`
+    takes it); a mail the server refuses or that cannot reach it is queued again alone, as a
+    task that retries with backoff. Returns how many were sent now."""
+    from civility.notifications.tasks import send_notification_mail_task
+
+    sent = 0
+    for template_prefix, email, user_id, context in jobs:
+        try:
+            sent += send_notification_mail(template_prefix, email, user_id, context)
+        except (smtplib.SMTPException, OSError):
+            logger.warning("notification mail to user %s refused; retried alone", user_id)
+            send_notification_mail_task.apply_async(
+                (template_prefix, email, user_id, context), countdown=RETRY_ALONE_AFTER_SECONDS
+            )
+    return sent
+
+
+def send_notification_mail(
+    template_prefix: str, email: str, user_id: int, context: dict[str, Any]
+) -> bool:
+    """Send one notification e-mail that :func:`_queue_mail` queued, unless its account was
+    deleted, deactivated or moved to another address meanwhile. True if it was sent."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None or user.email.lower() != email.lower():
+        return False
+    send_templated_mail(template_prefix, email, {"user": user, **context})
+    return True
 
 
 def notify_reply(

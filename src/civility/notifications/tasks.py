@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import smtplib
 from typing import Any
 
 from celery import shared_task
@@ -17,3 +18,24 @@ def deliver_push_task(subscription_id: int, payload: dict[str, Any]) -> str:
 @shared_task(name="civility.notifications.send_moderation_digests", acks_late=True)
 def send_moderation_digests_task() -> int:
     return services.send_moderation_digests()
+
+
+@shared_task(
+    name="civility.notifications.send_mail",
+    autoretry_for=(smtplib.SMTPException, OSError),
+    max_retries=8,
+    retry_backoff=True,
+    acks_late=True,
+)
+def send_notification_mail_task(
+    template_prefix: str, email: str, user_id: int, context: dict[str, Any]
+) -> bool:
+    """One notification e-mail; a mail server that refuses or cannot be reached gets it again
+    later (backoff 1 s, 2 s, 4 s... up to 10 minutes, eight times)."""
+    return services.send_notification_mail(template_prefix, email, user_id, context)
+
+
+@shared_task(name="civility.notifications.send_mails", acks_late=True)
+def send_notification_mails_task(jobs: list[list[Any]]) -> int:
+    """The mails of one batch of decisions; each refused one is queued again alone."""
+    return services.send_notification_mails(jobs)

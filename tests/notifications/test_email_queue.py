@@ -58,38 +58,31 @@ def queued_tasks(queue: str) -> list[tuple[str, list[Any]]]:
         client.close()
 
 
-def test_with_a_broker_the_worker_queues_its_batchs_removal_mails_as_one_task(
+@pytest.mark.parametrize(
+    ("removals", "task", "result"),
+    [(3, send_notification_mails_task, 3), (1, send_notification_mail_task, True)],
+    ids=["a batch's mails: one task", "one mail: a task that retries"],
+)
+def test_with_a_broker_the_worker_queues_the_removal_mails_instead_of_sending_them(
+    removals: int,
+    task: Any,
+    result: Any,
     reader: Any,
     article: Any,
     celery_broker: tuple[Any, str],  # noqa: F811
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     _, queue = celery_broker
-    removed_by_a_worker(reader, article, django_capture_on_commit_callbacks, count=3)
+    removed_by_a_worker(reader, article, django_capture_on_commit_callbacks, count=removals)
     assert mail.outbox == []
     [(name, arguments)] = queued_tasks(queue)
-    assert name == send_notification_mails_task.name
-    assert len(arguments[0]) == 3
+    assert name == task.name
     # What a worker runs: the message's own arguments, through the task.
-    assert send_notification_mails_task.apply(args=arguments).get() == 3
-    assert len(mail.outbox) == 3
+    assert task.apply(args=arguments).get() == result
+    assert len(mail.outbox) == removals
     message = mail.outbox[0]
     assert message.to == [reader.email]
     assert "Our automatic moderation removed your comment" in message.body
-
-
-def test_a_single_removal_is_queued_as_a_task_that_retries(
-    reader: Any,
-    article: Any,
-    celery_broker: tuple[Any, str],  # noqa: F811
-    django_capture_on_commit_callbacks: Any,
-) -> None:
-    _, queue = celery_broker
-    removed_by_a_worker(reader, article, django_capture_on_commit_callbacks, count=1)
-    [(name, arguments)] = queued_tasks(queue)
-    assert name == send_notification_mail_task.name
-    assert send_notification_mail_task.apply(args=arguments).get() is True
-    assert len(mail.outbox) == 1
 
 
 def test_a_mail_of_a_batch_that_the_server_refuses_is_queued_again_alone(

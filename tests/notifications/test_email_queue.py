@@ -123,7 +123,7 @@ def test_with_the_broker_down_the_mail_is_sent_inline(
     assert "Our automatic moderation removed your comment" in mail.outbox[0].body
 
 
-def test_a_queued_mail_is_not_sent_to_an_account_deleted_or_moved_since(
+def test_a_queued_mail_follows_an_account_that_moved_and_skips_one_deactivated_since(
     reader: Any, make_user: Any
 ) -> None:
     context = {"url": "https://news.example/x", "excerpt": "…", "article_title": "Bridge"}
@@ -132,13 +132,14 @@ def test_a_queued_mail_is_not_sent_to_an_account_deleted_or_moved_since(
     assert services.send_notification_mail(template, reader.email, reader.pk, context) is True
     assert len(mail.outbox) == 1
     assert "Bridge" in mail.outbox[0].body
-    # The reader changed their address after the mail was queued: the old one gets nothing.
-    assert services.send_notification_mail(template, "old@example.org", reader.pk, context) is False
+    # The reader changed their address after the mail was queued: the new one gets it.
+    assert services.send_notification_mail(template, "old@example.org", reader.pk, context) is True
+    assert [m.to for m in mail.outbox] == [[reader.email], [reader.email]]
     gone = make_user("gone")
     gone.is_active = False
     gone.save(update_fields=["is_active"])
     assert services.send_notification_mail(template, gone.email, gone.pk, context) is False
-    assert len(mail.outbox) == 1
+    assert len(mail.outbox) == 2
 
 
 def test_a_mail_server_that_refuses_gets_the_message_again_later(

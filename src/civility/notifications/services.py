@@ -339,23 +339,30 @@ def send_notification_mails(jobs: list[list[Any]]) -> int:
             sent += send_notification_mail(template_prefix, email, user_id, context)
         except (smtplib.SMTPException, OSError):
             logger.warning("notification mail to user %s refused; retried alone", user_id)
-            send_notification_mail_task.apply_async(
-                (template_prefix, email, user_id, context), countdown=RETRY_ALONE_AFTER_SECONDS
-            )
+            try:
+                send_notification_mail_task.apply_async(
+                    (template_prefix, email, user_id, context),
+                    countdown=RETRY_ALONE_AFTER_SECONDS,
+                )
+            except Exception:  # the broker too: the rest of the batch still goes out
+                logger.exception("notification mail to user %s could not be queued", user_id)
     return sent
 
 
 def send_notification_mail(
     template_prefix: str, email: str, user_id: int, context: dict[str, Any]
 ) -> bool:
-    """Send one notification e-mail that :func:`_queue_mail` queued, unless its account was
-    deleted, deactivated or moved to another address meanwhile. True if it was sent."""
+    """Send one notification e-mail that :func:`_queue_mail` queued for ``email``, unless its
+    account was deleted or deactivated meanwhile; to the account's new address if it moved.
+    True if it was sent."""
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    if user is None or user.email.lower() != email.lower():
+    if user is None or not user.email:
         return False
-    send_templated_mail(template_prefix, email, {"user": user, **context})
+    if user.email.lower() != email.lower():
+        logger.info("notification mail for user %s follows their new address", user_id)
+    send_templated_mail(template_prefix, user.email, {"user": user, **context})
     return True
 
 

@@ -91,8 +91,13 @@ SENTENCE_OUTPUT = "sentence_embedding"  # the graph's first output; the second: 
 _CLS_ID, _SEP_ID = 101, 102  # the tokenizer's [CLS] and [SEP] (minilm-tokenizer.json)
 # A sentence ends at a newline, or at ., !, ? or an ellipsis (with any closing quotes or
 # brackets) followed by white space: "3.5" and "e.g.," do not end one; "U.S. officials" does,
-# and the short-sentence rule below puts "U.S." back with what follows.
-_SENTENCE_BREAK = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019\u00bb)\]]*\s+|\s*\n\s*")
+# and the short-sentence rule below puts "U.S." back with what follows. Each alternative may
+# only start where a run of its first characters starts (the look-behinds): the same matches
+# (tested against the plain form), in linear time, where a run of 10,000 "!" or spaces took
+# the plain form 700 or 80 ms, trying every position of the run to its end.
+_SENTENCE_BREAK = re.compile(
+    r"(?<![.!?\u2026])[.!?\u2026]+[\"'\u201d\u2019\u00bb)\]]*\s+|(?<!\s)\s*\n\s*"
+)
 # A sentence of fewer tokens joins the next one ("Yes.", "Mr.", "U.S."): too short to read
 # alone. More than MAX_SENTENCES become that many runs of consecutive sentences, so that a
 # comment's sentence vectors stay small in the text cache (8 x 768 bytes at most).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from civility.standards.analysis import analyse
-from civility.standards.detectors.links import MalwareLinkDetector, registered_domain, url_features
+from civility.standards.detectors.links import (
+    _ARTICLE_SLUG,
+    MalwareLinkDetector,
+    registered_domain,
+    url_features,
+)
 from civility.standards.engine import EMPTY_CONTEXT
 from civility.standards.policy import Policy, default_policy
 from civility.standards.types import Comment, Finding
@@ -92,3 +98,14 @@ def test_never_crashes(text: str) -> None:
 @given(st.from_regex(r"https?://[a-z0-9.\-]{1,30}(:\d{1,6})?/[\x21-\x7e]{0,40}", fullmatch=True))
 def test_arbitrary_urls_never_crash(url: str) -> None:
     assert 0 <= finding(f"look {url} now").score <= 1
+
+
+ARTICLE_SLUG_PLAIN = re.compile(r"[a-z]+(?:-[a-z0-9]+){3,}", re.IGNORECASE)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["a", "B", "1", "-", "-", ".", "_", "/", "é", "z9"])).map("".join))
+def test_the_article_slug_test_is_the_plain_pattern_in_linear_time(segment: str) -> None:
+    """It only starts where a run of letters starts, so that a path of 10,000 letters takes
+    linear time (the plain form: 1 s); the answer must be the plain form's."""
+    assert bool(_ARTICLE_SLUG.search(segment)) == bool(ARTICLE_SLUG_PLAIN.search(segment))

@@ -97,3 +97,41 @@ def test_skeleton_never_crashes_and_spans_stay_inside(text: str) -> None:
         begin, end = form.span(start, start + 1)
         assert 0 <= begin < end <= len(text)
     extract_urls(text)
+
+
+def _leet_plain(text: str) -> tuple[str, frozenset[int]]:
+    """text._map_leet as first written: a search for a letter after each leet character."""
+    from civility.standards import text as module
+
+    if not module._LEET_CHARACTER.search(text):
+        return text, frozenset()
+    chars, ambiguous = list(text), set()
+    for match in module._LEET_WORD.finditer(text):
+        word = match.group()
+        if not module._LEET_CHARACTER.search(word) or not any(ch.isalpha() for ch in word):
+            continue
+        for offset, ch in enumerate(word):
+            if ch not in module._LEET:
+                continue
+            if ch in module._LEET_NEEDS_LETTER_AFTER and not any(
+                c.isalpha() for c in word[offset + 1 :]
+            ):
+                continue
+            if ch == "@" and offset == 0 and len(word) > 4:
+                continue
+            if ch in "$€£" and offset == 0 and word[1:].isdigit():
+                continue
+            chars[match.start() + offset] = module._LEET[ch]
+            if ch in module._LEET_AMBIGUOUS:
+                ambiguous.add(match.start() + offset)
+    return "".join(chars), frozenset(ambiguous)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(list("fuck!1|+@$3 0a-.*")), max_size=20).map("".join))
+def test_leet_mapping_finds_the_letter_after_each_character_in_one_pass(text: str) -> None:
+    """Whether a letter follows comes from the word's last letter (one pass), where a search
+    after every leet character took 1 s on "f" and 9,999 "!"; the mapping is the same."""
+    from civility.standards.text import _map_leet
+
+    assert _map_leet(text) == _leet_plain(text)

@@ -39,7 +39,13 @@ _SUFFIXES = frozenset(
 # Masked weight: "f**k" is a hint, a little less certain than the word itself.
 _MASKED_FACTOR = 0.8
 _DENY_WEIGHT = 0.9
-_TOKEN = re.compile(r"[^\W\d_]+(?:[*#]+[^\W\d_]*)*|[*#]+(?=[^\W\d_])[^\W\d_]+", re.UNICODE)
+# A word, masks inside it included ("f**k"), or a word that starts masked ("**ck"). The second
+# form starts only where a run of masks starts (the look-behind): the same tokens (tested
+# against the plain form), where "*" x 10,000 took the plain form 0.8 s, trying every
+# position of the run.
+_TOKEN = re.compile(
+    r"[^\W\d_]+(?:[*#]+[^\W\d_]*)*|(?<![*#])[*#]++(?=[^\W\d_])[^\W\d_]+", re.UNICODE
+)
 _MASK = re.compile(r"[*#]")
 # What follows a stem in compounds that start with it (fuckwit, shithead); any other ending
 # makes an ordinary word ("shitake").

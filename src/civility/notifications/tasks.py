@@ -31,7 +31,8 @@ def send_notification_mail_task(
     template_prefix: str, email: str, user_id: int, context: dict[str, Any]
 ) -> bool:
     """One notification e-mail; a mail server that refuses or cannot be reached gets it again
-    later (backoff 1 s, 2 s, 4 s... up to 10 minutes, eight times)."""
+    later, up to eight times (Celery's exponential backoff with jitter, at most 10 minutes
+    between two tries)."""
     return services.send_notification_mail(template_prefix, email, user_id, context)
 
 

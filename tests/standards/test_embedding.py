@@ -40,16 +40,19 @@ def test_the_encoder_computes_the_vectors_the_heads_were_trained_on(
     reference: tuple[list[str], np.ndarray],
 ) -> None:
     """``civility train`` stores the encoder's vectors of the reference sentences with the
-    heads. A change of the graph or of how onnxruntime runs it that moves the vectors must come
-    with heads retrained on them. (Exact on one CPU; the tolerance covers other x86 CPUs'
-    float kernels: the 7-bit weights keep the integer products the same everywhere.)"""
+    heads, so shipping another encoder (a re-export, a re-tuning, another quantisation: cosine
+    0.98-0.995 to the one before) without retraining the heads fails here. The bound leaves
+    room for rounding: the 7-bit weights make the integer products the same on every x86 CPU,
+    but onnxruntime's float kernels (attention products, softmax) differ between AVX2 and
+    AVX-512, and a rounding change moves a sentence by a cosine of about 1e-5."""
     from civility.standards.detectors.learned_model import HEADS_PATH
 
     sentences, _ = reference
     with np.load(HEADS_PATH) as data:
         trained_on = data["encoder_check_vectors"]
     embedding.full_model()._cache.clear()
-    np.testing.assert_allclose(embedding.embed(sentences), trained_on, rtol=0, atol=1e-5)
+    cosine = (embedding.embed(sentences) * trained_on).sum(axis=1)
+    assert cosine.min() >= 0.999, cosine
 
 
 def test_vectors_are_unit_length_and_deterministic() -> None:

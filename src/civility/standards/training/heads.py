@@ -480,9 +480,8 @@ def fit_students(
 
 def encoder_check_vectors() -> np.ndarray:
     """The encoder's vectors of the reference sentences (``minilm-reference.npz``) as the
-    heads were fitted: stored with them, so that a test fails when the shipped encoder no
-    longer computes the vectors the heads were trained on (a re-export, a graph rewrite, an
-    onnxruntime setting)."""
+    heads were fitted: stored with them, so that a test fails when another encoder (a
+    re-export, a re-tuning, another quantisation) ships without the heads retrained on it."""
     with np.load(embedding.MODELS_DIR / "minilm-reference.npz") as data:
         sentences = [str(sentence) for sentence in data["sentences"]]
     return embedding.full_model().embed(sentences)

@@ -64,14 +64,8 @@ def head_scores(
     found: dict[tuple[str, str], float] = {}
     for slug, names in SCORED.items():
         index, y = heads.training_set(corpus, slug)
-        weights = np.array([heads.SOURCE_WEIGHTS.get(corpus.sources[i], 1.0) for i in index])
-        if slug in heads.WEIGHTED_NEGATIVE_SLUGS:
-            hard = np.array([corpus.labels[i].get(slug) == 0 for i in index])
-            if hard.any():
-                negatives = int((y == 0).sum())
-                weights[hard] *= max(1.0, heads.HARD_NEGATIVE_SHARE * negatives / int(hard.sum()))
-        c = heads.C_SEED_ONLY if slug in heads.SEED_ONLY_SLUGS else 2.0
-        coef, bias = heads.fit_logistic(vectors[index], y, c, weights)
+        weights = heads.head_row_weights(corpus, slug, index, y)
+        coef, bias = heads.fit_logistic(vectors[index], y, heads.head_c(slug), weights)
         for name in names:
             texts, labels = test_rows(name, slug)
             if labels.sum() == 0 or labels.sum() == len(labels):

@@ -89,6 +89,7 @@ SEED_ONLY_SLUGS = frozenset({
     "disrespect_site", "advertising", "promotion",
 })  # fmt: skip
 C_SEED_ONLY = 0.5
+C_FULL = 2.0  # the heads with public training data
 # A seed-only head sees a few hundred team-written hard negatives (news comments ABOUT the
 # subject: a podcast mentioned, a shop that closed) among tens of thousands of tweets from
 # other rules' data. Unweighted, the tweets drown them and the head learns the subject words;
@@ -321,6 +322,29 @@ def training_set(corpus: Corpus, slug: str) -> tuple[np.ndarray, np.ndarray]:
     return np.array(indices, dtype=np.int64), np.array(targets, dtype=np.int64)
 
 
+def source_weights(corpus: Corpus, index: np.ndarray) -> np.ndarray:
+    """Each row's weight by its source (``SOURCE_WEIGHTS``, 1 where unnamed)."""
+    return np.array([SOURCE_WEIGHTS.get(corpus.sources[i], 1.0) for i in index])
+
+
+def head_row_weights(corpus: Corpus, slug: str, index: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The weights a head's training rows (``training_set``) are fitted with: by source, and
+    for ``WEIGHTED_NEGATIVE_SLUGS`` the rows labelled 0 for the rule itself raised to
+    ``HARD_NEGATIVE_SHARE`` of the negative class together."""
+    weights = source_weights(corpus, index)
+    if slug in WEIGHTED_NEGATIVE_SLUGS:
+        hard = np.array([corpus.labels[i].get(slug) == 0 for i in index])
+        if hard.any():
+            negatives = int((y == 0).sum())
+            weights[hard] *= max(1.0, HARD_NEGATIVE_SHARE * negatives / int(hard.sum()))
+    return weights
+
+
+def head_c(slug: str, c_full: float = C_FULL) -> float:
+    """The inverse regularisation a head is fitted with."""
+    return C_SEED_ONLY if slug in SEED_ONLY_SLUGS else c_full
+
+
 def fit_logistic(
     x: np.ndarray, y: np.ndarray, c: float, weights: np.ndarray | None = None
 ) -> tuple[np.ndarray, float]:
@@ -437,7 +461,7 @@ def train_word_cues(
     for row, slug in enumerate(slugs):
         index, y = targets[slug]
         x = x_all[index]
-        row_weights = np.array([SOURCE_WEIGHTS.get(corpus.sources[i], 1.0) for i in index])
+        row_weights = source_weights(corpus, index)
         held_out = np.zeros(len(y))
         splitter = StratifiedKFold(n_splits=WORD_FOLDS, shuffle=True, random_state=3)
         for fit_index, held_index in splitter.split(x, y):
@@ -498,7 +522,7 @@ def train_heads(
     corpus: Corpus,
     cache: EmbeddingCache,
     *,
-    c_full: float = 2.0,
+    c_full: float = C_FULL,
     progress: Callable[[str], None] = print,
     out: Path = HEADS_PATH,
     words_out: Path | None = None,
@@ -530,16 +554,11 @@ def train_heads(
     fits: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for row, slug in enumerate(tqdm(HEAD_SLUGS, desc="train: heads", unit="head")):
         index, y = training_set(corpus, slug)
-        c = C_SEED_ONLY if slug in SEED_ONLY_SLUGS else c_full
+        c = head_c(slug, c_full)
         groups = CUE_GROUPS.get(slug, frozenset())
         used = np.array([cue_group(name) in groups for name in CUE_NAMES], dtype=bool)
         x = np.hstack([full[index], cues[index][:, used]]) if used.any() else full[index]
-        row_weights = np.array([SOURCE_WEIGHTS.get(corpus.sources[i], 1.0) for i in index])
-        if slug in WEIGHTED_NEGATIVE_SLUGS:
-            hard = np.array([corpus.labels[i].get(slug) == 0 for i in index])
-            if hard.any():
-                negatives = int((y == 0).sum())
-                row_weights[hard] *= max(1.0, HARD_NEGATIVE_SHARE * negatives / int(hard.sum()))
+        row_weights = head_row_weights(corpus, slug, index, y)
         cv_full = cross_validated_scores(x, y, c, weights=row_weights)
         weights, b_full[row] = fit_logistic(x, y, c, row_weights)
         w_full[row] = weights[: full.shape[1]]

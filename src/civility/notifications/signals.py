@@ -104,7 +104,10 @@ def _comments_removed(sender: Any, rows: list[Any], **kwargs: Any) -> None:
     removed_by = {int(row.target_id): by for row in rows if (by := _unseen_removal_by(row))}
     if not removed_by:
         return
-    from civility.notifications.services import batched_mail, wanting_removal_emails
+    from django.urls import reverse
+
+    from civility.notifications.services import batched_mail, notify_removal, wanting_removal_emails
+    from civility.standards.rules import rule_label_or
 
     comment_model = apps.get_model("discussion", "Comment")
     removed = list(
@@ -115,24 +118,16 @@ def _comments_removed(sender: Any, rows: list[Any], **kwargs: Any) -> None:
     wanting = wanting_removal_emails(c.author_id for c in removed)
     with batched_mail():
         for comment in removed:
-            _notify_removal_of(comment, removed_by, wanting)
-
-
-def _notify_removal_of(comment: Any, removed_by: dict[int, str], wanting: set[int]) -> None:
-    from django.urls import reverse
-
-    from civility.notifications.services import notify_removal
-    from civility.standards.rules import rule_label_or
-
-    notify_removal(
-        recipient=comment.author,
-        article_title=str(comment.thread.display_title),
-        rule_label=rule_label_or(comment.rule, ""),
-        review_url=settings.SITE_URL + reverse("discussion:request_review", args=[comment.pk]),
-        excerpt=comment.text[:200],
-        by_engine=removed_by[comment.pk] == "engine",
-        wants_email=comment.author_id in wanting,
-    )
+            notify_removal(
+                recipient=comment.author,
+                article_title=str(comment.thread.display_title),
+                rule_label=rule_label_or(comment.rule, ""),
+                review_url=settings.SITE_URL
+                + reverse("discussion:request_review", args=[comment.pk]),
+                excerpt=comment.text[:200],
+                by_engine=removed_by[comment.pk] == "engine",
+                wants_email=comment.author_id in wanting,
+            )
 
 
 def _breaking_field(model: Any) -> str | None:

@@ -109,17 +109,18 @@ def dequantise(model: Any) -> int:
     return len(replaced)
 
 
-def _weight_and_bias(graph: Any, matmul: Any) -> tuple[np.ndarray, np.ndarray, Any]:
-    """A linear layer's weight (in, out), its bias and the bias's Add node."""
+def _weight_and_bias(
+    initializers: dict[str, Any], consumers: dict[str, list[Any]], matmul: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """A linear layer's weight (in, out) and its bias (the Add right after the product)."""
     from onnx import numpy_helper
 
-    initializers = {tensor.name: tensor for tensor in graph.initializer}
-    add = _consumers(graph)[matmul.output[0]][0]
+    add = consumers[matmul.output[0]][0]
     if add.op_type != "Add":
         raise ValueError(f"{matmul.name}: no bias Add after it")
     bias_name = next(name for name in add.input if name in initializers)
     weight = numpy_helper.to_array(initializers[matmul.input[1]])
-    return weight, numpy_helper.to_array(initializers[bias_name]), add
+    return weight, numpy_helper.to_array(initializers[bias_name])
 
 
 def fuse(model: Any) -> int:
@@ -130,6 +131,13 @@ def fuse(model: Any) -> int:
 
     graph = model.graph
     by_name = {node.name: node for node in graph.node}
+    initializers = {tensor.name: tensor for tensor in graph.initializer}
+    consumers = _consumers(graph)
+    constants = {
+        node.output[0]: numpy_helper.to_array(node.attribute[0].t)
+        for node in graph.node
+        if node.op_type == "Constant"
+    }
     fused: list[Any] = []
     new_initializers = []
     for layer in _layers(graph):
@@ -137,8 +145,12 @@ def fuse(model: Any) -> int:
         output_matmul = by_name.get(f"/{layer}/attention_out/MatMul")
         if any(matmul is None for matmul in matmuls) or output_matmul is None:
             continue
-        _check_scale(graph, layer)
-        parts = [_weight_and_bias(graph, matmul) for matmul in matmuls if matmul is not None]
+        _check_scale(by_name, constants, layer)
+        parts = [
+            _weight_and_bias(initializers, consumers, matmul)
+            for matmul in matmuls
+            if matmul is not None
+        ]
         source = {matmul.input[0] for matmul in matmuls if matmul is not None}
         if len(source) != 1:
             raise ValueError(f"{layer}: query, key and value read different inputs")
@@ -178,21 +190,11 @@ def fuse(model: Any) -> int:
     return len(fused)
 
 
-def _check_scale(graph: Any, layer: str) -> None:
+def _check_scale(by_name: dict[str, Any], constants: dict[str, np.ndarray], layer: str) -> None:
     """The scores are divided by sqrt(head size), which is what Attention does by default."""
-    from onnx import numpy_helper
-
-    divide = next(
-        (node for node in graph.node if node.name == f"/{layer}/Div" and node.op_type == "Div"),
-        None,
-    )
-    if divide is None:
+    divide = by_name.get(f"/{layer}/Div")
+    if divide is None or divide.op_type != "Div":
         raise ValueError(f"{layer}: no score scaling (/{layer}/Div)")
-    constants = {
-        node.output[0]: numpy_helper.to_array(node.attribute[0].t)
-        for node in graph.node
-        if node.op_type == "Constant"
-    }
     divisor = constants.get(divide.input[1])
     if divisor is None or not np.isclose(float(divisor), HEAD_SIZE**0.5):
         raise ValueError(f"{layer}: scores scaled by {divisor}, not sqrt({HEAD_SIZE})")

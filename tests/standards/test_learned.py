@@ -320,12 +320,51 @@ def test_phrase_and_act_searches_equal_the_case_insensitive_search(
         "they KICKED the dog", "\u212aicked the cat", "DM ME FOR COKE", "the dog was fine",
         "\u0130 will hurt the cat", "L + ratio", "promo code abcd", "Promo Code \u00c9T\u00c91",
     ]  # fmt: skip
-    patterns = [detector._any_phrase, *detector._act_cues.values()]
-    for pattern in patterns:
-        assert pattern is not None and pattern.lower_form is not None
+    phrases = detector._any_phrase
+    assert phrases is not None and phrases.ascii_set.takes_stand_ins
+    for text in texts:
+        assert phrases.found_in(text) == bool(phrases.alternation.search(text)), text
+    for pattern in detector._act_cues.values():
+        assert pattern.lower_form is not None and pattern.ascii_form is not None
+        assert pattern.takes_stand_ins
         for text in texts:
             assert pattern.found_in(text) == bool(pattern.pattern.search(text)), text
-    assert detector._any_phrase is not None and detector._any_phrase.found_in("Ratio + L")
+    assert phrases.found_in("Ratio + L")
+
+
+_SEARCH_PIECES = st.sampled_from(
+    [
+        "watch your back", " when", "you'll pay for this", " your family", "see you soon",
+        " at your house", "was a hero", " the shooter", "kicked the dog", "dogfight", " fun",
+        "subscribe", "my channel", "check out", "www.", "example.com", "$50 an hour",
+        "\u00a350 per day", "weed", " hmu", "kill", "the cat", "3-mmc", "go back to",
+        "\u212a", "\u017f", "\u0130", "\u0131", "\u00e9", "\u0663", "\u00a0", "\u2028",
+        "\u201c", "\u2019", "\ufeff", "\U0001f602", "_", "`", "\x1f", "\x0b", " ", "\n",
+        "!!!", "A", "z", "1", ".",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_SEARCH_PIECES | st.text(max_size=3), max_size=12))
+def test_phrase_and_act_searches_hold_on_any_text(
+    detector: LearnedDetector, pieces: list[str]
+) -> None:
+    text = "".join(pieces)
+    phrases = detector._any_phrase
+    assert phrases is not None
+    assert phrases.found_in(text) == bool(phrases.alternation.search(text))
+    for pattern in detector._act_cues.values():
+        assert pattern.found_in(text) == bool(pattern.pattern.search(text))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_SEARCH_PIECES | st.text(max_size=3), max_size=12))
+def test_pattern_cues_equal_the_plain_search_on_any_text(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    start = len(SLUR_CUES)
+    found = [float(v) for v in cue_vector(text, with_words=False)]
+    assert found[start : start + len(_cue_patterns())] == _reference_pattern_cues(text)
 
 
 def test_whole_matrix_calibration_gives_np_interps_values_bit_for_bit() -> None:

@@ -32,7 +32,6 @@ news) are not violations, and the heads were trained with such hard negatives.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -52,6 +51,7 @@ from civility.standards.detectors.learned_model import (
     MODEL_LANGUAGES,
     PROFANITY_CACHE_KEY,
     SCREEN_SCORE_CEILING,
+    CaselessAlternatives,
     CaselessPattern,
     Heads,
     LexiconEntry,
@@ -162,10 +162,8 @@ class LearnedDetector(Detector):
         self._lexicon_slugs = tuple(slug for slug in LEARNED_SLUGS if lexicon(slug))
         # One alternation over every phrase: most comments match none, so one search tells
         # whether the per-rule look-ups are needed at all.
-        sources = [f"(?:{e.source})" for slug in self._lexicon_slugs for e in lexicon(slug)]
-        self._any_phrase = (
-            CaselessPattern.of(re.compile("|".join(sources), re.IGNORECASE)) if sources else None
-        )
+        sources = [e.source for slug in self._lexicon_slugs for e in lexicon(slug)]
+        self._any_phrase = CaselessAlternatives.of(sources) if sources else None
         self._act_cues = {
             slug: CaselessPattern.of(cue) for slug, cue in ACT_CUES.items() if slug in LEARNED_SLUGS
         }

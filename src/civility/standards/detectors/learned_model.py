@@ -10,6 +10,7 @@ import itertools
 import re
 import string
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -22,6 +23,12 @@ from civility.standards.analysis import Analysis
 from civility.standards.detectors.profanity import Lexicon, find_hits, load_lexicon
 from civility.standards.embedding import MODELS_DIR
 from civility.standards.language import guess_of
+from civility.standards.pattern_set import (
+    PatternSet,
+    ascii_stand_in,
+    single_pattern,
+    takes_stand_ins,
+)
 from civility.standards.text import Skeleton, skeleton
 
 HEADS_PATH = MODELS_DIR / "learned-heads.npz"
@@ -142,26 +149,78 @@ def _lower_case_form(expression: str) -> re.Pattern[str] | None:
 
 @dataclass(frozen=True, slots=True)
 class CaselessPattern:
-    """A case-insensitive pattern that searches ASCII text through its faster lower-case
-    form (:func:`_lower_case_form`); the answers are the IGNORECASE pattern's."""
+    """A case-insensitive pattern that searches a text through its lower-case form
+    (:func:`_lower_case_form`) in the text's lower-case ASCII stand-in
+    (pattern_set.ascii_stand_in), compiled by RE2 where RE2 gives the same answers
+    (pattern_set.single_pattern); the answers are the IGNORECASE pattern's."""
 
     pattern: re.Pattern[str]
     lower_form: re.Pattern[str] | None
+    ascii_form: Any = None  # an RE2 pattern, or None
+    takes_stand_ins: bool = False
 
     @classmethod
     def of(cls, pattern: re.Pattern[str]) -> CaselessPattern:
         assert pattern.flags & re.IGNORECASE
-        return cls(pattern, _lower_case_form(pattern.pattern))
+        lower_form = _lower_case_form(pattern.pattern)
+        if lower_form is None:
+            return cls(pattern, None)
+        return cls(
+            pattern,
+            lower_form,
+            single_pattern(lower_form.pattern),
+            takes_stand_ins(lower_form.pattern),
+        )
 
     def found_in(self, text: str) -> bool:
-        if self.lower_form is not None and text.isascii():
-            return self.lower_form.search(text.lower()) is not None
+        if self.lower_form is not None and (text.isascii() or self.takes_stand_ins):
+            stood_in = ascii_stand_in(text)
+            if stood_in is not None:
+                searcher = self.ascii_form if self.ascii_form is not None else self.lower_form
+                return searcher.search(stood_in) is not None
         return self.pattern.search(text) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class CaselessAlternatives:
+    """Whether any of several case-insensitive patterns occurs: on ASCII text, their
+    lower-case forms searched together (:class:`PatternSet`); on other text, one
+    IGNORECASE alternation. A pattern without a lower-case form stays case-insensitive in
+    the set's Python part (an IGNORECASE pattern finds the same in the lower-cased text)."""
+
+    alternation: re.Pattern[str]
+    ascii_set: PatternSet
+
+    @classmethod
+    def of(cls, sources: list[str]) -> CaselessAlternatives:
+        forms = [_lower_case_form(source) for source in sources]
+        return cls(
+            re.compile("|".join(f"(?:{source})" for source in sources), re.IGNORECASE),
+            PatternSet(
+                [
+                    form.pattern if form is not None else f"(?i:{source})"
+                    for source, form in zip(sources, forms, strict=True)
+                ]
+            ),
+        )
+
+    def found_in(self, text: str) -> bool:
+        if text.isascii() or self.ascii_set.takes_stand_ins:
+            stood_in = ascii_stand_in(text)
+            if stood_in is not None:
+                return self.ascii_set.any_match(stood_in)
+        return self.alternation.search(text) is not None
 
 
 @cache
 def _lower_case_cue_patterns() -> tuple[re.Pattern[str] | None, ...]:
     return tuple(_lower_case_form(pattern.pattern) for _, _, pattern in _cue_patterns())
+
+
+@cache
+def _cue_pattern_set() -> PatternSet:
+    """The cue patterns that have a lower-case form, searched together in lower-case ASCII."""
+    return PatternSet([form.pattern if form else None for form in _lower_case_cue_patterns()])
 
 
 @cache
@@ -226,32 +285,31 @@ def cue_vector(
 def _set_pattern_cues(values: np.ndarray, text: str, skeleton_text: str) -> None:
     """Set the cues of lexicons/cues.txt that match the skeleton or the text as written.
     The same answers as ``pattern.search(skeleton_text) or pattern.search(text)`` for each
-    pattern, cheaper: an ASCII text whose lower case is its skeleton is searched once, and
-    ASCII texts are searched lower-cased with the case-sensitive form of each pattern."""
-    # (string, whether it is lower-case ASCII) to search; the text as written only where it
-    # could match differently from the skeleton.
-    targets: list[tuple[str, bool]] = []
-    skeleton_ascii = skeleton_text.isascii()
-    lowered_skeleton = skeleton_text.lower() if skeleton_ascii else skeleton_text
-    targets.append((lowered_skeleton, skeleton_ascii))
-    if text.isascii():
-        lowered = text.lower()
-        if not (skeleton_ascii and lowered == lowered_skeleton):
-            targets.append((lowered, True))
-    else:
-        targets.append((text, False))
-    fast_patterns = _lower_case_cue_patterns()
-    for offset, ((_, _, pattern), fast) in enumerate(
-        zip(_cue_patterns(), fast_patterns, strict=True), len(SLUR_CUES)
-    ):
-        for target, lower_ascii in targets:
-            if lower_ascii and fast is not None:
-                if fast.search(target):
-                    values[offset] = 1.0
-                    break
-            elif pattern.search(target):
-                values[offset] = 1.0
-                break
+    pattern, cheaper: each text is searched lower-cased, as ASCII (its characters of other
+    scripts replaced by their stand-ins, pattern_set.ascii_stand_in), by one pattern set;
+    a text whose lower case is the skeleton's is searched once."""
+    pattern_set = _cue_pattern_set()
+    patterns = _cue_patterns()
+    # Patterns without a lower-case form are searched case-insensitively as written.
+    caseless = [n for n, form in enumerate(_lower_case_cue_patterns()) if form is None]
+    found: set[int] = set()
+    searched: list[str] = []
+    for target in (skeleton_text, text):
+        ascii_form = (
+            ascii_stand_in(target) if target.isascii() or pattern_set.takes_stand_ins else None
+        )
+        if ascii_form is None:
+            unsure: Iterable[int] = range(len(patterns))
+        elif ascii_form in searched and target.isascii():
+            continue  # the same text to every pattern
+        else:
+            if ascii_form not in searched:
+                found |= pattern_set.matching(ascii_form, skip=found)
+                searched.append(ascii_form)
+            unsure = caseless
+        found.update(n for n in unsure if n not in found and patterns[n][2].search(target))
+    for number in found:
+        values[len(SLUR_CUES) + number] = 1.0
 
 
 # -- word model ------------------------------------------------------------------------------

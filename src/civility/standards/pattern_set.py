@@ -1,0 +1,335 @@
+"""Which of several regular expressions occur in a lower-case ASCII text, in one pass.
+
+Python's ``re`` searches one pattern at a time, and each search tries the pattern at every
+position, so the learned rules' 27 cue patterns cost about 0.19 ms a comment (two texts, the
+skeleton and the text as written). RE2 (google-re2) compiles many patterns into one
+automaton that reads the text once and reports every pattern that matches somewhere: 0.01 ms
+for the same answers (models/README.md section 1, "The engine's Python part").
+
+The answers are Python's: a pattern goes to RE2 only where :func:`re2_form` can restate it
+with the same meaning on ASCII text (Python's ``\\s`` spelled out, no anchors whose meaning
+differs, no look-arounds or possessive quantifiers, which RE2 refuses); every other pattern
+is searched with ``re`` as before. Only lower-case ASCII text is given to the set; callers
+keep the case-insensitive Python pattern for the rest (learned_model.CaselessPattern).
+
+A pattern set never answers "no match" because its automaton ran out of memory: RE2 refuses
+to compile a set whose memory budget cannot hold the automaton's start, and a set's search
+then flushes its state cache as often as it must instead of giving up (RE2's dfa.cc: "RE2::Set
+cannot fall back, so we just have to keep on keeping on").
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Sequence
+from typing import Any
+
+try:
+    import re2
+except ImportError:  # pragma: no cover - google-re2 is a dependency; Python's re still answers
+    re2 = None
+
+# Python's ``\s`` on ASCII text: str.isspace() is true for these (\x1c-\x1f included); RE2's
+# ``\s`` lacks \v and \x1c-\x1f.
+_PYTHON_SPACE = r"\t\n\v\f\r \x1c-\x1f"
+# Escapes with one meaning in both engines on ASCII text (ASCII classes, word boundaries).
+_SHARED_ESCAPES = frozenset("bBwWdD")
+# Enough for the automaton of every set built here, and the most its state cache may hold.
+SET_MEMORY = 16 << 20
+
+# Stand-ins that let a text with other characters be searched as ASCII (:func:`ascii_stand_in`):
+# each behaves, in a pattern written in ASCII that never names it, as the characters it
+# replaces do there: a word character that is no letter or digit, a space, and neither.
+WORD_STAND_IN = "_"
+SPACE_STAND_IN = "\x1f"
+OTHER_STAND_IN = "`"
+_NO_STAND_IN = "\x00"  # marks a character without one (a digit of another script)
+_STAND_INS = (WORD_STAND_IN, SPACE_STAND_IN, OTHER_STAND_IN, _NO_STAND_IN)
+
+
+class _StandInTable(dict[int, str]):
+    """``str.translate`` table, filled as characters are met: each character's stand-in,
+    worked out with Python's own ``re`` so that it is exact by construction."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        if ch.isascii():
+            stand_in = ch
+        else:
+            letter = next(
+                (a for a in string.ascii_lowercase if re.fullmatch(a, ch, re.IGNORECASE)), None
+            )
+            if letter is not None:
+                stand_in = letter  # "\u212a" (Kelvin) is "k" to a case-insensitive pattern
+            elif re.fullmatch(r"\d", ch):
+                stand_in = _NO_STAND_IN
+            elif re.fullmatch(r"\w", ch):
+                stand_in = WORD_STAND_IN
+            elif re.fullmatch(r"\s", ch):
+                stand_in = SPACE_STAND_IN
+            else:
+                stand_in = OTHER_STAND_IN
+        if len(self) < 65_536:  # bounded: a flood of distinct rare characters is not kept
+            self[code] = stand_in
+        return stand_in
+
+
+_STAND_IN_TABLE = _StandInTable()
+
+
+def ascii_stand_in(text: str) -> str | None:
+    """``text`` in lower-case ASCII, each other character replaced by its stand-in: a pattern
+    for which :func:`takes_stand_ins` holds, searched case-insensitively, matches ``text``
+    exactly where its lower-case form matches this (None where a character has no
+    stand-in: a digit of another script, or a NUL in the text)."""
+    if text.isascii():
+        return None if _NO_STAND_IN in text else text.lower()
+    stood_in = text.translate(_STAND_IN_TABLE)
+    return None if _NO_STAND_IN in stood_in else stood_in.lower()
+
+
+def takes_stand_ins(expression: str) -> bool:
+    """Whether ``expression`` (Python syntax) is written in ASCII and never names a stand-in:
+    not as a character, not in a range, not through an escape by code (``\\x1f``)."""
+    if not expression.isascii() or any(s in expression for s in _STAND_INS):
+        return False
+    if re.search(r"\\[xuUN0-7]", expression):
+        return False
+    codes = [ord(s) for s in _STAND_INS]
+    in_class = False
+    class_start = 0
+    index = 0
+    while index < len(expression):
+        ch = expression[index]
+        if ch == "\\":
+            index += 2
+            continue
+        if not in_class:
+            if ch == "[":
+                in_class, class_start = True, index
+        elif ch == "]" and index > class_start + 1 + expression.startswith("^", class_start + 1):
+            in_class = False
+        elif ch == "-" and index + 1 < len(expression) and expression[index + 1] != "]":
+            # A range (conservatively: escaped ends are taken as the backslash).
+            low, high = ord(expression[index - 1]), ord(expression[index + 1])
+            if any(low <= code <= high for code in codes):
+                return False
+        index += 1
+    return True
+
+
+def re2_form(expression: str) -> str | None:
+    """``expression`` (Python syntax, no flags) as an RE2 expression that matches the same
+    ASCII texts, or None where it cannot be written with the same meaning here: an escape
+    other than a class, a word boundary or quoted punctuation, an anchor (Python's ``$`` also
+    matches before a final newline), ``{,n}`` (a literal in RE2), an inline group or flag,
+    a non-ASCII character, or ``\\S`` inside a class. RE2 itself refuses what it cannot run
+    (look-arounds, possessive quantifiers); :class:`PatternSet` keeps those in Python."""
+    if "(?" in expression.replace("(?:", ""):
+        return None
+    out: list[str] = []
+    in_class = False
+    class_start = 0
+    index = 0
+    while index < len(expression):
+        ch = expression[index]
+        if not ch.isascii():
+            return None
+        if ch == "\\":
+            if index + 1 >= len(expression):
+                return None
+            escaped = expression[index + 1]
+            if escaped == "s":
+                out.append(_PYTHON_SPACE if in_class else f"[{_PYTHON_SPACE}]")
+            elif escaped == "S" and not in_class:
+                out.append(f"[^{_PYTHON_SPACE}]")
+            elif escaped in _SHARED_ESCAPES or (escaped.isascii() and not escaped.isalnum()):
+                out.append(ch + escaped)
+            else:
+                return None
+            index += 2
+            continue
+        if in_class:
+            first = class_start + 1 + expression.startswith("^", class_start + 1)
+            if ch == "]" and index > first:
+                in_class = False
+        elif ch == "[":
+            in_class, class_start = True, index
+        elif ch in "^$" or (ch == "{" and expression.startswith("{,", index)):
+            return None
+        out.append(ch)
+        index += 1
+    return "".join(out) if not in_class else None
+
+
+def _group_end(expression: str, start: int) -> int | None:
+    """The index just after the group that opens at ``start``, or None if it never closes."""
+    depth = 0
+    in_class = False
+    class_start = 0
+    index = start
+    while index < len(expression):
+        ch = expression[index]
+        if ch == "\\":
+            index += 2
+            continue
+        if in_class:
+            first = class_start + 1 + expression.startswith("^", class_start + 1)
+            if ch == "]" and index > first:
+                in_class = False
+        elif ch == "[":
+            in_class, class_start = True, index
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+        index += 1
+    return None
+
+
+_LOOKAROUNDS = ("(?=", "(?!", "(?<=", "(?<!")
+
+
+def superset_form(expression: str) -> str | None:
+    """``expression`` without its look-arounds, and with possessive quantifiers made
+    greedy: a pattern that matches wherever ``expression`` matches (an assertion only ever
+    rules a match out, and backtracking only ever finds more), so where it does not match,
+    neither does ``expression``. None where it cannot be worked out."""
+    out: list[str] = []
+    in_class = False
+    class_start = 0
+    after_quantifier = False
+    index = 0
+    while index < len(expression):
+        ch = expression[index]
+        if ch == "\\":
+            out.append(expression[index : index + 2])
+            index += 2
+            after_quantifier = False
+            continue
+        if in_class:
+            first = class_start + 1 + expression.startswith("^", class_start + 1)
+            if ch == "]" and index > first:
+                in_class = False
+            out.append(ch)
+            index += 1
+            continue
+        if ch == "(" and expression.startswith(_LOOKAROUNDS, index):
+            end = _group_end(expression, index)
+            if end is None:
+                return None
+            index = end
+            after_quantifier = False
+            continue
+        if ch == "+" and after_quantifier:
+            index += 1  # possessive: the greedy quantifier before it stays
+            after_quantifier = False
+            continue
+        if ch == "?" and after_quantifier:
+            after_quantifier = False  # lazy
+        elif ch in "*+?}" and not (ch == "?" and out and out[-1] == "("):
+            after_quantifier = True
+        else:
+            after_quantifier = False
+        if ch == "[":
+            in_class, class_start = True, index
+        out.append(ch)
+        index += 1
+    return "".join(out) if not in_class else None
+
+
+class PatternSet:
+    """Patterns (Python syntax, no flags) searched together in lower-case ASCII texts.
+
+    :meth:`matching` answers as ``{n for n, p in enumerate(patterns) if p.search(text)}``
+    would with Python's ``re``; ``None`` entries never match (a caller's placeholder for a
+    pattern it searches another way). A pattern RE2 cannot run is searched with ``re``, and
+    only where its :func:`superset_form`, which the set searches, matches."""
+
+    def __init__(self, expressions: Sequence[str | None]) -> None:
+        self._python: list[tuple[int, re.Pattern[str]]] = []  # searched in every text
+        # Per index of the set: the pattern's number, and the Python pattern that must confirm
+        # a match of its superset form (None where the set searches the pattern itself).
+        self._owners: list[tuple[int, re.Pattern[str] | None]] = []
+        self._set: Any = None
+        self.takes_stand_ins = all(e is None or takes_stand_ins(e) for e in expressions)
+        members: list[str] = []
+        for number, expression in enumerate(expressions):
+            if expression is None:
+                continue
+            translated = re2_form(expression) if re2 is not None else None
+            if translated is not None and _re2_compiled(translated) is not None:
+                members.append(translated)
+                self._owners.append((number, None))
+                continue
+            python = re.compile(expression)
+            superset = superset_form(expression) if re2 is not None else None
+            gate = re2_form(superset) if superset is not None else None
+            if gate is not None and _re2_compiled(gate) is not None:
+                members.append(gate)
+                self._owners.append((number, python))
+            else:
+                self._python.append((number, python))
+        if members and re2 is not None:
+            options = re2.Options()
+            options.max_mem = SET_MEMORY
+            options.log_errors = False
+            pattern_set = re2.Set.SearchSet(options)
+            for member in members:
+                pattern_set.Add(member)
+            pattern_set.Compile()
+            self._set = pattern_set
+
+    @property
+    def in_python(self) -> frozenset[int]:
+        """The patterns searched with Python's re (after their superset form, or always)."""
+        return frozenset(number for number, _ in self._python) | frozenset(
+            number for number, confirm in self._owners if confirm is not None
+        )
+
+    def matching(self, text: str, skip: frozenset[int] | set[int] = frozenset()) -> set[int]:
+        """The patterns that occur in ``text`` (lower-case ASCII); those in ``skip`` are not
+        searched with Python's re (the caller already knows they match)."""
+        found: set[int] = set()
+        if self._set is not None:
+            for member in self._set.Match(text) or ():
+                number, confirm = self._owners[member]
+                if confirm is None or (number not in skip and confirm.search(text)):
+                    found.add(number)
+        for number, pattern in self._python:
+            if number not in skip and number not in found and pattern.search(text):
+                found.add(number)
+        return found
+
+    def any_match(self, text: str) -> bool:
+        """Whether any pattern occurs in ``text`` (lower-case ASCII)."""
+        if self._set is not None:
+            for member in self._set.Match(text) or ():
+                _, confirm = self._owners[member]
+                if confirm is None or confirm.search(text):
+                    return True
+        return any(pattern.search(text) for _, pattern in self._python)
+
+
+def _re2_compiled(expression: str) -> Any:
+    """``expression`` (RE2 syntax) compiled, or None where RE2 refuses it."""
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        return re2.compile(expression, options)
+    except re2.error:
+        return None
+
+
+def single_pattern(expression: str) -> Any:
+    """``expression`` (Python syntax, no flags) compiled by RE2 for lower-case ASCII texts,
+    with the same answers as Python's ``re.search``, or None where :func:`re2_form` or RE2
+    refuses it. A single RE2 pattern falls back to a slower automaton rather than fail, so it
+    needs no size limit."""
+    if re2 is None:
+        return None
+    translated = re2_form(expression)
+    return _re2_compiled(translated) if translated is not None else None

@@ -141,3 +141,28 @@ def test_masked_words_are_the_plain_patterns_tokens_in_linear_time(text: str) ->
     assert [m.span() for m in _TOKEN.finditer(text)] == [
         m.span() for m in TOKEN_PLAIN.finditer(text)
     ]
+
+
+_HIT_PIECES = st.sampled_from(
+    [
+        "fuck", "FUCKING", "f*ck", "sh**", "**ck", "sh1t", "s1ut", "|oser", "ass", "as", "assess",
+        "Scunthorpe", "class", "the", "council", "bridge", "nice", "dumb", "fuuuuck", "bullshitting",
+        "kushite", "\u0430ss", "\u212aill", " ", ". ", "-", "'", "1", "#",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_HIT_PIECES | st.text(max_size=3), max_size=10))
+def test_the_clean_word_gate_finds_what_the_walk_finds(pieces: list[str]) -> None:
+    from civility.standards.detectors.profanity import Lexicon, _walk_hits, find_hits
+    from civility.standards.text import skeleton
+
+    lexicon = Lexicon(load_lexicon())
+    text = " ".join(pieces)
+    skel = skeleton(text)
+    first = find_hits(skel, lexicon)  # fills the memo and its clean words
+    assert first == _walk_hits(skel, lexicon)
+    assert find_hits(skel, lexicon) == first
+    # A memo that another comment filled says the same.
+    assert find_hits(skeleton(text.upper()), lexicon) == _walk_hits(skeleton(text.upper()), lexicon)

@@ -71,3 +71,45 @@ def test_never_crashes(text: str) -> None:
     for evidence in first.evidence:
         assert evidence.start is not None and evidence.end is not None
         assert 0 <= evidence.start <= evidence.end <= len(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "A",
+                "a",
+                "B",
+                "b",
+                "NHS",
+                "I",
+                "I'M",
+                "A-B",
+                "A1B",
+                "Ab",
+                "ÉCOLE",
+                "école",
+                "\u212a",
+                "STOP",
+                "now",
+                "1",
+                "-",
+                "'",
+                " ",
+                "\n",
+                ".",
+                "!",
+                "_",
+                "\u00c9",
+            ]
+        )
+        | st.text(max_size=3),
+        max_size=30,
+    )
+)
+def test_the_two_capitals_gate_changes_no_score(pieces: list[str]) -> None:
+    from civility.standards.detectors.style import _capitals_walk, capitals_score
+
+    text = "".join(pieces)
+    assert capitals_score(text) == _capitals_walk(text)

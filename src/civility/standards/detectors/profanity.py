@@ -198,6 +198,9 @@ class Lexicon:
             re.compile("|".join(map(re.escape, alternatives))) if alternatives else None
         )
         self._memo: dict[str, list[tuple[Entry, int, int]]] = {}
+        # The memo's words that hold no entry: a comment made only of them has no hit, which
+        # one C-level set test tells (find_hits), where the memo walk took 20 us a comment.
+        self.clean_words: set[str] = set()
 
     def match_word(self, word: str) -> list[tuple[Entry, int, int]]:
         """Entries found in one unmasked word, with their ``[start, end)`` in the word."""
@@ -238,7 +241,10 @@ class Lexicon:
             found = self.match_word(word)
             if len(self._memo) >= _MEMO_SIZE:
                 self._memo.clear()
+                self.clean_words.clear()
             self._memo[word] = found
+            if not found:
+                self.clean_words.add(word)
         return found
 
     def match_masked(self, word: str) -> Entry | None:
@@ -256,9 +262,21 @@ class Lexicon:
 
 def find_hits(skeleton: Skeleton, lexicon: Lexicon) -> list[Hit]:
     text = skeleton.text
+    masks = "*" in text or "#" in text
+    if (
+        not masks
+        and not skeleton.ambiguous
+        and lexicon.clean_words.issuperset(_TOKEN.findall(text))
+    ):
+        return []  # every word known and clean: the walk would find nothing
+    return _walk_hits(skeleton, lexicon)
+
+
+def _walk_hits(skeleton: Skeleton, lexicon: Lexicon) -> list[Hit]:
+    text = skeleton.text
+    masks = "*" in text or "#" in text
     hits: list[Hit] = []
     memo = lexicon._memo
-    masks = "*" in text or "#" in text
     for match in _TOKEN.finditer(text):
         word = match.group()
         # Most words are known and clean: one memo look-up, nothing else.

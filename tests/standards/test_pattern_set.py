@@ -111,3 +111,15 @@ def test_a_long_crafted_text_is_answered_in_full(pattern_set: PatternSet) -> Non
     words = ["weed ", "x ", "xx ", "coke ", "xxx "]
     text = "".join(words[(i * i) % 5] for i in range(20_000)) + "dm me"
     assert pattern_set.matching(text) == _python_answer(text)
+
+
+def test_a_set_over_its_memory_budget_falls_back_to_python(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import civility.standards.pattern_set as module
+
+    monkeypatch.setattr(module, "SET_MEMORY", 1)
+    small = PatternSet(PATTERNS)
+    assert small.in_python == set(range(len(PATTERNS)))
+    text = "check out my channel!!! watch your back"
+    assert small.matching(text) == _python_answer(text)

@@ -20,6 +20,7 @@ cannot fall back, so we just have to keep on keeping on").
 
 from __future__ import annotations
 
+import logging
 import re
 import string
 from collections.abc import Sequence
@@ -30,13 +31,19 @@ try:
 except ImportError:  # pragma: no cover - google-re2 is a dependency; Python's re still answers
     re2 = None
 
+logger = logging.getLogger(__name__)
+
 # Python's ``\s`` on ASCII text: str.isspace() is true for these (\x1c-\x1f included); RE2's
 # ``\s`` lacks \v and \x1c-\x1f.
 _PYTHON_SPACE = r"\t\n\v\f\r \x1c-\x1f"
 # Escapes with one meaning in both engines on ASCII text (ASCII classes, word boundaries).
 _SHARED_ESCAPES = frozenset("bBwWdD")
-# Enough for the automaton of every set built here, and the most its state cache may hold.
-SET_MEMORY = 16 << 20
+# The most an automaton and its state cache may hold, per set or single pattern: enough for
+# every set built here (RE2 needs its program and 20 states; the cue set compiles at 1 MB),
+# and small beside the engine's 500 MB (the cache is flushed when full, never grown). Over
+# the benchmark's 10,000 comments, 16 MB a set grew the process by 6.5 MB more than 1 MB did,
+# at the same speed.
+SET_MEMORY = 2 << 20
 
 # Stand-ins that let a text with other characters be searched as ASCII (:func:`ascii_stand_in`):
 # each behaves, in a pattern written in ASCII that never names it, as the characters it
@@ -280,8 +287,19 @@ class PatternSet:
             pattern_set = re2.Set.SearchSet(options)
             for member in members:
                 pattern_set.Add(member)
-            pattern_set.Compile()
-            self._set = pattern_set
+            try:
+                pattern_set.Compile()
+            except re2.error:
+                # Too many patterns for the budget: Python's re searches every one.
+                logger.warning("pattern set of %d patterns over budget; using re", len(members))
+                self._owners = []
+                self._python = [
+                    (number, re.compile(expression))
+                    for number, expression in enumerate(expressions)
+                    if expression is not None
+                ]
+            else:
+                self._set = pattern_set
 
     @property
     def in_python(self) -> frozenset[int]:
@@ -317,6 +335,7 @@ class PatternSet:
 def _re2_compiled(expression: str) -> Any:
     """``expression`` (RE2 syntax) compiled, or None where RE2 refuses it."""
     options = re2.Options()
+    options.max_mem = SET_MEMORY
     options.log_errors = False
     try:
         return re2.compile(expression, options)

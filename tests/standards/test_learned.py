@@ -23,6 +23,7 @@ from civility.standards.detectors.learned import (
 )
 from civility.standards.detectors.learned_model import (
     SLUR_CUES,
+    _cue_pattern_set,
     _cue_patterns,
     _lower_case_form,
     cue_group,
@@ -322,6 +323,9 @@ def test_phrase_and_act_searches_equal_the_case_insensitive_search(
     ]  # fmt: skip
     phrases = detector._any_phrase
     assert phrases is not None and phrases.ascii_set.takes_stand_ins
+    # Both sets fit RE2's memory budget (a set over it would fall back to Python's re).
+    assert phrases.ascii_set.compiled and _cue_pattern_set().compiled
+    assert _cue_pattern_set().in_python == {CUE_NAMES.index("spam:url") - len(SLUR_CUES)}
     for text in texts:
         assert phrases.found_in(text) == bool(phrases.alternation.search(text)), text
     for pattern in detector._act_cues.values():

@@ -39,11 +39,11 @@ _PYTHON_SPACE = r"\t\n\v\f\r \x1c-\x1f"
 # Escapes with one meaning in both engines on ASCII text (ASCII classes, word boundaries).
 _SHARED_ESCAPES = frozenset("bBwWdD")
 # The most an automaton and its state cache may hold, per set or single pattern: enough for
-# every set built here (RE2 needs its program and 20 states; the cue set compiles at 1 MB),
-# and small beside the engine's 500 MB (the cache is flushed when full, never grown). Over
-# the benchmark's 10,000 comments, 16 MB a set grew the process by 6.5 MB more than 1 MB did,
-# at the same speed.
-SET_MEMORY = 2 << 20
+# every set built here (RE2 needs its program and 20 states; both of the learned rules' sets
+# compile at 1 MB, tested), and small beside the engine's 500 MB (the cache is flushed when
+# full, never grown). Over the benchmark's 10,000 comments, 16 MB a set grew the process by
+# 6.5 MB more than 1 MB did, at the same speed.
+SET_MEMORY = 1 << 20
 
 # Stand-ins that let a text with other characters be searched as ASCII (:func:`ascii_stand_in`):
 # each behaves, in a pattern written in ASCII that never names it, as the characters it
@@ -300,6 +300,11 @@ class PatternSet:
                 ]
             else:
                 self._set = pattern_set
+
+    @property
+    def compiled(self) -> bool:
+        """Whether RE2 searches any of the patterns (False: Python's re searches them all)."""
+        return self._set is not None
 
     @property
     def in_python(self) -> frozenset[int]:

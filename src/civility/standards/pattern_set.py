@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import string
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 try:
@@ -96,6 +96,38 @@ def ascii_stand_in(text: str) -> str | None:
     return None if _NO_STAND_IN in stood_in else stood_in.lower()
 
 
+class _UnclosedClass(ValueError):
+    pass
+
+
+def _units(expression: str) -> Iterator[tuple[int, str, bool]]:
+    """Each unit of ``expression`` (a character, or a backslash with the character after it)
+    with its index, and whether it lies in a character class (the brackets that open and
+    close one included). Raises :class:`_UnclosedClass` for a class that never closes."""
+    in_class = False
+    class_start = 0
+    index = 0
+    while index < len(expression):
+        ch = expression[index]
+        if ch == "\\":
+            yield index, expression[index : index + 2], in_class
+            index += 2
+            continue
+        if in_class:
+            first = class_start + 1 + expression.startswith("^", class_start + 1)
+            yield index, ch, True
+            if ch == "]" and index > first:
+                in_class = False
+        elif ch == "[":
+            in_class, class_start = True, index
+            yield index, ch, True
+        else:
+            yield index, ch, False
+        index += 1
+    if in_class:
+        raise _UnclosedClass(expression)
+
+
 def takes_stand_ins(expression: str) -> bool:
     """Whether ``expression`` (Python syntax) is written in ASCII and never names a stand-in:
     not as a character, not in a range, not through an escape by code (``\\x1f``)."""
@@ -104,25 +136,15 @@ def takes_stand_ins(expression: str) -> bool:
     if re.search(r"\\[xuUN0-7]", expression):
         return False
     codes = [ord(s) for s in _STAND_INS]
-    in_class = False
-    class_start = 0
-    index = 0
-    while index < len(expression):
-        ch = expression[index]
-        if ch == "\\":
-            index += 2
-            continue
-        if not in_class:
-            if ch == "[":
-                in_class, class_start = True, index
-        elif ch == "]" and index > class_start + 1 + expression.startswith("^", class_start + 1):
-            in_class = False
-        elif ch == "-" and index + 1 < len(expression) and expression[index + 1] != "]":
-            # A range (conservatively: escaped ends are taken as the backslash).
-            low, high = ord(expression[index - 1]), ord(expression[index + 1])
-            if any(low <= code <= high for code in codes):
-                return False
-        index += 1
+    try:
+        for index, unit, in_class in _units(expression):
+            if in_class and unit == "-" and expression[index + 1 : index + 2] not in ("", "]"):
+                # A range (conservatively: an escaped end is taken as its backslash).
+                low, high = ord(expression[index - 1]), ord(expression[index + 1])
+                if any(low <= code <= high for code in codes):
+                    return False
+    except _UnclosedClass:
+        return False
     return True
 
 
@@ -133,71 +155,46 @@ def re2_form(expression: str) -> str | None:
     matches before a final newline), ``{,n}`` (a literal in RE2), an inline group or flag,
     a non-ASCII character, or ``\\S`` inside a class. RE2 itself refuses what it cannot run
     (look-arounds, possessive quantifiers); :class:`PatternSet` keeps those in Python."""
-    if "(?" in expression.replace("(?:", ""):
+    if "(?" in expression.replace("(?:", "") or not expression.isascii():
         return None
     out: list[str] = []
-    in_class = False
-    class_start = 0
-    index = 0
-    while index < len(expression):
-        ch = expression[index]
-        if not ch.isascii():
-            return None
-        if ch == "\\":
-            if index + 1 >= len(expression):
+    try:
+        for index, unit, in_class in _units(expression):
+            if len(unit) == 2:  # an escape
+                escaped = unit[1]
+                if escaped == "s":
+                    out.append(_PYTHON_SPACE if in_class else f"[{_PYTHON_SPACE}]")
+                elif escaped == "S" and not in_class:
+                    out.append(f"[^{_PYTHON_SPACE}]")
+                elif escaped in _SHARED_ESCAPES or not escaped.isalnum():
+                    out.append(unit)
+                else:
+                    return None
+            elif unit == "\\" or (  # a backslash at the very end
+                not in_class and (unit in "^$" or expression.startswith("{,", index))
+            ):
                 return None
-            escaped = expression[index + 1]
-            if escaped == "s":
-                out.append(_PYTHON_SPACE if in_class else f"[{_PYTHON_SPACE}]")
-            elif escaped == "S" and not in_class:
-                out.append(f"[^{_PYTHON_SPACE}]")
-            elif escaped in _SHARED_ESCAPES or (escaped.isascii() and not escaped.isalnum()):
-                out.append(ch + escaped)
             else:
-                return None
-            index += 2
-            continue
-        if in_class:
-            first = class_start + 1 + expression.startswith("^", class_start + 1)
-            if ch == "]" and index > first:
-                in_class = False
-        elif ch == "[":
-            in_class, class_start = True, index
-        elif ch in "^$" or (ch == "{" and expression.startswith("{,", index)):
-            return None
-        out.append(ch)
-        index += 1
-    return "".join(out) if not in_class else None
+                out.append(unit)
+    except _UnclosedClass:
+        return None
+    return "".join(out)
+
+
+_LOOKAROUNDS = ("(?=", "(?!", "(?<=", "(?<!")
 
 
 def _group_end(expression: str, start: int) -> int | None:
     """The index just after the group that opens at ``start``, or None if it never closes."""
     depth = 0
-    in_class = False
-    class_start = 0
-    index = start
-    while index < len(expression):
-        ch = expression[index]
-        if ch == "\\":
-            index += 2
-            continue
-        if in_class:
-            first = class_start + 1 + expression.startswith("^", class_start + 1)
-            if ch == "]" and index > first:
-                in_class = False
-        elif ch == "[":
-            in_class, class_start = True, index
-        elif ch == "(":
+    for index, unit, in_class in _units(expression[start:]):
+        if not in_class and unit == "(":
             depth += 1
-        elif ch == ")":
+        elif not in_class and unit == ")":
             depth -= 1
             if depth == 0:
-                return index + 1
-        index += 1
+                return start + index + 1
     return None
-
-
-_LOOKAROUNDS = ("(?=", "(?!", "(?<=", "(?<!")
 
 
 def superset_form(expression: str) -> str | None:
@@ -206,46 +203,34 @@ def superset_form(expression: str) -> str | None:
     rules a match out, and backtracking only ever finds more), so where it does not match,
     neither does ``expression``. None where it cannot be worked out."""
     out: list[str] = []
-    in_class = False
-    class_start = 0
     after_quantifier = False
-    index = 0
-    while index < len(expression):
-        ch = expression[index]
-        if ch == "\\":
-            out.append(expression[index : index + 2])
-            index += 2
-            after_quantifier = False
-            continue
-        if in_class:
-            first = class_start + 1 + expression.startswith("^", class_start + 1)
-            if ch == "]" and index > first:
-                in_class = False
-            out.append(ch)
-            index += 1
-            continue
-        if ch == "(" and expression.startswith(_LOOKAROUNDS, index):
-            end = _group_end(expression, index)
-            if end is None:
-                return None
-            index = end
-            after_quantifier = False
-            continue
-        if ch == "+" and after_quantifier:
-            index += 1  # possessive: the greedy quantifier before it stays
-            after_quantifier = False
-            continue
-        if ch == "?" and after_quantifier:
-            after_quantifier = False  # lazy
-        elif ch in "*+?}" and not (ch == "?" and out and out[-1] == "("):
-            after_quantifier = True
-        else:
-            after_quantifier = False
-        if ch == "[":
-            in_class, class_start = True, index
-        out.append(ch)
-        index += 1
-    return "".join(out) if not in_class else None
+    skip_to = 0  # the end of a look-around being left out
+    try:
+        for index, unit, in_class in _units(expression):
+            if index < skip_to:
+                continue
+            if in_class or len(unit) == 2:
+                out.append(unit)
+                after_quantifier = False
+                continue
+            if unit == "(" and expression.startswith(_LOOKAROUNDS, index):
+                end = _group_end(expression, index)
+                if end is None:
+                    return None
+                skip_to = end
+                after_quantifier = False
+                continue
+            if unit == "+" and after_quantifier:
+                after_quantifier = False  # possessive: the greedy quantifier before it stays
+                continue
+            if unit == "?" and after_quantifier:
+                after_quantifier = False  # lazy
+            else:
+                after_quantifier = unit in "*+?}" and not (unit == "?" and out[-1:] == ["("])
+            out.append(unit)
+    except _UnclosedClass:
+        return None
+    return "".join(out)
 
 
 class PatternSet:

@@ -33,11 +33,11 @@ REQUIRED_ACCURACY = 0.9
 # expected failures until the heads improve; they still run, and pass where they can.
 # With the 7-bit encoder of 30 November (training/export_minilm.py, reduce_range) every x86
 # CPU computes the same vectors, so these figures no longer depend on the machine: off_topic
-# 0.883 and animal_cruelty 0.883 (7 of 60 wrong each), measured on an Intel Xeon with VNNI.
+# 0.883 (7 of 60 wrong), measured on an Intel Xeon with VNNI. animal_cruelty read 0.883 too
+# until the dog-fighting phrase learned "dogfighting" (1 December 2026): 0.90, at the edge.
 # (With the 8-bit encoder they were 0.90 each on AVX2 and 0.883 / 0.867 with VNNI.)
 BELOW_TARGET: dict[str, str] = {
     "off_topic": "0.883 (7-bit encoder, any x86 CPU)",
-    "animal_cruelty": "0.883 (7-bit encoder, any x86 CPU)",
 }
 
 
@@ -308,3 +308,19 @@ def test_talk_about_suicide_is_published_and_distress_is_never_removed(engine: E
         if case["kind"] == "A" and v.decision is Decision.REJECT
     ]
     assert removed == []
+
+
+def test_dog_fighting_in_every_spelling_and_not_in_the_air(engine: Engine) -> None:
+    # The phrase knew "dogfight(s)" and "dog fight(s)" but not "dogfighting", the usual word
+    # for the practice; an air battle in a film is not cruelty.
+    fired = [
+        "animal_cruelty" in engine.check(Comment(text=text)).fired
+        for text in (
+            "Dogfighting is a proper sport, my pit won three fights last month.",
+            "Dog-fighting is great entertainment, we bet on it every Friday.",
+            "Dog fights are great fun, we bet on them every Friday.",
+            "I love the old WW2 dogfight scenes in that film, great fun.",
+            "Dogfighting is a vile tradition and the police should end it.",
+        )
+    ]
+    assert fired == [True, True, True, False, False]

@@ -3,14 +3,16 @@
 Python's ``re`` searches one pattern at a time, and each search tries the pattern at every
 position, so the learned rules' 27 cue patterns cost about 0.19 ms a comment (two texts, the
 skeleton and the text as written). RE2 (google-re2) compiles many patterns into one
-automaton that reads the text once and reports every pattern that matches somewhere: 0.01 ms
+automaton that reads the text once and reports every pattern that matches somewhere: 0.02 ms
 for the same answers (models/README.md section 1, "The engine's Python part").
 
 The answers are Python's: a pattern goes to RE2 only where :func:`re2_form` can restate it
 with the same meaning on ASCII text (Python's ``\\s`` spelled out, no anchors whose meaning
-differs, no look-arounds or possessive quantifiers, which RE2 refuses); every other pattern
-is searched with ``re`` as before. Only lower-case ASCII text is given to the set; callers
-keep the case-insensitive Python pattern for the rest (learned_model.CaselessPattern).
+differs); one RE2 cannot run (look-arounds, possessive quantifiers) is searched with ``re``,
+and only where its :func:`superset_form`, which the set searches, matches. Only lower-case
+ASCII text is given to a set: a text with other characters goes as its
+:func:`ascii_stand_in`, or, where that cannot be exact, to the case-insensitive Python
+pattern (learned_model.CaselessPattern, CaselessAlternatives).
 
 A pattern set never answers "no match" because its automaton ran out of memory: RE2 refuses
 to compile a set whose memory budget cannot hold the automaton's start, and a set's search

@@ -123,3 +123,17 @@ def test_a_set_over_its_memory_budget_falls_back_to_python(
     assert small.in_python == set(range(len(PATTERNS)))
     text = "check out my channel!!! watch your back"
     assert small.matching(text) == _python_answer(text)
+
+
+def test_without_re2_pythons_re_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    # google-re2 is a dependency; should its wheel be missing on some platform, the module
+    # still imports and every pattern is searched with re.
+    import civility.standards.pattern_set as module
+
+    monkeypatch.setattr(module, "re2", None)
+    plain = PatternSet(PATTERNS)
+    assert not plain.compiled and plain.in_python == set(range(len(PATTERNS)))
+    assert module.single_pattern(r"\bcheck\s+out\b") is None
+    for text in ("check out my channel!!! watch your back", "kicked the dog", "x.com", ""):
+        assert plain.matching(text) == _python_answer(text)
+        assert plain.any_match(text) == bool(_python_answer(text))

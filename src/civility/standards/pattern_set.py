@@ -87,13 +87,16 @@ class _StandInTable(dict[int, str]):
 _STAND_IN_TABLE = _StandInTable()
 
 
-def ascii_stand_in(text: str) -> str | None:
+def ascii_stand_in(text: str, *, other_scripts: bool = True) -> str | None:
     """``text`` in lower-case ASCII, each other character replaced by its stand-in: a pattern
     for which :func:`takes_stand_ins` holds, searched case-insensitively, matches ``text``
-    exactly where its lower-case form matches this (None where a character has no
-    stand-in: a digit of another script, or a NUL in the text)."""
+    exactly where its lower-case form matches this. None where a character has no stand-in
+    (a digit of another script, or a NUL in the text), and, with ``other_scripts=False``
+    (patterns that do not take stand-ins), for any text that is not ASCII."""
     if text.isascii():
         return None if _NO_STAND_IN in text else text.lower()
+    if not other_scripts:
+        return None
     stood_in = text.translate(_STAND_IN_TABLE)
     return None if _NO_STAND_IN in stood_in else stood_in.lower()
 
@@ -250,43 +253,39 @@ class PatternSet:
         self._owners: list[tuple[int, re.Pattern[str] | None]] = []
         self._set: Any = None
         self.takes_stand_ins = all(e is None or takes_stand_ins(e) for e in expressions)
-        members: list[str] = []
-        for number, expression in enumerate(expressions):
-            if expression is None:
-                continue
-            translated = re2_form(expression) if re2 is not None else None
-            if translated is not None and _re2_compiled(translated) is not None:
-                members.append(translated)
-                self._owners.append((number, None))
-                continue
-            python = re.compile(expression)
-            superset = superset_form(expression) if re2 is not None else None
-            gate = re2_form(superset) if superset is not None else None
-            if gate is not None and _re2_compiled(gate) is not None:
-                members.append(gate)
-                self._owners.append((number, python))
-            else:
-                self._python.append((number, python))
-        if members and re2 is not None:
+        pattern_set = None
+        if re2 is not None:
             options = re2.Options()
             options.max_mem = SET_MEMORY
             options.log_errors = False
             pattern_set = re2.Set.SearchSet(options)
-            for member in members:
-                pattern_set.Add(member)
-            try:
-                pattern_set.Compile()
-            except re2.error:
-                # Too many patterns for the budget: Python's re searches every one.
-                logger.warning("pattern set of %d patterns over budget; using re", len(members))
-                self._owners = []
-                self._python = [
-                    (number, re.compile(expression))
-                    for number, expression in enumerate(expressions)
-                    if expression is not None
-                ]
+        for number, expression in enumerate(expressions):
+            if expression is None:
+                continue
+            if _added(pattern_set, re2_form(expression)):
+                self._owners.append((number, None))
+                continue
+            python = re.compile(expression)
+            superset = superset_form(expression)
+            if superset is not None and _added(pattern_set, re2_form(superset)):
+                self._owners.append((number, python))
             else:
-                self._set = pattern_set
+                self._python.append((number, python))
+        if pattern_set is None or not self._owners:
+            return
+        try:
+            pattern_set.Compile()
+        except re2.error:
+            # Too many patterns for the budget: Python's re searches every one.
+            logger.warning("pattern set of %d patterns over budget; using re", len(self._owners))
+            self._owners = []
+            self._python = [
+                (number, re.compile(expression))
+                for number, expression in enumerate(expressions)
+                if expression is not None
+            ]
+        else:
+            self._set = pattern_set
 
     @property
     def compiled(self) -> bool:
@@ -324,6 +323,18 @@ class PatternSet:
         return any(pattern.search(text) for _, pattern in self._python)
 
 
+def _added(pattern_set: Any, member: str | None) -> bool:
+    """Whether ``member`` (RE2 syntax) went into ``pattern_set``; RE2 refuses what it cannot
+    run, and a refused member takes no index."""
+    if pattern_set is None or member is None:
+        return False
+    try:
+        pattern_set.Add(member)
+    except re2.error:
+        return False
+    return True
+
+
 def _re2_compiled(expression: str) -> Any:
     """``expression`` (RE2 syntax) compiled, or None where RE2 refuses it."""
     options = re2.Options()
@@ -338,8 +349,8 @@ def _re2_compiled(expression: str) -> Any:
 def single_pattern(expression: str) -> Any:
     """``expression`` (Python syntax, no flags) compiled by RE2 for lower-case ASCII texts,
     with the same answers as Python's ``re.search``, or None where :func:`re2_form` or RE2
-    refuses it. A single RE2 pattern falls back to a slower automaton rather than fail, so it
-    needs no size limit."""
+    refuses it. A single RE2 pattern falls back to a slower automaton rather than fail, so
+    its budget (SET_MEMORY) bounds only the memory it takes."""
     if re2 is None:
         return None
     translated = re2_form(expression)

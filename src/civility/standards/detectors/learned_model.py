@@ -173,8 +173,8 @@ class CaselessPattern:
         )
 
     def found_in(self, text: str) -> bool:
-        if self.lower_form is not None and (text.isascii() or self.takes_stand_ins):
-            stood_in = ascii_stand_in(text)
+        if self.lower_form is not None:
+            stood_in = ascii_stand_in(text, other_scripts=self.takes_stand_ins)
             if stood_in is not None:
                 searcher = self.ascii_form if self.ascii_form is not None else self.lower_form
                 return searcher.search(stood_in) is not None
@@ -183,10 +183,11 @@ class CaselessPattern:
 
 @dataclass(frozen=True, slots=True)
 class CaselessAlternatives:
-    """Whether any of several case-insensitive patterns occurs: on ASCII text, their
-    lower-case forms searched together (:class:`PatternSet`); on other text, one
-    IGNORECASE alternation. A pattern without a lower-case form stays case-insensitive in
-    the set's Python part (an IGNORECASE pattern finds the same in the lower-cased text)."""
+    """Whether any of several case-insensitive patterns occurs: their lower-case forms
+    searched together (:class:`PatternSet`) in the text's ASCII stand-in; one IGNORECASE
+    alternation where the text has no exact stand-in. A pattern without a lower-case form
+    stays case-insensitive in the set's Python part (an IGNORECASE pattern finds the same in
+    the lower-cased text)."""
 
     alternation: re.Pattern[str]
     ascii_set: PatternSet
@@ -205,10 +206,9 @@ class CaselessAlternatives:
         )
 
     def found_in(self, text: str) -> bool:
-        if text.isascii() or self.ascii_set.takes_stand_ins:
-            stood_in = ascii_stand_in(text)
-            if stood_in is not None:
-                return self.ascii_set.any_match(stood_in)
+        stood_in = ascii_stand_in(text, other_scripts=self.ascii_set.takes_stand_ins)
+        if stood_in is not None:
+            return self.ascii_set.any_match(stood_in)
         return self.alternation.search(text) is not None
 
 
@@ -221,6 +221,12 @@ def _lower_case_cue_patterns() -> tuple[re.Pattern[str] | None, ...]:
 def _cue_pattern_set() -> PatternSet:
     """The cue patterns that have a lower-case form, searched together in lower-case ASCII."""
     return PatternSet([form.pattern if form else None for form in _lower_case_cue_patterns()])
+
+
+@cache
+def _caseless_cues() -> tuple[int, ...]:
+    """The cue patterns without a lower-case form: searched case-insensitively as written."""
+    return tuple(n for n, form in enumerate(_lower_case_cue_patterns()) if form is None)
 
 
 @cache
@@ -290,23 +296,23 @@ def _set_pattern_cues(values: np.ndarray, text: str, skeleton_text: str) -> None
     a text whose lower case is the skeleton's is searched once."""
     pattern_set = _cue_pattern_set()
     patterns = _cue_patterns()
-    # Patterns without a lower-case form are searched case-insensitively as written.
-    caseless = [n for n, form in enumerate(_lower_case_cue_patterns()) if form is None]
+    targets = [skeleton_text]
+    same_text = text == skeleton_text or (
+        text.isascii() and skeleton_text.isascii() and text.lower() == skeleton_text.lower()
+    )
+    if not same_text:  # (the same to every case-insensitive pattern)
+        targets.append(text)
     found: set[int] = set()
-    searched: list[str] = []
-    for target in (skeleton_text, text):
-        ascii_form = (
-            ascii_stand_in(target) if target.isascii() or pattern_set.takes_stand_ins else None
-        )
+    searched: list[str] = []  # the ASCII forms the set has read
+    for target in targets:
+        ascii_form = ascii_stand_in(target, other_scripts=pattern_set.takes_stand_ins)
         if ascii_form is None:
             unsure: Iterable[int] = range(len(patterns))
-        elif ascii_form in searched and target.isascii():
-            continue  # the same text to every pattern
         else:
             if ascii_form not in searched:
                 found |= pattern_set.matching(ascii_form, skip=found)
                 searched.append(ascii_form)
-            unsure = caseless
+            unsure = _caseless_cues()
         found.update(n for n in unsure if n not in found and patterns[n][2].search(target))
     for number in found:
         values[len(SLUR_CUES) + number] = 1.0

@@ -23,7 +23,7 @@ import resource
 import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -91,22 +91,29 @@ def forget_memos(*engines: Engine) -> None:
 def run_stream(
     engine: Engine, comments: list[Comment], batch_size: int
 ) -> tuple[float, list[Verdict]]:
-    """Judge the mix as the CLI does: in batches, each comment seeing the stream before it."""
-    context = InMemoryContext()
+    """Judge the mix as the CLI does: in batches through ``Engine.check_stream`` (the encoder
+    on the next batch while the one before is finished), each comment seeing the stream
+    before it."""
+    context = InMemoryContext(ahead=2 * batch_size)
+
+    def placed() -> Iterator[tuple[Sequence[Comment], list[Context]]]:
+        for batch in batches(comments, batch_size):
+            views: list[Context] = []
+            for comment in batch:
+                assert comment.created_at is not None
+                position = context.add(
+                    RecentComment(
+                        comment.id, comment.author_id, comment.text, comment.created_at,
+                        comment.article.key if comment.article else "",
+                    )
+                )  # fmt: skip
+                views.append(context.before(position))
+            yield batch, views
+
     verdicts: list[Verdict] = []
     started = time.perf_counter()
-    for batch in batches(comments, batch_size):
-        views: list[Context] = []
-        for comment in batch:
-            assert comment.created_at is not None
-            position = context.add(
-                RecentComment(
-                    comment.id, comment.author_id, comment.text, comment.created_at,
-                    comment.article.key if comment.article else "",
-                )
-            )  # fmt: skip
-            views.append(context.before(position))
-        verdicts.extend(engine.check_many(batch, contexts=views))
+    for judged in engine.check_stream(placed()):
+        verdicts.extend(judged)
     return time.perf_counter() - started, verdicts
 
 

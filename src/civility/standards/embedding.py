@@ -37,8 +37,8 @@ import os
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -188,6 +188,30 @@ def _session(threads: int) -> Any:
     )
 
 
+class PendingEmbedding:
+    """Vectors on their way (:meth:`_FullModel.begin`); :meth:`result` waits for them."""
+
+    def __init__(self, model: _FullModel, count: int, with_sentences: bool) -> None:
+        self.model = model
+        self.with_sentences = with_sentences
+        self.vectors = np.zeros((count, FULL_DIMENSIONS), dtype=np.float32)
+        self.sentences: list[Sentences | None] = [None] * count
+        self.todo: dict[str, list[int]] = {}  # text -> its rows, for texts not in the cache
+        self.pieces: list[list[list[int]]] = []
+        self.split: list[list[SentencePiece]] = []
+        self.jobs: list[tuple[int, int, list[int], list[tuple[int, int]] | None]] = []
+        self.running: list[Future[tuple[np.ndarray, np.ndarray | None]]] | None = None
+        self.lone = False
+        self._done = False
+
+    def result(self) -> tuple[np.ndarray, list[Sentences | None]]:
+        if not self._done:
+            if self.todo:
+                self.model._finish(self)
+            self._done = True
+        return self.vectors, self.sentences
+
+
 class _FullModel:
     def __init__(self) -> None:
         from tokenizers import Tokenizer
@@ -277,9 +301,23 @@ class _FullModel:
         """:meth:`embed`, and each text's :class:`Sentences` (None under two sentences).
         ``encodings``: each text's tokenizer encoding from the static stage, where known, whose
         character offsets place its sentences without tokenising it again."""
-        result = np.zeros((len(texts), FULL_DIMENSIONS), dtype=np.float32)
-        sentences: list[Sentences | None] = [None] * len(texts)
-        todo: dict[str, list[int]] = {}
+        return self.begin(texts, word_pieces, encodings, with_sentences=with_sentences).result()
+
+    def begin(
+        self,
+        texts: Sequence[str],
+        word_pieces: Sequence[list[int] | None] | None = None,
+        encodings: Sequence[Any] | None = None,
+        *,
+        with_sentences: bool = True,
+    ) -> PendingEmbedding:
+        """:meth:`embed_with_sentences` in two halves: the texts' windows go to the pool of
+        callers now, and :meth:`PendingEmbedding.result` waits for them. Meanwhile the calling
+        thread is free (the engine finishes the chunk before), and no thread is added to do
+        it: a new thread would bring its own malloc arena (measured: 10 MB more peak RSS over
+        the benchmark mix)."""
+        pending = PendingEmbedding(self, len(texts), with_sentences)
+        todo = pending.todo
         known: dict[str, list[int]] = {}
         known_encodings: dict[str, Any] = {}
         with self._cache_lock:
@@ -287,7 +325,7 @@ class _FullModel:
                 found = self._cache.get(text)
                 if found is not None and (found[2] or not with_sentences):
                     self._cache.move_to_end(text)
-                    result[row], sentences[row], _ = found
+                    pending.vectors[row], pending.sentences[row], _ = found
                 else:
                     todo.setdefault(text, []).append(row)
                     given = word_pieces[row] if word_pieces is not None else None
@@ -297,16 +335,16 @@ class _FullModel:
                     if encoding is not None:
                         known_encodings[text] = encoding
         if not todo:
-            return result, sentences
+            return pending
         distinct = list(todo)
         unknown = [text for text in distinct if text not in known]
         encoded = dict(
             zip(unknown, (e.ids for e in self.tokenizer.encode_batch_fast(unknown)), strict=True)
         )
-        pieces = [
+        pending.pieces = [
             windows(full_ids(known[text]) if text in known else encoded[text]) for text in distinct
         ]
-        split = (
+        pending.split = (
             self._sentence_pieces(distinct, [known_encodings.get(text) for text in distinct])
             if with_sentences
             else [[] for _ in distinct]
@@ -314,18 +352,28 @@ class _FullModel:
         # (text, window, token ids, the window's rows of each sentence); longest first, so
         # that no worker is left with a long one at the end.
         jobs = [
-            (owner, k, ids, window_rows(split[owner], parts, k))
-            for owner, parts in enumerate(pieces)
+            (owner, k, ids, window_rows(pending.split[owner], parts, k))
+            for owner, parts in enumerate(pending.pieces)
             for k, ids in enumerate(parts)
         ]
         jobs.sort(key=lambda job: -len(job[2]))
+        pending.jobs = jobs
         if (
             self._workers > 1
             and len(distinct) == 1
             and os.getpid() == self._pid
             and len(jobs[0][2]) >= LONE_PARALLEL_MIN_TOKENS
-            and _cores_free_for(self._workers)
         ):
+            pending.lone = True  # decided when it runs: whether the cores are free then
+        elif len(jobs) > 1 and (pool := self._executor()) is not None:
+            pending.running = [pool.submit(self._run_window, job[2], job[3]) for job in jobs]
+        return pending
+
+    def _finish(self, pending: PendingEmbedding) -> None:
+        jobs = pending.jobs
+        if pending.running is not None:
+            outputs = [future.result() for future in pending.running]
+        elif pending.lone and _cores_free_for(self._workers):
             # One comment alone, its windows one after the other on every core, not side by
             # side on the pool: the lone session's helper threads spin for a while after each
             # call, and pool threads started meanwhile share the cores with them (measured:
@@ -341,23 +389,22 @@ class _FullModel:
             outputs = [self._run_window(ids, rows) for _, _, ids, rows in jobs]
         by_window = {(job[0], job[1]): output for job, output in zip(jobs, outputs, strict=True)}
         computed: list[tuple[str, tuple[np.ndarray, Sentences | None, bool]]] = []
-        for owner, text in enumerate(distinct):
-            parts = pieces[owner]
+        for owner, text in enumerate(pending.todo):
+            parts = pending.pieces[owner]
             window_outputs = [by_window[owner, k] for k in range(len(parts))]
             vector = combine_windows(parts, [window[0] for window in window_outputs])
             text_sentences = None
-            if split[owner]:
+            if pending.split[owner]:
                 sums = [window[1] for window in window_outputs if window[1] is not None]
-                text_sentences = sentences_from_sums(split[owner], sums)
-            for row in todo[text]:
-                result[row], sentences[row] = vector, text_sentences
-            computed.append((text, (vector, text_sentences, with_sentences)))
+                text_sentences = sentences_from_sums(pending.split[owner], sums)
+            for row in pending.todo[text]:
+                pending.vectors[row], pending.sentences[row] = vector, text_sentences
+            computed.append((text, (vector, text_sentences, pending.with_sentences)))
         with self._cache_lock:
             for text, entry in computed:
                 self._cache[text] = entry
             while len(self._cache) > TEXT_CACHE_SIZE:
                 self._cache.popitem(last=False)
-        return result, sentences
 
     def _sentence_pieces(
         self, texts: list[str], encodings: list[Any] | None = None
@@ -613,18 +660,34 @@ def annotate_static(analyses: list[Analysis]) -> None:
 
 def annotate_full(analyses: list[Analysis]) -> None:
     """Set ``analysis.embedding`` for every analysis that lacks one, in one batch."""
+    begin_annotating(analyses)()
+
+
+def begin_annotating(analyses: list[Analysis]) -> Callable[[], None]:
+    """:func:`annotate_full` in two halves: the encoder starts on the pool of callers now,
+    and the function returned waits for it and sets the fields (the engine finishes the
+    chunk before meanwhile)."""
     pending = [a for a in analyses if a.embedding is None]
     if not pending:
-        return
+        return _nothing
     word_pieces = [a.cache.get(WORD_PIECES_CACHE_KEY) for a in pending]
-    vectors, sentences = full_model().embed_with_sentences(
+    started = full_model().begin(
         [a.comment.text for a in pending],
         [ids if isinstance(ids, list) else None for ids in word_pieces],
         [a.cache.get(ENCODING_CACHE_KEY) for a in pending],
     )
-    for analysis, vector, found in zip(pending, vectors, sentences, strict=True):
-        analysis.embedding = vector
-        analysis.sentences = found
+
+    def finish() -> None:
+        vectors, sentences = started.result()
+        for analysis, vector, found in zip(pending, vectors, sentences, strict=True):
+            analysis.embedding = vector
+            analysis.sentences = found
+
+    return finish
+
+
+def _nothing() -> None:
+    return None
 
 
 def model_files() -> dict[str, Any]:

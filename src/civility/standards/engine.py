@@ -36,12 +36,13 @@ from __future__ import annotations
 
 import bisect
 import copy
+import itertools
 import logging
 import re
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -86,20 +87,30 @@ class InMemoryContext:
     usual stream) a look-back is two binary searches and a slice; out-of-order timestamps
     switch it to a backward scan that stops after a run of entries older than ``since``.
 
-    ``before(position)`` gives a view that shows only the comments added before the one at
-    ``position`` (as returned by :meth:`add`). The CLI adds a whole batch first and then judges
-    each comment against the view of what came before it, so verdicts do not depend on the
-    batch size.
+    ``before(position)`` gives a view that shows only the ``max_comments`` comments added
+    before the one at ``position`` (as returned by :meth:`add`). The CLI adds a whole batch
+    first, and with :meth:`Engine.check_stream` the next batch too, before it judges each
+    comment against the view of what came before it. ``ahead`` keeps that many comments more
+    than ``max_comments``, so that the views of comments not yet judged still find all of
+    theirs: with ``ahead`` at least what is added before a comment is judged, verdicts do not
+    depend on the batch size or on the pipelining.
     """
 
     STALE_RUN = 32  # out-of-order streams: consecutive entries older than `since` end a scan
 
     def __init__(
-        self, comments: Iterable[RecentComment] = (), *, max_comments: int = 20_000
+        self,
+        comments: Iterable[RecentComment] = (),
+        *,
+        max_comments: int = 20_000,
+        ahead: int = 0,
     ) -> None:
         if max_comments <= 0:
             raise ValueError("max_comments must be positive")
+        if ahead < 0:
+            raise ValueError("ahead must not be negative")
         self.max_comments = max_comments
+        self.ahead = ahead
         # Parallel lists from index `_head` on (older entries are dropped in chunks, so
         # eviction is amortised O(1) and the lists stay sorted by position for bisect).
         self._positions: list[int] = []
@@ -117,7 +128,7 @@ class InMemoryContext:
 
     def add(self, comment: RecentComment) -> int:
         """Remember ``comment``; return its position in the stream."""
-        if len(self) >= self.max_comments:
+        if len(self) >= self.max_comments + self.ahead:
             self._drop_oldest()
         moment = _timestamp(comment.created_at)
         if len(self) and moment < self._times[-1]:
@@ -163,30 +174,36 @@ class InMemoryContext:
         if limit <= 0:
             return []
         floor = _timestamp(since)
+        if before is None:
+            before = self._next_position
+        oldest = before - self.max_comments  # the first position the query may see
         if author_id is not None:
-            return self._query_author(author_id, floor, limit, before)
-        end = len(self._positions)
-        if before is not None:
-            end = bisect.bisect_left(self._positions, before, self._head, end)
+            return self._query_author(author_id, floor, limit, before, oldest)
+        end = bisect.bisect_left(self._positions, before, self._head)
+        first = self._head if not self.ahead else bisect.bisect_left(
+            self._positions, oldest, self._head, end
+        )  # fmt: skip
         if self._in_time_order:
-            start = bisect.bisect_left(self._times, floor, self._head, end)
+            start = bisect.bisect_left(self._times, floor, first, end)
             start = max(start, end - limit)
             found = self._comments[start:end]
             found.reverse()
             return found  # type: ignore[return-value]  # entries from _head on are never None
-        scanned = ((self._times[i], self._comments[i]) for i in range(end - 1, self._head - 1, -1))
+        scanned = ((self._times[i], self._comments[i]) for i in range(end - 1, first - 1, -1))
         return _collect(scanned, floor, limit, self.STALE_RUN)
 
     def _query_author(
-        self, author_id: str, floor: float, limit: int, before: int | None
+        self, author_id: str, floor: float, limit: int, before: int, oldest: int
     ) -> list[RecentComment]:
         entries = self._by_author.get(author_id)
         if not entries:
             return []
+        newest_first = itertools.dropwhile(lambda entry: entry[0] >= before, reversed(entries))
         scanned = (
             (moment, comment)
-            for position, moment, comment in reversed(entries)
-            if before is None or position < before
+            for position, moment, comment in itertools.takewhile(
+                lambda entry: entry[0] >= oldest, newest_first
+            )
         )
         stale_run = 1 if self._in_time_order else self.STALE_RUN
         return _collect(scanned, floor, limit, stale_run)
@@ -255,6 +272,20 @@ def scrub(text: str) -> str:
     except UnicodeEncodeError:
         return _LONE_SURROGATE.sub("\ufffd", text)
     return text
+
+
+@dataclass(eq=False)
+class _Chunk:
+    """One chunk between its two halves (:meth:`Engine._start`, :meth:`Engine._finish`)."""
+
+    analyses: list[Analysis]
+    contexts: list[Context]
+    findings: list[dict[str, Finding]]
+    ends_batch: bool
+    # Who takes the full model; None where no family needs the embedding.
+    full_stage: list[int] | None = None
+    # Waits for the full model's vectors and sets them (``embedding.begin_annotating``).
+    embedded: Callable[[], None] | None = field(default=None, repr=False)
 
 
 class Engine:
@@ -355,22 +386,65 @@ class Engine:
 
         Give either one ``context`` for the whole batch, or ``contexts``, one per comment
         (the CLI's stream view). Raises :class:`TextTooLong` before doing any work if one
-        comment exceeds the policy's ``max_length``.
+        comment exceeds the policy's ``max_length``. More comments than ``batch_size`` are
+        judged chunk by chunk, pipelined as in :meth:`check_stream`.
         """
-        if contexts is not None and len(contexts) != len(comments):
-            raise ValueError("contexts must have one entry per comment")
-        self.validate(comments)
-        shared = context or EMPTY_CONTEXT
-        verdicts: list[Verdict] = []
-        for start in range(0, len(comments), self.batch_size):
-            chunk = comments[start : start + self.batch_size]
-            chunk_contexts = (
-                list(contexts[start : start + self.batch_size])
-                if contexts is not None
-                else [shared] * len(chunk)
-            )
-            verdicts.extend(self._check_chunk(chunk, chunk_contexts))
-        return verdicts
+        if contexts is None:
+            contexts = [context or EMPTY_CONTEXT] * len(comments)
+        return next(iter(self.check_stream([(comments, contexts)])))
+
+    def check_stream(
+        self, batches: Iterable[tuple[Sequence[Comment], Sequence[Context]]]
+    ) -> Iterator[list[Verdict]]:
+        """Judge a stream of (comments, one context per comment) batches; yield each batch's
+        verdicts, in order, the same as :meth:`check_many` would give batch by batch.
+
+        The encoder works on the next chunk while this thread finishes the one before it:
+        everything besides the encoder runs on one Python thread, and judged one chunk after
+        the other, the encoder's threads would wait while it works. So each chunk's first
+        half (analysis, the cheap families, the first stage) runs, and its full-model
+        embedding starts on the encoder's pool, before the previous chunk's second half. Chunks only read the contexts
+        they are given, so the order does not change a verdict: a stream's contexts must
+        show each comment what came before it, whatever was added after
+        (:meth:`InMemoryContext.before`). A batch that fails validation raises
+        :class:`TextTooLong` after the batches before it were yielded.
+        """
+        held: _Chunk | None = None
+        collected: list[Verdict] = []
+        chunks = self._chunks(batches)
+        while True:
+            try:
+                item = next(chunks, None)
+                started = None if item is None else self._start(*item)
+            except BaseException:
+                if held is not None:  # what came before the failure is still owed
+                    collected.extend(self._finish(held))
+                    if held.ends_batch:
+                        yield collected
+                raise
+            if held is not None:
+                collected.extend(self._finish(held))
+                if held.ends_batch:
+                    yield collected
+                    collected = []
+            if started is None:
+                return
+            held = started
+
+    def _chunks(
+        self, batches: Iterable[tuple[Sequence[Comment], Sequence[Context]]]
+    ) -> Iterator[tuple[Sequence[Comment], list[Context], bool]]:
+        """(comments, contexts, whether the chunk ends its batch), ``batch_size`` at most;
+        an empty batch gives one empty chunk, so that it still gets its (empty) answer."""
+        for comments, contexts in batches:
+            if len(contexts) != len(comments):
+                raise ValueError("contexts must have one entry per comment")
+            self.validate(comments)
+            if not comments:
+                yield comments, [], True
+            for start in range(0, len(comments), self.batch_size):
+                end = start + self.batch_size
+                yield comments[start:end], list(contexts[start:end]), end >= len(comments)
 
     def validate(self, comments: Iterable[Comment]) -> None:
         """Raise :class:`TextTooLong` for the first comment over ``max_length``."""
@@ -385,30 +459,63 @@ class Engine:
 
     # -- one chunk -------------------------------------------------------------------------
 
-    def _check_chunk(self, comments: Sequence[Comment], contexts: list[Context]) -> list[Verdict]:
+    def _start(
+        self,
+        comments: Sequence[Comment],
+        contexts: list[Context],
+        ends_batch: bool,
+    ) -> _Chunk:
+        """A chunk's first half: analysis, the cheap families before the embedding families
+        and, with the cascade, the first stage; then the full model starts on the comments
+        that need it, on the encoder's pool of threads, and runs while this thread finishes
+        the chunk before (:meth:`_finish`)."""
         analyses = [analyse(self._clean(comment)) for comment in comments]
+        chunk = _Chunk(analyses, contexts, [{} for _ in analyses], ends_batch)
+        if not analyses:
+            return chunk
         self._prepare(analyses)
-        findings: list[dict[str, Finding]] = [{} for _ in analyses]
         everyone = list(range(len(analyses)))
         early, embedding_families, late = self._families()
-
         for detector in early:
             self._merge(
-                findings, everyone, self._run(detector, "detect", everyone, analyses, contexts)
+                chunk.findings,
+                everyone,
+                self._run(detector, "detect", everyone, analyses, contexts),
             )
         if not embedding_families:
+            return chunk
+        if self.cascade:
+            chunk.full_stage = self._first_stage(
+                embedding_families, late, analyses, contexts, chunk.findings
+            )
+        else:
+            chunk.full_stage = everyone
+        missing = [analyses[i] for i in chunk.full_stage if analyses[i].embedding is None]
+        if missing:
+            from civility.standards import embedding
+
+            chunk.embedded = embedding.begin_annotating(missing)
+        return chunk
+
+    def _finish(self, chunk: _Chunk) -> list[Verdict]:
+        """A chunk's second half: the full model's families where the first stage left
+        something open, the later cheap families, and the decisions."""
+        analyses, contexts, findings = chunk.analyses, chunk.contexts, chunk.findings
+        everyone = list(range(len(analyses)))
+        _, embedding_families, late = self._families()
+        full_stage = chunk.full_stage
+        if full_stage is None or not analyses:
             for detector in late:
                 found = self._run(detector, "detect", everyone, analyses, contexts)
                 self._merge(findings, everyone, found)
             return [
                 self._decide(a, f, stage="screen") for a, f in zip(analyses, findings, strict=True)
             ]
-
-        if self.cascade:
-            full_stage = self._first_stage(embedding_families, late, analyses, contexts, findings)
-        else:
-            full_stage = everyone
         if full_stage:
+            started = time.perf_counter()
+            if chunk.embedded is not None:
+                chunk.embedded()
+            self._clock("embedding.full", started)
             self._embed([analyses[i] for i in full_stage])
             for detector in embedding_families:
                 found = self._run(detector, "detect", full_stage, analyses, contexts)

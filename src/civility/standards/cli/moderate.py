@@ -23,6 +23,7 @@ import io
 import json
 import os
 import sys
+from collections import deque
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -239,7 +240,7 @@ def _run_stream(engine: Engine, args: argparse.Namespace) -> int:
         progress = _progress(total) if sys.stderr.isatty() else None
         if progress is not None:
             stack.callback(progress.close)
-        stream = Stream(engine, window=args.window)
+        stream = Stream(engine, window=args.window, batch_size=engine.batch_size)
         errors = lines = 0
         for outputs, consumed in stream.run(source, batch_size=engine.batch_size):
             sink.write(
@@ -271,9 +272,18 @@ def _progress(total: int) -> Any:
 class Stream:
     """Judge a JSONL byte stream in batches; the context is the stream itself."""
 
-    def __init__(self, engine: Engine, *, window: int = DEFAULT_WINDOW) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        window: int = DEFAULT_WINDOW,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
         self.engine = engine
-        self.context = InMemoryContext(max_comments=window)
+        # The engine reads the next batch before it finishes this one (check_stream): the
+        # context keeps room for two batches besides the window, so that each comment sees
+        # the `window` comments before it, whatever was read after it.
+        self.context = InMemoryContext(max_comments=window, ahead=2 * max(batch_size, 1))
         # Comments without created_at are taken as arriving when the run started, so the
         # time windows still work (all undated comments count as simultaneous).
         self.started = datetime.now(UTC).replace(microsecond=0)
@@ -282,16 +292,27 @@ class Stream:
         self, source: IO[bytes], *, batch_size: int
     ) -> Iterator[tuple[list[dict[str, Any]], int]]:
         """Yield (output objects, bytes consumed) per batch, in input order."""
-        batch: list[_Line] = []
-        consumed = 0
-        for number, (raw, size) in enumerate(_lines(source), 1):
-            consumed += size
-            batch.append(self.parse(raw, number))
-            if len(batch) >= batch_size:
-                yield self.judge(batch), consumed
-                batch, consumed = [], 0
-        if batch:
-            yield self.judge(batch), consumed
+        if 2 * batch_size > self.context.ahead:
+            raise ValueError("batch_size is larger than the stream was made for")
+        read: deque[tuple[list[_Line], int]] = deque()  # batches read, not yet answered
+
+        def batches() -> Iterator[tuple[list[Comment], list[Context]]]:
+            batch: list[_Line] = []
+            consumed = 0
+            for number, (raw, size) in enumerate(_lines(source), 1):
+                consumed += size
+                batch.append(self.parse(raw, number))
+                if len(batch) >= batch_size:
+                    read.append((batch, consumed))
+                    yield self.place(batch)
+                    batch, consumed = [], 0
+            if batch:
+                read.append((batch, consumed))
+                yield self.place(batch)
+
+        for verdicts in self.engine.check_stream(batches()):
+            batch, consumed = read.popleft()
+            yield self.outputs(batch, verdicts), consumed
 
     def parse(self, raw: bytes | None, number: int) -> _Line:
         line = _Line(number=number, id=None)
@@ -320,12 +341,15 @@ class Stream:
             line.error = str(exc)
         return line
 
-    def judge(self, batch: list[_Line]) -> list[dict[str, Any]]:
-        valid = [line for line in batch if line.comment is not None]
+    def place(self, batch: list[_Line]) -> tuple[list[Comment], list[Context]]:
+        """Add the batch's comments to the stream; each comment's view of what came before."""
+        comments: list[Comment] = []
         contexts: list[Context] = []
-        for line in valid:
+        for line in batch:
             comment = line.comment
-            assert comment is not None and comment.created_at is not None
+            if comment is None:
+                continue
+            assert comment.created_at is not None
             position = self.context.add(
                 RecentComment(
                     id=comment.id,
@@ -335,16 +359,19 @@ class Stream:
                     article_key=comment.article.key if comment.article else "",
                 )
             )
+            comments.append(comment)
             contexts.append(self.context.before(position))
-        comments = [line.comment for line in valid if line.comment is not None]
-        verdicts = iter(self.engine.check_many(comments, contexts=contexts))
+        return comments, contexts
+
+    @staticmethod
+    def outputs(batch: list[_Line], verdicts: list[Verdict]) -> list[dict[str, Any]]:
+        answers = iter(verdicts)
         outputs = []
         for line in batch:
             if line.comment is None:
                 outputs.append({"id": line.id, "line": line.number, "error": line.error})
                 continue
-            verdict = next(verdicts)
-            outputs.append(verdict_line(line.id, line.number, verdict))
+            outputs.append(verdict_line(line.id, line.number, next(answers)))
         return outputs
 
 
@@ -475,7 +502,7 @@ def _article(value: Any) -> Article | None:
 def moderate_bytes(
     engine: Engine, data: bytes, *, batch_size: int = DEFAULT_BATCH_SIZE
 ) -> list[dict[str, Any]]:
-    stream = Stream(engine)
+    stream = Stream(engine, batch_size=batch_size)
     return [
         output
         for outputs, _ in stream.run(io.BytesIO(data), batch_size=batch_size)

@@ -501,10 +501,12 @@ class Engine:
         """A chunk's second half: the full model's families where the first stage left
         something open, the later cheap families, and the decisions."""
         analyses, contexts, findings = chunk.analyses, chunk.contexts, chunk.findings
+        if not analyses:
+            return []
         everyone = list(range(len(analyses)))
         _, embedding_families, late = self._families()
         full_stage = chunk.full_stage
-        if full_stage is None or not analyses:
+        if full_stage is None:
             for detector in late:
                 found = self._run(detector, "detect", everyone, analyses, contexts)
                 self._merge(findings, everyone, found)

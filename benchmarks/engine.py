@@ -36,7 +36,7 @@ from civility.standards import embedding
 from civility.standards.analysis import analyse
 from civility.standards.detectors import crowd, topic
 from civility.standards.engine import CASCADE_GOALS, Engine, InMemoryContext
-from civility.standards.types import Comment, Context, RecentComment, Verdict
+from civility.standards.types import Comment, Context, Verdict
 
 OUT = Path(__file__).resolve().parent / "out"
 TARGETS = {
@@ -98,17 +98,7 @@ def run_stream(
 
     def placed() -> Iterator[tuple[Sequence[Comment], list[Context]]]:
         for batch in batches(comments, batch_size):
-            views: list[Context] = []
-            for comment in batch:
-                assert comment.created_at is not None
-                position = context.add(
-                    RecentComment(
-                        comment.id, comment.author_id, comment.text, comment.created_at,
-                        comment.article.key if comment.article else "",
-                    )
-                )  # fmt: skip
-                views.append(context.before(position))
-            yield batch, views
+            yield batch, [context.add_comment(comment) for comment in batch]
 
     verdicts: list[Verdict] = []
     started = time.perf_counter()

@@ -85,13 +85,7 @@ def placed(
     for size in sizes:
         batch = comments[start : start + size]
         start += size
-        views = [
-            context.before(
-                context.add(RecentComment(c.id, c.author_id, c.text, c.created_at or T0, "bridge"))
-            )
-            for c in batch
-        ]
-        yield batch, views
+        yield batch, [context.add_comment(comment) for comment in batch]
 
 
 def as_dicts(verdicts: list[Verdict]) -> list[dict[str, Any]]:
@@ -256,3 +250,12 @@ def test_cli_stream_sees_its_window_whatever_the_batch_size() -> None:
     assert run(4) == reference
     assert run(10) == reference
     assert any(line["scores"]["flood"] > 0 for line in reference)
+
+
+def test_a_comment_added_to_a_stream_needs_its_time() -> None:
+    context = InMemoryContext()
+    view = context.add_comment(stream_comments(1)[0])
+    assert view.recent_comments(since=T0) == []
+    assert len(context) == 1
+    with pytest.raises(ValueError, match="created_at"):
+        context.add_comment(Comment("no time"))

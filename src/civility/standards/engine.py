@@ -141,6 +141,17 @@ class InMemoryContext:
         self._by_author.setdefault(comment.author_id, deque()).append((position, moment, comment))
         return position
 
+    def add_comment(self, comment: Comment) -> Context:
+        """Remember ``comment`` as the stream's next one; return its view of what came
+        before it (:meth:`before`). A comment in a stream needs its ``created_at``."""
+        if comment.created_at is None:
+            raise ValueError("a comment added to a stream needs its created_at")
+        article_key = comment.article.key if comment.article else ""
+        recent = RecentComment(
+            comment.id, comment.author_id, comment.text, comment.created_at, article_key
+        )
+        return self.before(self.add(recent))
+
     def _drop_oldest(self) -> None:
         oldest = self._comments[self._head]
         assert oldest is not None
@@ -180,9 +191,7 @@ class InMemoryContext:
         if author_id is not None:
             return self._query_author(author_id, floor, limit, before, oldest)
         end = bisect.bisect_left(self._positions, before, self._head)
-        first = self._head if not self.ahead else bisect.bisect_left(
-            self._positions, oldest, self._head, end
-        )  # fmt: skip
+        first = bisect.bisect_left(self._positions, oldest, self._head, end)
         if self._in_time_order:
             start = bisect.bisect_left(self._times, floor, first, end)
             start = max(start, end - limit)
@@ -391,7 +400,7 @@ class Engine:
         """
         if contexts is None:
             contexts = [context or EMPTY_CONTEXT] * len(comments)
-        return next(iter(self.check_stream([(comments, contexts)])))
+        return next(self.check_stream([(comments, contexts)]))
 
     def check_stream(
         self, batches: Iterable[tuple[Sequence[Comment], Sequence[Context]]]
@@ -403,30 +412,29 @@ class Engine:
         everything besides the encoder runs on one Python thread, and judged one chunk after
         the other, the encoder's threads would wait while it works. So each chunk's first
         half (analysis, the cheap families, the first stage) runs, and its full-model
-        embedding starts on the encoder's pool, before the previous chunk's second half. Chunks only read the contexts
-        they are given, so the order does not change a verdict: a stream's contexts must
-        show each comment what came before it, whatever was added after
-        (:meth:`InMemoryContext.before`). A batch that fails validation raises
-        :class:`TextTooLong` after the batches before it were yielded.
+        embedding starts on the encoder's pool, before the previous chunk's second half.
+        Chunks only read the contexts they are given, so the order does not change a
+        verdict: a stream's contexts must show each comment what came before it, whatever
+        was added after (:meth:`InMemoryContext.before`). A batch that fails validation
+        raises :class:`TextTooLong` after the batches before it were yielded.
         """
         held: _Chunk | None = None
         collected: list[Verdict] = []
         chunks = self._chunks(batches)
         while True:
+            failure: Exception | None = None
             try:
                 item = next(chunks, None)
                 started = None if item is None else self._start(*item)
-            except BaseException:
-                if held is not None:  # what came before the failure is still owed
-                    collected.extend(self._finish(held))
-                    if held.ends_batch:
-                        yield collected
-                raise
+            except Exception as error:  # raised once what came before it is answered
+                failure, started = error, None
             if held is not None:
                 collected.extend(self._finish(held))
                 if held.ends_batch:
                     yield collected
                     collected = []
+            if failure is not None:
+                raise failure
             if started is None:
                 return
             held = started
@@ -514,11 +522,10 @@ class Engine:
                 self._decide(a, f, stage="screen") for a, f in zip(analyses, findings, strict=True)
             ]
         if full_stage:
-            started = time.perf_counter()
-            if chunk.embedded is not None:
+            if chunk.embedded is not None:  # every comment of the full stage lacking vectors
+                started = time.perf_counter()
                 chunk.embedded()
-            self._clock("embedding.full", started)
-            self._embed([analyses[i] for i in full_stage])
+                self._clock("embedding.full", started)
             for detector in embedding_families:
                 found = self._run(detector, "detect", full_stage, analyses, contexts)
                 self._merge(findings, full_stage, found)
@@ -790,15 +797,6 @@ class Engine:
             started = time.perf_counter()
             embedding.annotate_static(analyses)
             self._clock("embedding.static", started)
-
-    def _embed(self, analyses: list[Analysis]) -> None:
-        from civility.standards import embedding
-
-        missing = [a for a in analyses if a.embedding is None]
-        if missing:
-            started = time.perf_counter()
-            embedding.annotate_full(missing)
-            self._clock("embedding.full", started)
 
     def _clock(self, part: str, started: float) -> None:
         if self.timings is not None:

@@ -37,7 +37,6 @@ from civility.standards.types import (
     Article,
     Comment,
     Context,
-    RecentComment,
     TextTooLong,
     Verdict,
 )
@@ -343,25 +342,8 @@ class Stream:
 
     def place(self, batch: list[_Line]) -> tuple[list[Comment], list[Context]]:
         """Add the batch's comments to the stream; each comment's view of what came before."""
-        comments: list[Comment] = []
-        contexts: list[Context] = []
-        for line in batch:
-            comment = line.comment
-            if comment is None:
-                continue
-            assert comment.created_at is not None
-            position = self.context.add(
-                RecentComment(
-                    id=comment.id,
-                    author_id=comment.author_id,
-                    text=comment.text,
-                    created_at=comment.created_at,
-                    article_key=comment.article.key if comment.article else "",
-                )
-            )
-            comments.append(comment)
-            contexts.append(self.context.before(position))
-        return comments, contexts
+        comments = [line.comment for line in batch if line.comment is not None]
+        return comments, [self.context.add_comment(comment) for comment in comments]
 
     @staticmethod
     def outputs(batch: list[_Line], verdicts: list[Verdict]) -> list[dict[str, Any]]:

@@ -62,6 +62,55 @@ def test_batch_fingerprints_split_into_pieces(monkeypatch: pytest.MonkeyPatch) -
         assert batched.bands == fingerprint(text).bands
 
 
+def test_band_keys_tell_bands_apart_exactly() -> None:
+    signature = minhash(shingles(CAMPAIGN))
+    keys = crowd._band_keys(signature)
+    assert len(set(keys)) == crowd.BANDS
+    for band, key in enumerate(keys):
+        values = signature[band * crowd.ROWS : (band + 1) * crowd.ROWS].tolist()
+        rebuilt = band
+        for value in values:
+            rebuilt = (rebuilt << 31) | value
+        assert key == rebuilt
+    # The same minimum hashes in another band are another key.
+    assert len(set(crowd._band_keys(minhash(shingles(""))))) == crowd.BANDS
+
+
+VARIANTS = [
+    CAMPAIGN,
+    "Please read: " + CAMPAIGN.lower(),
+    CAMPAIGN.replace("now", "right now"),
+    "A different comment about the bridge and the council budget this year.",
+    "A different comment about the bridge and the council budget next year.",
+    "Completely unrelated remark on football results from the weekend games.",
+]
+
+
+@given(st.lists(st.tuples(st.integers(0, 7), st.sampled_from(VARIANTS)), max_size=40))
+@settings(max_examples=80, deadline=None)
+def test_memo_candidates_match_brute_force_through_evictions(
+    additions: list[tuple[int, str]],
+) -> None:
+    memo = crowd._FingerprintMemo(size=5)
+    kept: list[tuple[str, str]] = []
+    for number, text in additions:
+        key = (f"c{number}", text)
+        memo.get(*key)
+        if key in kept:
+            continue
+        kept.append(key)
+        kept = kept[-5:]
+    assert list(memo._items) == kept
+    for text in VARIANTS:
+        own = fingerprint(text)
+        expected = {key for key in kept if set(fingerprint(key[1]).bands) & set(own.bands)}
+        assert memo.candidates(own) == expected
+    # Every bucket names only comments still kept, and none is an empty set.
+    for bucket in memo._buckets.values():
+        members = bucket if isinstance(bucket, set) else {bucket}
+        assert len(members) >= 1 and members <= set(kept)
+
+
 def recent(index: int, author: str, text: str, minutes_ago: float) -> RecentComment:
     return RecentComment(
         id=f"c{index}", author_id=author, text=text, created_at=NOW - timedelta(minutes=minutes_ago)

@@ -84,8 +84,21 @@ def shingles(text: str) -> np.ndarray:
     if not squeezed:
         return np.zeros(0, dtype=np.uint64)
     codes = _codes(squeezed)
-    unique: np.ndarray = np.unique(_window_hashes(codes, min(SHINGLE, len(codes))))
-    return unique
+    return _sorted_distinct(_window_hashes(codes, min(SHINGLE, len(codes))))
+
+
+def _sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` for a 1-d integer array, by a sort and a neighbour test: numpy
+    2.5's ``unique`` hashes first and took 3.2 ms on 30,000 keys where this takes 0.15 ms
+    (the fingerprints of a 256-comment batch spent a quarter of their time there)."""
+    ordered = np.sort(values)
+    if ordered.size < 2:
+        return ordered
+    first = np.empty(ordered.size, dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    distinct: np.ndarray = ordered[first]
+    return distinct
 
 
 def _codes(text: str) -> np.ndarray:
@@ -169,7 +182,7 @@ def _fingerprint_piece(
         - np.repeat(np.cumsum(windows) - windows, windows)
     )
     # Hashes are below 2**31, so (owner, hash) packs into one sortable integer.
-    keys = np.unique((owner << np.uint64(31)) | hashes[position])
+    keys = _sorted_distinct((owner << np.uint64(31)) | hashes[position])
     owners = keys >> np.uint64(31)
     distinct = keys & np.uint64(_PRIME)
     bounds = np.searchsorted(owners, np.arange(len(piece) + 1, dtype=np.uint64))

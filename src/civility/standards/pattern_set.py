@@ -42,10 +42,12 @@ _PYTHON_SPACE = r"\t\n\v\f\r \x1c-\x1f"
 _SHARED_ESCAPES = frozenset("bBwWdD")
 # The most an automaton and its state cache may hold, per set or single pattern: enough for
 # every set built here (RE2 needs its program and 20 states; both of the learned rules' sets
-# compile at 1 MB, tested), and small beside the engine's 500 MB (the cache is flushed when
-# full, never grown). Over the benchmark's 10,000 comments, 16 MB a set grew the process by
-# 6.5 MB more than 1 MB did, at the same speed.
-SET_MEMORY = 1 << 20
+# compile at 1 MB, tested), and small beside the engine's 500 MB. A full cache is flushed and
+# its states built again, which is what a small budget costs: on the benchmark mix the cue
+# set's search took 23 us a text at 1 MB, 14 at 4 MB and 6.5 at 8 and 16 MB (Intel Xeon,
+# AVX-512, 1 December 2026), and 8 MB raised the peak RSS of a 10,000-comment stream pass by
+# 4 MB over 1 MB.
+SET_MEMORY = 8 << 20
 
 # Stand-ins that let a text with other characters be searched as ASCII (:func:`ascii_stand_in`):
 # each behaves, in a pattern written in ASCII that never names it, as the characters it

@@ -111,6 +111,24 @@ def test_memo_candidates_match_brute_force_through_evictions(
         assert len(members) >= 1 and members <= set(kept)
 
 
+@given(st.lists(st.sampled_from([*VARIANTS, "", "😀😀", "ok ok"]), max_size=14))
+@settings(max_examples=80, deadline=None)
+def test_flood_repeats_match_brute_force(messages: list[str]) -> None:
+    detector = FloodDetector(default_policy())
+    texts = [(f"m{n}", text) for n, text in enumerate(messages)]
+    prints = [fingerprint(text) for _, text in texts]
+    expected = {
+        left
+        for left in range(len(texts))
+        for right in range(len(texts))
+        if left != right
+        and set(prints[left].bands) & set(prints[right].bands)
+        and jaccard(prints[left].shingles, prints[right].shingles) >= 0.7
+    }
+    assert detector._repeats(texts, prints) == expected
+    assert detector._repeats(texts, prints) == expected  # again, from the pair memo
+
+
 def recent(index: int, author: str, text: str, minutes_ago: float) -> RecentComment:
     return RecentComment(
         id=f"c{index}", author_id=author, text=text, created_at=NOW - timedelta(minutes=minutes_ago)

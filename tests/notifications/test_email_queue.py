@@ -95,10 +95,12 @@ def test_a_mail_of_a_batch_that_the_server_refuses_is_queued_again_alone(
     other = make_user("other")
     original = services.send_templated_mail
 
-    def refusing_the_reader(template_prefix: str, email: str, context: dict[str, Any]) -> None:
+    def refusing_the_reader(
+        template_prefix: str, email: str, context: dict[str, Any], connection: Any = None
+    ) -> None:
         if email == reader.email:
             raise smtplib.SMTPRecipientsRefused({email: (451, b"try again later")})
-        original(template_prefix, email, context)
+        original(template_prefix, email, context, connection)
 
     monkeypatch.setattr(services, "send_templated_mail", refusing_the_reader)
     context = {"url": "https://news.example/x", "excerpt": "", "article_title": "Bridge"}
@@ -147,7 +149,9 @@ def test_a_mail_server_that_refuses_gets_the_message_again_later(
 ) -> None:
     attempts: list[str] = []
 
-    def refusing(template_prefix: str, email: str, context: dict[str, Any]) -> None:
+    def refusing(
+        template_prefix: str, email: str, context: dict[str, Any], connection: Any = None
+    ) -> None:
         attempts.append(email)
         raise smtplib.SMTPServerDisconnected("connection unexpectedly closed")
 

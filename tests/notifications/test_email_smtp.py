@@ -17,7 +17,10 @@ from django.urls import reverse
 from civility.accounts import services as account_services
 from civility.config.settings import mailer_from_url
 from civility.notifications import services
+from civility.notifications.tasks import send_notification_mail_task
 from tests.accounts.helpers import PASSWORD, make_user, solved_captcha
+from tests.notifications.test_email_queue import queued_tasks
+from tests.ops.conftest import celery_broker, redis_url  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -25,11 +28,22 @@ pytestmark = pytest.mark.django_db
 class Inbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.connections: list[Any] = []  # the client's (host, port) of each message
+        self.refused: set[str] = set()  # recipients the server refuses
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address in self.refused:
+            return "451 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         self.messages.append(message)
+        self.connections.append(session.peer)
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list[EmailMessage]:
@@ -218,3 +232,28 @@ def test_a_mail_server_that_is_down_fails_no_committed_work(
         )
     assert queued == 1  # queued, then refused by the server: logged, not raised
     assert any("notification mail" in record.getMessage() for record in caplog.records)
+
+
+def test_a_batch_of_removal_mails_shares_one_smtp_connection(
+    smtp_inbox: Inbox,
+    celery_broker: tuple[Any, str],  # noqa: F811
+) -> None:
+    readers = [make_user(f"reader{n}") for n in range(4)]
+    smtp_inbox.refused.add(readers[1].email)
+    context = {"url": "https://news.example/x", "excerpt": "", "article_title": "Bridge"}
+    context |= {"rule_label": "Insults", "by_engine": True}
+    jobs = [["notifications/email/removed", r.email, r.pk, context] for r in readers]
+    assert services.send_notification_mails(jobs) == 3
+    assert [str(m["To"]) for m in smtp_inbox.messages] == [
+        readers[0].email,
+        readers[2].email,
+        readers[3].email,
+    ]
+    # One connection before the refusal; after it, the session is opened anew once.
+    assert len(set(smtp_inbox.connections)) == 2
+    assert smtp_inbox.connections[1] == smtp_inbox.connections[2]
+    # The refused mail waits on the broker, to be tried again alone.
+    _, queue = celery_broker
+    [(name, arguments)] = queued_tasks(queue)
+    assert name == send_notification_mail_task.name
+    assert arguments == jobs[1]

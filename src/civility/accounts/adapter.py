@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django import forms
 from django.conf import settings
+from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import PermissionDenied
+from django.core.mail.backends.base import BaseEmailBackend
 from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -75,9 +78,28 @@ class AccountAdapter(DefaultAccountAdapter):
             return
         user.save(update_fields=["last_login_ip"])
 
-    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+    def send_mail(
+        self,
+        template_prefix: str,
+        email: str,
+        context: dict[str, Any],
+        connection: BaseEmailBackend | None = None,
+    ) -> None:
+        """allauth's, in the recipient's language; ``connection``: a mail session the caller
+        holds open for several mails (one SMTP handshake for a batch, not one each)."""
         with translation.override(mail_language(email, context)):
-            super().send_mail(template_prefix, email, context)
+            if connection is None:
+                super().send_mail(template_prefix, email, context)
+                return
+            # What allauth's send_mail adds to the context, then its message on our session.
+            request = allauth_context.request
+            mail_context = {
+                "request": request,
+                "email": email,
+                "current_site": get_current_site(request),
+                **context,
+            }
+            connection.send_messages([self.render_mail(template_prefix, email, mail_context)])
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

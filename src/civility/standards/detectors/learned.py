@@ -91,6 +91,7 @@ __all__ = [
 
 CUES_CACHE_KEY = "learned:cues"
 ANY_PHRASE_CACHE_KEY = "learned:any-phrase"
+HITS_CACHE_KEY = "learned:hits"  # slug -> its lexicon phrases in the comment
 ACT_CUE_CACHE_PREFIX = "learned:act-cue:"
 
 
@@ -244,8 +245,9 @@ class LearnedDetector(Detector):
                 # The full stage's final score is a monotone function of its head's score (the
                 # act-cue cap, the lexicon maximum): the same function bounds it.
                 finding = found[slug]
-                high = self._final_score(analysis, slug, float(ceiling[row]))
-                bounds[slug] = min(self._final_score(analysis, slug, float(lower[row])), high)
+                hits = self._hits(analysis, slug)  # (once for both bounds)
+                high = self._final_score(analysis, slug, float(ceiling[row]), hits)
+                bounds[slug] = min(self._final_score(analysis, slug, float(lower[row]), hits), high)
                 # (A Finding made directly: dataclasses.replace costs 4x as much.)
                 found[slug] = Finding(
                     score=finding.score,
@@ -313,10 +315,23 @@ class LearnedDetector(Detector):
         return results
 
     def _hits(self, analysis: Analysis, slug: str) -> list[tuple[int, int, float]]:
-        """The rule's lexicon phrases in the comment (one search for all phrases first)."""
-        if slug not in self._lexicon_slugs or not self._any_lexicon_hit(analysis):
+        """The rule's lexicon phrases in the comment (one search for all phrases first, and
+        each rule's searched once per comment: both stages ask for them, the first stage
+        three times). The list is shared: callers only read it."""
+        if slug not in self._lexicon_slugs:
             return []
-        return lexicon_hits(slug, analysis.comment.text)
+        any_hit = analysis.cache.get(ANY_PHRASE_CACHE_KEY)
+        if not isinstance(any_hit, bool):
+            any_hit = self._any_lexicon_hit(analysis)
+        if not any_hit:
+            return []
+        found = analysis.cache.get(HITS_CACHE_KEY)
+        if not isinstance(found, dict):
+            found = analysis.cache[HITS_CACHE_KEY] = {}
+        hits = found.get(slug)
+        if hits is None:
+            hits = found[slug] = lexicon_hits(slug, analysis.comment.text)
+        return hits  # type: ignore[no-any-return]  # (the cache holds Any)
 
     def _final_score(
         self,

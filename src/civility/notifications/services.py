@@ -537,7 +537,4 @@ def send_templated_mail(
     from allauth.account.adapter import get_adapter
 
     context = {"site_url": settings.SITE_URL, **context}
-    if connection is None:
-        get_adapter().send_mail(template_prefix, email, context)
-    else:
-        get_adapter().send_mail(template_prefix, email, context, connection=connection)
+    get_adapter().send_mail(template_prefix, email, context, connection=connection)

@@ -483,7 +483,7 @@ class FloodDetector(Detector):
                     continue
                 for right in members:
                     if right != left and self._repeat_pair(
-                        texts[left], texts[right], prints[left], prints[right]
+                        texts[left][1], texts[right][1], prints[left], prints[right]
                     ):
                         repeated.add(left)
                         repeated.add(right)
@@ -491,13 +491,8 @@ class FloodDetector(Detector):
         return repeated
 
     def _repeat_pair(
-        self,
-        left: tuple[str, str],
-        right: tuple[str, str],
-        left_print: Fingerprint,
-        right_print: Fingerprint,
+        self, left_text: str, right_text: str, left_print: Fingerprint, right_print: Fingerprint
     ) -> bool:
-        left_text, right_text = left[1], right[1]
         if left_text == right_text:
             return left_print.shingles.size > 0  # Jaccard 1, or 0 for text without shingles
         # A fingerprint is a function of the text alone, and so is the answer.

@@ -91,7 +91,7 @@ __all__ = [
 
 CUES_CACHE_KEY = "learned:cues"
 ANY_PHRASE_CACHE_KEY = "learned:any-phrase"
-HITS_CACHE_KEY = "learned:hits"  # slug -> its lexicon phrases in the comment
+HITS_CACHE_PREFIX = "learned:hits:"  # + slug: the rule's lexicon phrases in the comment
 ACT_CUE_CACHE_PREFIX = "learned:act-cue:"
 
 
@@ -315,23 +315,14 @@ class LearnedDetector(Detector):
         return results
 
     def _hits(self, analysis: Analysis, slug: str) -> list[tuple[int, int, float]]:
-        """The rule's lexicon phrases in the comment (one search for all phrases first, and
-        each rule's searched once per comment: both stages ask for them, the first stage
-        three times). The list is shared: callers only read it."""
-        if slug not in self._lexicon_slugs:
+        """The rule's lexicon phrases in the comment (one search for all phrases first), each
+        rule's searched once per comment: both stages ask, the first stage three times. The
+        list is shared: callers only read it."""
+        if slug not in self._lexicon_slugs or not self._any_lexicon_hit(analysis):
             return []
-        any_hit = analysis.cache.get(ANY_PHRASE_CACHE_KEY)
-        if not isinstance(any_hit, bool):
-            any_hit = self._any_lexicon_hit(analysis)
-        if not any_hit:
-            return []
-        found = analysis.cache.get(HITS_CACHE_KEY)
-        if not isinstance(found, dict):
-            found = analysis.cache[HITS_CACHE_KEY] = {}
-        hits = found.get(slug)
-        if hits is None:
-            hits = found[slug] = lexicon_hits(slug, analysis.comment.text)
-        return hits  # type: ignore[no-any-return]  # (the cache holds Any)
+        return analysis.once(
+            HITS_CACHE_PREFIX + slug, list, lambda: lexicon_hits(slug, analysis.comment.text)
+        )
 
     def _final_score(
         self,

@@ -30,15 +30,11 @@ PROBE_RULES = (
 )
 REQUIRED_ACCURACY = 0.9
 # Measured below the requirement (see models/README.md, "Probe sets"): kept visible as
-# expected failures until the heads improve; they still run, and pass where they can.
-# With the 7-bit encoder of 30 November (training/export_minilm.py, reduce_range) every x86
-# CPU computes the same vectors, so these figures no longer depend on the machine: off_topic
-# 0.883 (7 of 60 wrong), measured on an Intel Xeon with VNNI. animal_cruelty read 0.883 too
-# until the dog-fighting phrase learned "dogfighting" (1 December 2026): 0.90, at the edge.
-# (With the 8-bit encoder they were 0.90 each on AVX2 and 0.883 / 0.867 with VNNI.)
-BELOW_TARGET: dict[str, str] = {
-    "off_topic": "0.883 (7-bit encoder, any x86 CPU)",
-}
+# expected failures until the heads improve; they still run, and pass where they can. None is
+# below it now: off_topic read 0.883 (7 of 60 wrong) until the off-topic model learned the
+# likeness to generic reactions (2 December 2026): 0.917. animal_cruelty read 0.883 until the
+# dog-fighting phrase learned "dogfighting" (1 December 2026): 0.90, at the edge.
+BELOW_TARGET: dict[str, str] = {}
 
 
 def load_probes(rule: str) -> list[dict[str, Any]]:
@@ -324,3 +320,48 @@ def test_dog_fighting_in_every_spelling_and_not_in_the_air(engine: Engine) -> No
         )
     ]
     assert fired == [True, True, True, False, False]
+
+
+# Prize, premium-rate and giveaway spam and their look-alikes, written for this check apart from
+# seeds/spam_prize_scams.jsonl (2 December 2026). Before those seeds 4 of the 12 fired spam;
+# after, 7 (4 of the rest are queued by advertising or privacy; the chain message is
+# published), and none of the 12 look-alikes.
+PRIZE_SPAM = (
+    "CONGRATS! Your number was drawn in the Summer Mega Giveaway. £1,500 is waiting, ring 09050 339 821 to collect (£1.50/min, 18+).",
+    "You've been chosen for a FREE Samsung Galaxy! Text GALAXY to 62255 now, offer ends tonight. Std msg rates apply.",
+    "Final reminder: an unclaimed reward of $2,000 is registered to this account. Reply CLAIM with your full name and bank details.",
+    "Elon is giving away 5,000 BTC to celebrate! Send any amount to the address below and get double back instantly.",
+    "u r a lucky winner of our xmas hamper + £250 cash!! call 0871 277 0155 quoting WIN25 b4 fri",
+    "Royal Mail: your parcel could not be delivered. Pay the £1.45 redelivery fee here to rebook: royalmail-redeliver.example",
+    "Hot local singles are waiting to meet you tonight!! Txt MEET to 89070, first chat FREE. 18+ £2/msg",
+    "Send this to 15 people in the next hour and you will get amazing news tomorrow. Break the chain and bad luck follows for 7 years!",
+    "You have won a brand new car in our online sweepstake!!! Pay the small processing fee of $99 to release your prize.",
+    "Get 25,000 real Instagram followers for only £9.99 - instant delivery, no password needed, DM us now",
+    "IMPORTANT: you are owed £3,160 in mis-sold PPI compensation. Call our claims team free on 0800 011 4477 today.",
+    "Spin the wheel and win up to £500 free cash every day, no deposit needed, join now at lucky-spinz.example",
+)
+PRIZE_SPAM_LOOK_ALIKES = (
+    "I got a text yesterday saying I'd won a free Galaxy phone. Deleted it straight away, these scams are everywhere now.",
+    "Well done to the couple who won the Euromillions, hope they spend it wisely and help the family.",
+    "The school raffle raised £800 for the new playground, the hamper went to a lovely lady from the bakery.",
+    "My dad paid a fake parcel fee last month and lost £400 from his account. The banks need to do more about this.",
+    "Bitcoin fell below 60k again today, glad I sold half in the spring.",
+    "running late, will text when i'm at the station. get the kettle on!",
+    "Chain letters were a thing back in the 90s too, my gran used to get them by post and bin them.",
+    "Premium-rate numbers at £3.60 a minute for a helpline is disgraceful, the regulator should ban it.",
+    "Congratulations to the under-12s on winning the county cup, brilliant effort from the whole squad.",
+    "PPI claims firms cold-called my mum for years. Glad that scheme is finally over.",
+    "Buying followers is pathetic but half the influencers in this article clearly have.",
+    "Free entry for under 16s at the museum this weekend, worth a visit if you're in town.",
+)
+
+
+def test_prize_and_premium_rate_spam_fire_and_their_look_alikes_do_not(engine: Engine) -> None:
+    verdicts = engine.check_many([Comment(text) for text in PRIZE_SPAM + PRIZE_SPAM_LOOK_ALIKES])
+    fired = [v.results["spam"].score >= 0.5 for v in verdicts]
+    assert sum(fired[: len(PRIZE_SPAM)]) >= 7
+    assert not any(fired[len(PRIZE_SPAM) :]), [
+        text
+        for text, hit in zip(PRIZE_SPAM_LOOK_ALIKES, fired[len(PRIZE_SPAM) :], strict=True)
+        if hit
+    ]

@@ -3,7 +3,9 @@
 Features, from the shared sentence embedding: the cosine of the comment to the article's
 title and lead, to its body (in chunks, best chunk), and, for a reply, to the parent comment;
 a reply is on topic when it follows its parent. The comment's length enters too: a short
-reaction ("Well said.") shares no words with anything and is not off-topic for that. A small
+reaction ("Well said.") shares no words with anything and is not off-topic for that; and so
+does its likeness to the team's generic reactions (training/generic_reactions.txt: thanks,
+praise, agreement, whose vectors the model file carries), which fit under any article. A small
 logistic model over these features, trained by ``civility train`` on comments paired with their
 own and with other articles (models/README.md), turns them into a calibrated score.
 
@@ -55,16 +57,28 @@ def article_parts(article: Article) -> tuple[str, list[str]]:
 
 
 def features(
-    comment: np.ndarray, article: ArticleVectors, parent: np.ndarray | None, words: int
+    comment: np.ndarray,
+    article: ArticleVectors,
+    parent: np.ndarray | None,
+    words: int,
+    reactions: np.ndarray | None = None,
 ) -> np.ndarray:
-    """[best similarity, head similarity, parent similarity or head's, log length, 1/length]."""
+    """[best similarity, head similarity, parent similarity or head's, log length, 1/length],
+    and where ``reactions`` (generic reactions' vectors, one per row) are given, the comment's
+    likeness to the nearest of them."""
     head = float(comment @ article.head)
     body = float(np.max(article.body @ comment)) if article.body.size else head
     parent_similarity = float(comment @ parent) if parent is not None and np.any(parent) else head
     best = max(head, body, parent_similarity)
-    return np.array(
-        [best, head, parent_similarity, math.log1p(words), 1.0 / (1.0 + words)], dtype=np.float64
-    )
+    values = [best, head, parent_similarity, math.log1p(words), 1.0 / (1.0 + words)]
+    if reactions is not None:
+        values.append(reaction_likeness(comment, reactions))
+    return np.array(values, dtype=np.float64)
+
+
+def reaction_likeness(comment: np.ndarray, reactions: np.ndarray) -> float:
+    """Cosine of the comment to its nearest generic reaction (the vectors are unit length)."""
+    return float(np.max(reactions @ comment)) if reactions.size else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +90,9 @@ class TopicModel:
     static_bias: float
     static_knots: np.ndarray
     screen_bound: float  # raw static score under which the comment is settled on topic
+    # The generic reactions' vectors per stage (rows), or None for a model without the feature.
+    full_reactions: np.ndarray | None = None
+    static_reactions: np.ndarray | None = None
 
     @staticmethod
     def raw(weights: np.ndarray, bias: float, x: np.ndarray) -> float:
@@ -105,8 +122,14 @@ def load_topic_model() -> TopicModel:
                         static_bias=float(data["static_bias"]),
                         static_knots=data["static_knots"].astype(np.float64),
                         screen_bound=float(data["screen_bound"]),
+                        full_reactions=_optional_rows(data, "full_reactions"),
+                        static_reactions=_optional_rows(data, "static_reactions"),
                     )
     return _model
+
+
+def _optional_rows(data: np.lib.npyio.NpzFile, key: str) -> np.ndarray | None:
+    return data[key].astype(np.float32) if key in data.files else None
 
 
 class ArticleCache:
@@ -205,6 +228,7 @@ class OffTopicDetector(Detector):
             self.articles.get(article, "static"),
             _parent_vector(analysis.comment.parent_text, "static", analysis),
             len(analysis.tokens),
+            self.model.static_reactions,
         )
         raw = self.model.raw(self.model.static_weights, self.model.static_bias, x)
         if raw >= self.model.screen_bound:
@@ -235,6 +259,7 @@ class OffTopicDetector(Detector):
             self.articles.get(article, "static"),
             _parent_vector(analysis.comment.parent_text, "static", analysis),
             len(analysis.tokens),
+            self.model.static_reactions,
         )
         raw = self.model.raw(self.model.static_weights, self.model.static_bias, x)
         score = self.model.calibrate(raw, self.model.static_knots)
@@ -252,7 +277,13 @@ class OffTopicDetector(Detector):
         article = analysis.comment.article
         assert article is not None
         parent = _parent_vector(analysis.comment.parent_text, "full", analysis)
-        x = features(vector, self.articles.get(article, "full"), parent, len(analysis.tokens))
+        x = features(
+            vector,
+            self.articles.get(article, "full"),
+            parent,
+            len(analysis.tokens),
+            self.model.full_reactions,
+        )
         raw = self.model.raw(self.model.full_weights, self.model.full_bias, x)
         score = self.model.calibrate(raw, self.model.full_knots)
         evidence: list[Evidence] = []

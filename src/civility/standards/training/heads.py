@@ -121,6 +121,7 @@ SOURCE_WEIGHTS: dict[str, float] = {
     "civil_comments_toxic_spans": 0.3,
     "seeds/hate_political_negatives": 3.0,
     "seeds/insult_political": 6.0,
+    "seeds/spam_prize_scams": 0.25,
 }
 # Which cue groups (lexicons/cues.txt, hate_slurs.txt; ``learned.cue_vector``) a head reads
 # beside the embedding. Heads with public training data that can weigh a cue use one; the
@@ -152,6 +153,7 @@ ONLY_HEADS: dict[str, frozenset[str]] = {
     "seeds/insult": frozenset({"insult"}),
     "seeds/insult_political": frozenset({"insult"}),
     "seeds/spam_get_rich_quick": frozenset({"spam"}),
+    "seeds/spam_prize_scams": frozenset({"spam"}),
     "seeds/threat_targeted": frozenset({"threat"}),
     "seeds/hate_targeted": frozenset({"hate"}),
     "seeds/hate_political_negatives": frozenset({"hate"}),

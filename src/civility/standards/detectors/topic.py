@@ -38,6 +38,7 @@ BODY_CHUNK_WORDS = 120
 BODY_MAX_CHUNKS = 4
 ARTICLE_CACHE_SIZE = 2048
 SCREEN_SCORE_CEILING = 0.45
+STATIC_RAW_CACHE_KEY = "off_topic:static-raw"
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,20 +219,8 @@ class OffTopicDetector(Detector):
     def screen(self, analysis: Analysis, context: Context) -> dict[str, Finding] | None:
         if not self._has_article(analysis):
             return {"off_topic": Finding(score=0.0)}
-        vector = analysis.static_vector
-        if vector is None or not np.any(vector):
-            return None
-        article = analysis.comment.article
-        assert article is not None
-        x = features(
-            vector,
-            self.articles.get(article, "static"),
-            _parent_vector(analysis.comment.parent_text, "static", analysis),
-            len(analysis.tokens),
-            self.model.static_reactions,
-        )
-        raw = self.model.raw(self.model.static_weights, self.model.static_bias, x)
-        if raw >= self.model.screen_bound:
+        raw = self._static_raw(analysis)
+        if raw is None or raw >= self.model.screen_bound:
             return None
         score = min(self.model.calibrate(raw, self.model.static_knots), SCREEN_SCORE_CEILING)
         return {"off_topic": Finding(score=score)}
@@ -250,20 +239,34 @@ class OffTopicDetector(Detector):
         return results
 
     def _static_estimate(self, analysis: Analysis) -> dict[str, Finding] | None:
+        raw = self._static_raw(analysis)
+        if raw is None:
+            return None
+        score = self.model.calibrate(raw, self.model.static_knots)
+        return {"off_topic": Finding(score=score, ceiling=1.0)}
+
+    def _static_raw(self, analysis: Analysis) -> float | None:
+        """The static model's raw score, or None without an article or a static vector; worked
+        out once per comment (the first stage's screen and estimate both ask)."""
         article = analysis.comment.article
         vector = analysis.static_vector
         if article is None or vector is None or not np.any(vector):
             return None
-        x = features(
-            vector,
-            self.articles.get(article, "static"),
-            _parent_vector(analysis.comment.parent_text, "static", analysis),
-            len(analysis.tokens),
-            self.model.static_reactions,
+        return analysis.once(
+            STATIC_RAW_CACHE_KEY,
+            float,
+            lambda: self.model.raw(
+                self.model.static_weights,
+                self.model.static_bias,
+                features(
+                    vector,
+                    self.articles.get(article, "static"),
+                    _parent_vector(analysis.comment.parent_text, "static", analysis),
+                    len(analysis.tokens),
+                    self.model.static_reactions,
+                ),
+            ),
         )
-        raw = self.model.raw(self.model.static_weights, self.model.static_bias, x)
-        score = self.model.calibrate(raw, self.model.static_knots)
-        return {"off_topic": Finding(score=score, ceiling=1.0)}
 
     def detect(self, analysis: Analysis, context: Context) -> dict[str, Finding]:
         if not self._has_article(analysis):

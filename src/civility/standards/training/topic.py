@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from civility.standards import datasets, embedding
+from civility.standards import embedding
 from civility.standards.detectors import topic
 from civility.standards.training.data import shared_rows
 from civility.standards.training.heads import (
@@ -94,23 +94,16 @@ def build_pairs(root: Path | None = None, seed: int = 11) -> list[Pair]:
 THREADS_PATH = Path(__file__).resolve().parent / "topic_seeds" / "news_threads.jsonl"
 
 
-def news_threads(part: str = "all") -> list[dict[str, Any]]:
-    """The team's news threads of one part of the fixed split (by the thread's id)."""
-    threads = []
+def news_threads() -> list[dict[str, Any]]:
+    """The team's news threads (all of them: none is trained on)."""
     with THREADS_PATH.open(encoding="utf-8") as handle:
-        for line in handle:
-            if not line.strip():
-                continue
-            thread = json.loads(line)
-            if part == "all" or (part == "test") == datasets.in_test_part(thread["id"]):
-                threads.append(thread)
-    return threads
+        return [json.loads(line) for line in handle if line.strip()]
 
 
-def thread_pairs(rng: random.Random, part: str = "all") -> list[Pair]:
+def thread_pairs(rng: random.Random) -> list[Pair]:
     """Each comment under its own article, and each on-topic comment under an article of
     another section as well (off topic: a different section cannot share its subject)."""
-    threads = news_threads(part)
+    threads = news_threads()
     pairs: list[Pair] = []
     for thread in threads:
         article = Article(title=thread["article"]["title"], lead=thread["article"]["lead"])

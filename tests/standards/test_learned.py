@@ -192,6 +192,54 @@ def test_ordinary_and_hard_negative_comments_stay_under_the_queue_point(
     assert not fired
 
 
+@pytest.fixture(scope="module")
+def profanity_engine() -> Engine:
+    """The profanity rule as it decides: its lexicon and the learned head, noisy-OR."""
+    from civility.standards.detectors.profanity import ProfanityDetector
+
+    policy = default_policy()
+    return Engine(
+        policy, strict=True, detectors=[LearnedDetector(policy), ProfanityDetector(policy)]
+    )
+
+
+# Casual posts in the informal style of the head's public data (tweets, mostly offensive), with
+# no offensive word: written for this test, apart from the seeds of ``seeds/casual_clean``.
+# Before the head was calibrated for mostly clean comments (``heads.DEPLOYMENT_PRIOR``) and
+# saw those seeds, the first five scored 0.92-0.97: rejected for a mention and an informal tone.
+CASUAL_CLEAN = (
+    "@USER OH MY GOSH",
+    "@USER i hate when people dont text back",
+    "@USER yall are crazy lol",
+    "@USER Glad nobody saw me trip on the stairs",
+    "@jaybird_77 lol what are you even doing up this late",
+    "@USER congrats on the new job!! you deserve it fr",
+    "lmao my cat just knocked the whole plant off the shelf",
+    "@USER omg the new season drops tomorrow and i have NOT finished the last one",
+)
+
+
+@pytest.mark.parametrize("text", CASUAL_CLEAN)
+def test_casual_posts_without_offensive_words_are_not_profanity(
+    profanity_engine: Engine, text: str
+) -> None:
+    result = profanity_engine.check(Comment(text=text)).results["profanity"]
+    assert not result.fired, round(result.score, 2)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@USER shut the fuck up, nobody asked you",
+        "this shit is so damn stupid lmao",
+        "what a stupid little bitch",
+    ],
+)
+def test_offensive_casual_posts_are_still_profanity(profanity_engine: Engine, text: str) -> None:
+    result = profanity_engine.check(Comment(text=text)).results["profanity"]
+    assert result.score >= 0.9, round(result.score, 2)
+
+
 def test_lexicon_spans_index_the_original_text(detector: LearnedDetector) -> None:
     text = "Honestly?   Just KILL YOURSELF already."
     findings = detector.detect(prepared(text), EMPTY_CONTEXT)

@@ -1,0 +1,37 @@
+"""Where a head's calibration puts its queue and reject points (``heads.calibration_knots``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from civility.standards.training import heads
+
+
+def _scores(positives: int, negatives: int, seed: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """Cross-validated-like raw scores: positives centred higher than negatives, overlapping."""
+    rng = np.random.default_rng(seed)
+    pos = 1 / (1 + np.exp(-rng.normal(2.0, 1.5, positives)))
+    neg = 1 / (1 + np.exp(-rng.normal(-2.0, 1.5, negatives)))
+    return np.concatenate([pos, neg]), np.concatenate([np.ones(positives), np.zeros(negatives)])
+
+
+def test_a_head_trained_mostly_on_positives_is_calibrated_for_mostly_clean_comments() -> None:
+    scores, y = _scores(5000, 5000)
+    queue, reject = heads.calibration_knots(scores, y)
+    queue_at_prior, reject_at_prior = heads.calibration_knots(scores, y, prior=0.1)
+
+    assert queue_at_prior > queue
+    assert reject_at_prior > reject
+    # At a tenth positives, the reject point keeps 95% precision: count it that way.
+    over = scores >= reject_at_prior
+    true, false = (over & (y == 1)).sum() * (0.1 / 0.5), (over & (y == 0)).sum() * (0.9 / 0.5)
+    assert true / (true + false) >= 0.95
+    # Counted plainly, the unweighted reject point falls short of it at that share.
+    over = scores >= reject
+    true, false = (over & (y == 1)).sum() * (0.1 / 0.5), (over & (y == 0)).sum() * (0.9 / 0.5)
+    assert true / (true + false) < 0.95
+
+
+def test_a_head_with_fewer_positives_than_the_prior_keeps_its_own_share() -> None:
+    scores, y = _scores(300, 9700)
+    assert heads.calibration_knots(scores, y, prior=0.1) == heads.calibration_knots(scores, y)

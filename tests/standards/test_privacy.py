@@ -90,3 +90,30 @@ def test_never_crashes_and_spans_are_inside(text: str) -> None:
     assert found == find_personal_data(text)
     for datum in found:
         assert text[datum.start : datum.end] == datum.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "If you're in the UK you can call Samaritans free on 116 123, any time.",
+        "In Ireland Pieta is 1800 247 247. Please reach out.",
+        "Call the helpline on 0800 123 4567 today, they helped my sister.",
+        "Refuge runs the National Domestic Abuse Helpline on 0808 2000 247.",
+        "Samaritans (116 123) are there day and night.",
+    ],
+)
+def test_a_helpline_shared_with_readers_is_not_personal_data(text: str) -> None:
+    assert kinds(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Samaritans are great. My number is 07700 900123.",
+        "Forget the helpline, ring my cousin on 07700 900123.",
+        "helpline? call me on 07700 900123",
+        "Call me on 07700 900123 tonight.",
+    ],
+)
+def test_a_persons_number_beside_a_helpline_is_still_personal_data(text: str) -> None:
+    assert kinds(text) == ["phone number"]

@@ -289,8 +289,9 @@ def test_talk_about_suicide_is_published_and_distress_is_never_removed(engine: E
     helpline, grief, idioms ("this commute is killing me"). Kind A (40) is a reader in distress
     now: rule 9 forbids methods and incitement, not that, so the learned rules may hold such a
     post for a moderator but must never remove it. Before the wellbeing seeds the learned rules
-    held 15 of the B posts (trolling, narcotics and minors among them); 9 after them, 11 when
-    measured again on 2 December 2026 (advertising on two helplines, self_harm on two idioms)."""
+    held 15 of the B posts (trolling, narcotics and minors among them); 9 after them; 10 on
+    2 December 2026, once a helpline's number stopped counting as personal data (advertising
+    still holds two helpline replies, self_harm two idioms)."""
     cases = [json.loads(line) for line in (PROBES / "suicide_talk.jsonl").open(encoding="utf-8")]
     verdicts = engine.check_many([to_comment(case) for case in cases])
     held = [

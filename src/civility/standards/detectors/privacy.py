@@ -12,7 +12,7 @@ than any one of them):
 | UK national insurance number | AA 99 99 99 A, valid prefixes | 0.9 |
 | driver's licence / passport number | an id after those words | 0.8 |
 | e-mail address | local@domain.tld | 0.75 |
-| phone number | digit groups; valid for libphonenumber, or written after "phone", "call"... | 0.7 |
+| phone number | digit groups; valid for libphonenumber, or written after "phone", "call"...; not a helpline's | 0.7 |
 | street address | number + street words (en, fr, de, es, it, pt, nl, nordic, pl, el), plus flat, city, postcode and country lines | 0.65 |
 | IP address | IPv4 with valid octets, IPv6 | 0.55 |
 
@@ -79,6 +79,20 @@ _PHONE = re.compile(
 _PHONE_CONTEXT = re.compile(
     r"(?:phone|tel|telephone|mobile|cell|fax|desk|call|ring|text|whatsapp|sms|number|office|"
     r"reach|contact|dial)\b[^\n\d]{0,25}$",
+    re.IGNORECASE,
+)
+# A number given as a public helpline ("call Samaritans free on 116 123", "Pieta is
+# 1800 247 247") is a service's, not a person's: readers share them under suicide and
+# abuse stories, where holding the comment would delay help. The service names are the
+# commonest national lines in English-speaking countries; "helpline", "hotline", "crisis
+# line" and "freephone" cover the rest.
+_HELPLINE_BEFORE = re.compile(
+    r"\b(?:help\s?lines?|hot\s?lines?|crisis\s+(?:text\s+)?lines?|crisis\s+team|"
+    r"free\s?phone|toll[- ]free|samaritans|lifeline|childline|pieta|befrienders|"
+    r"kids\s+help\s+phone|beyond\s+blue|national\s+domestic\s+abuse|nhs\s+111|"
+    r"refuge|rape\s+crisis|victim\s+support|papyrus|mind\s+infoline)\b"
+    # The number follows in the same sentence, and no person is named as its owner.
+    r"(?![^\n\d.!?]*\b(?:my|me|his|her|him|their|them|your|our|us)\b)[^\n\d.!?]{0,30}$",
     re.IGNORECASE,
 )
 _STREET_WORDS = (
@@ -357,6 +371,8 @@ def find_personal_data(
         for match in _PHONE.finditer(text):
             start, end = match.span()
             before, after = text[max(0, start - 40) : start], text[end : end + 12]
+            if _HELPLINE_BEFORE.search(before):
+                continue
             if _phone_plausible(match.group(), before, after, phone_regions):
                 add("phone number", start, end)
     found.sort(key=lambda datum: datum.start)

@@ -28,6 +28,7 @@ from civility.standards.detectors.learned_model import (
     _lower_case_form,
     cue_group,
 )
+from civility.standards.detectors.profanity import ProfanityDetector
 from civility.standards.detectors.topic import OffTopicDetector
 from civility.standards.engine import EMPTY_CONTEXT, Engine
 from civility.standards.policy import default_policy
@@ -195,8 +196,6 @@ def test_ordinary_and_hard_negative_comments_stay_under_the_queue_point(
 @pytest.fixture(scope="module")
 def profanity_engine() -> Engine:
     """The profanity rule as it decides: its lexicon and the learned head, noisy-OR."""
-    from civility.standards.detectors.profanity import ProfanityDetector
-
     policy = default_policy()
     return Engine(
         policy, strict=True, detectors=[LearnedDetector(policy), ProfanityDetector(policy)]

@@ -87,3 +87,16 @@ def test_never_crashes(text: str) -> None:
     first = foreign(text)
     assert 0 <= first <= 1
     assert first == foreign(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Http://www.freedomizerradio.com/journey-into-freedom/ ",
+        "WWW.ARTJONESINFO.COM",
+        "HTTPS://T.CO/ABCdef",
+    ],
+)
+def test_a_link_in_capitals_is_in_no_language(text: str) -> None:
+    guess = language.identify(text, ("en",))
+    assert guess.foreign_probability == 0 and guess.letters == 0

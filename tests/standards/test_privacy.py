@@ -117,3 +117,42 @@ def test_a_helpline_shared_with_readers_is_not_personal_data(text: str) -> None:
 )
 def test_a_persons_number_beside_a_helpline_is_still_personal_data(text: str) -> None:
     assert kinds(text) == ["phone number"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Digits inside a link are ids, not numbers of a person.
+        "Kerplow. https://www.patreon.com/posts/v5-page-028-21069756",
+        "Watch: https://players.example.com/index.html?videoId=5825273648001 #FakeNews",
+        "see example.com/orders/0699-868-88-55 for the list",
+        # Dates and years in brackets.
+        "(2018-08-07) To combat the threat of online hate speech, platforms acted.",
+        "The famine years 1945-1950 (2017 edition) are covered in chapter two.",
+        # A number that names a case, an order, a ticket.
+        "Case number 3837252 Wow they got it bad",
+        "My order no. 55512345 never arrived, so I wrote to the shop.",
+        # Numbers and names that look like a street line without a street word.
+        "If we confess our sins, he is faithful and just to forgive us. 1 John 1:9",
+        "My iPhone has 2 million times the storage of the 1969 Apollo 11 spacecraft computer.",
+        "Mint 1934 Dusenberg Model-J 534-2560 Convertible Coupe at the show",
+        "Please see Wikipedia talk:WikiProject Novels#5-5-5 Improvement Drive for details.",
+    ],
+)
+def test_numbers_in_links_dates_and_names_are_not_personal_data(text: str) -> None:
+    assert find_personal_data(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("He lives at 172 Maneeži 75, Saareküla", "street address"),
+        ("user: 0605 πεντέλης 210 apt. 999\ndelmas, mp 35739", "street address"),
+        ("The office is at 475 Breivangvegen 38 Suite 490", "street address"),
+        ("Call him on 0699 868 88 55 after the game, see www.example.com", "phone number"),
+        ("my number is 07700 900123 and my order number is 55512345", "phone number"),
+        ("Her card is 4111 1111 1111 1111, https://shop.example.com/checkout", "card number"),
+    ],
+)
+def test_personal_data_beside_links_and_look_alikes_is_still_found(text: str, kind: str) -> None:
+    assert kind in kinds(text)

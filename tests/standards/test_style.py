@@ -113,3 +113,41 @@ def test_the_two_capitals_gate_changes_no_score(pieces: list[str]) -> None:
 
     text = "".join(pieces)
     assert capitals_score(text) == _capitals_walk(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@USER EXACTLY!  Nice \U0001f60a",
+        "@USER TIRED",
+        "@USER Take a vacation!  #WWG1WGA  #MAGA",
+        "@BBCNEWS @CNN @NYTIMES Thanks for covering the flooding in our town.",
+        "Read it here: HTTPS://WWW.EXAMPLE.COM/NEWS/ABC-DEF and tell me what you think.",
+        "AT&AMP;T raised my bill again, third time this year.",
+        " ".join(["@USER"] * 40) + " Followed and retweeted.",
+    ],
+)
+def test_handles_tags_and_links_are_not_shouting(text: str) -> None:
+    assert finding(text).score == 0
+
+
+def test_shouting_beside_handles_and_links_still_counts() -> None:
+    shout = finding(
+        "@JACK ADMITS LEFT-WING BIAS, BUT SAYS HE DOES NOT REGULATE IDEOLOGY https://t.co/x"
+    )
+    assert shout.score >= 0.5
+    (evidence,) = shout.evidence
+    # The span points into the comment as written: the handle is not part of it.
+    assert evidence.text.startswith("ADMITS") and evidence.text.endswith("IDEOLOGY")
+    words = ("and then nobody came back to us " * 20).strip()
+    assert finding(f"@USER {words} #tag").score >= 0.5
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("@#&;:/.wWhtpsA b1\u00e9_")), max_size=40))
+def test_blanking_keeps_every_offset(text: str) -> None:
+    from civility.standards.detectors.style import blank_unwritten
+
+    blanked = blank_unwritten(text)
+    assert len(blanked) == len(text)
+    assert all(a == b or a == " " for a, b in zip(blanked, text, strict=True))

@@ -111,7 +111,7 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _ELONGATED = re.compile(r"([^\W\d_])\1{2,}", re.UNICODE)
 _REPETITIVE = re.compile(r"\b([^\W\d_]{1,3})\1+[^\W\d_]{0,2}\b", re.IGNORECASE)
-_NOISE = re.compile(r"(?:https?://|www\.)\S+|[@#]\w+|&#?\w+;", re.UNICODE)
+_NOISE = re.compile(r"(?i:https?://|www\.)\S+|[@#]\w+|&#?\w+;", re.UNICODE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,16 @@ _PHONE_CONTEXT = re.compile(
     r"reach|contact|dial)\b[^\n\d]{0,25}$",
     re.IGNORECASE,
 )
+# "Case number 3837252", "order no. 55512345": a number that names a thing, not a line.
+_NOT_PHONE_NUMBER = re.compile(
+    r"\b(?:case|order|reference|ref|ticket|tracking|invoice|claim|policy|serial|model|part|"
+    r"flight|issue|bug|page|version|item|product|file|docket|bill|receipt|booking|lot|"
+    r"patent|report|article|section)\s*(?:number|no\.?|#)?\s*[:#]?\s*$",
+    re.IGNORECASE,
+)
+# Links: digits in a path or a query ("/posts/v5-page-028-21069756", "?v=5825273648001") are
+# ids, not phone or card numbers; the host itself is rule 15's business.
+_LINK = re.compile(r"(?i:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,24}/\S*", re.UNICODE)
 # A number given as a public helpline ("call Samaritans free on 116 123", "Pieta is
 # 1800 247 247") is a service's, not a person's: readers share them under suicide and
 # abuse stories, where holding the comment would delay help. The service names are the
@@ -128,7 +138,7 @@ _NAMES = rf"(?:{_CAP}{_GAP}){{0,3}}{_NAME}"
 # 4. capitalised street word, words, number ("Rue de Pietrain 371", "Via Nuova del Campo 85").
 _ADDRESS_CORE = re.compile(
     rf"(?:\b\d{{1,5}}{_GAP})?"
-    rf"(?:\b\d{{1,5}}[A-Za-z]?{_GAP}{_NAMES}{_GAP}{_NUMBER}"
+    rf"(?:(?P<bare>\b\d{{1,5}}[A-Za-z]?{_GAP}{_NAMES}{_GAP}{_NUMBER})"
     rf"|\b\d{{1,5}}[A-Za-z]?{_GAP}{_NAMES}{_GAP}(?i:{_STREET_WORDS})\.?(?![\w])"
     rf"|\b(?:{_CAP}{_GAP}){{0,3}}[A-Z\u00c0-\u00de][\w\u00c0-\u024f]*(?i:{_STREET_SUFFIXES})\.?{_GAP}{_NUMBER}"
     rf"|\b(?=[A-Z\u00c0-\u00de\u0370-\u03ff])(?i:{_STREET_WORDS})\.?{_GAP}(?:{_CAP}{_GAP}){{0,4}}{_NUMBER})"
@@ -195,6 +205,12 @@ _NOT_ADDRESS_WORDS = frozenset(
     ]
 )
 _MIN_NAME_LETTERS = 4
+# After a street line with no street word ("6750 Koskikatu 25"), what says it was something
+# else: a verse or a time ("1 John 1:9"), a range or a part number ("Model-J 534-2560"), or
+# the sentence going on in lower case ("the 1969 Apollo 11 spacecraft").
+_NOT_AFTER_BARE_ADDRESS = re.compile(
+    r"[:\-.]\d|[ \t]+(?!(?:apt|apartment|suite|ste|unit|flat|floor|fl|room|bldg)\b)[a-z]"
+)
 _MILITARY_ADDRESS = re.compile(
     r"\b(?:USNS|USNV|USS|USCGC|PSC|Unit)\s+[\w\u00c0-\u024f ]{1,30}?\s*\n?\s*(?:FPO|APO|DPO)\s+A[AEP]\s+\d{5}\b",
     re.IGNORECASE,
@@ -260,12 +276,15 @@ def _phone_plausible(candidate: str, before: str, after: str, regions: tuple[str
     digits = sum(ch.isdigit() for ch in candidate)
     if not 7 <= digits <= 15:
         return False
+    bare = candidate.strip("()")  # "(2018-08-07)", "1945-1950 (2017"
     if (
-        _DATE.fullmatch(candidate)
-        or (_DATE.match(candidate) and ":" in candidate)
-        or re.fullmatch(r"(?:19|20)\d\d(?:[ .-](?:19|20)\d\d)*", candidate)
+        _DATE.fullmatch(bare)
+        or (_DATE.match(bare) and ":" in bare)
+        or re.fullmatch(r"(?:19|20)\d\d(?:[ .-]+\(?(?:19|20)\d\d\)?)*", bare)
     ):
         return False  # dates and years
+    if _NOT_PHONE_NUMBER.search(before):
+        return False
     groups = re.findall(r"\d+", candidate)
     context = bool(_PHONE_CONTEXT.search(before) or _PHONE_AFTER.match(after))
     if len(groups) == 1 and not candidate.startswith("+") and not context:
@@ -318,10 +337,15 @@ def find_personal_data(
     found: list[PersonalDatum] = []
     taken: list[tuple[int, int]] = []
 
+    links = [match.span() for match in _LINK.finditer(text)] if "/" in text or "www" in text else []
+
     def add(kind: str, start: int, end: int) -> None:
-        if end > start and not _overlaps(start, end, taken):
-            taken.append((start, end))
-            found.append(PersonalDatum(kind, start, end, text[start:end]))
+        if end <= start or _overlaps(start, end, taken):
+            return
+        if links and kind != "e-mail address" and _overlaps(start, end, links):
+            return
+        taken.append((start, end))
+        found.append(PersonalDatum(kind, start, end, text[start:end]))
 
     has_at = "@" in text
     digit_count = _digit_count(text)
@@ -359,6 +383,10 @@ def find_personal_data(
             add("street address", *match.span())
         for match in _ADDRESS_CORE.finditer(text):
             start, end = match.span()
+            if start and text[start - 1] in "#-/":
+                continue  # "#5-5-5 Improvement Drive": a heading's or a link's number
+            if match.group("bare") and _NOT_AFTER_BARE_ADDRESS.match(text, end):
+                continue
             core = match.group()
             words = core.split()
             if any(word.lower().strip(".") in _NOT_ADDRESS_WORDS for word in words):

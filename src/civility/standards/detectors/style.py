@@ -8,6 +8,11 @@ capitals is shouting however short its words are ("STOP THE WAR NOW"). The score
 than four capital words or twenty capital letters). Style never scores above 0.85, so under
 the default policy (queue 0.5, reject 0.9) it holds a comment for review but never removes it.
 
+Handles, tags and links are in nobody's voice: "@USER", "#MAGA", "https://t.co/AbCd" and
+"&AMP;" are blanked (same length, so spans still point into the comment) before either
+measure, or a reply to three accounts ("@USER @USER @USER EXACTLY! Nice") would be shouting
+and a list of handles a run-on sentence.
+
 Run-on text. The longest stretch of words without a sentence break (. ! ? ; : a line break,
 and the CJK/Devanagari/Arabic full stops). Forty words in one sentence are common in news
 prose; sixty starts the score at 0.5; a hundred and forty or more scores the maximum.
@@ -30,6 +35,8 @@ CAPS_START = 0.6  # share of capital words where the score starts to rise
 SHORT_SHOUT_CAP = 0.7
 RUN_ON_START = 60  # words without a break where the run-on score starts to rise
 RUN_ON_FULL = 160  # ... and where it reaches the maximum
+# Links, @handles, #tags and HTML entities: written by the platform or copied, not shouted.
+_NOT_WRITTEN = re.compile(r"(?i:https?://|www\.)\S+|[@#][^\W_][\w.]*|&#?\w+;", re.UNICODE)
 # Style alone never removes a comment under the default policy (reject 0.9): the author can
 # fix it, so the worst case is a queue.
 MAX_SCORE = 0.85
@@ -56,6 +63,13 @@ def _cased(word: str) -> tuple[int, int]:
 # hold: two capitals with at most digits, hyphens and apostrophes between them. Most comments
 # have none, and one search tells so (the word walk took 20-80 us a comment).
 _TWO_CAPITALS = re.compile(r"[A-Z][0-9'-]*[A-Z]")
+
+
+def blank_unwritten(text: str) -> str:
+    """``text`` with links, @handles, #tags and HTML entities replaced by spaces."""
+    if not ("@" in text or "#" in text or "&" in text or "://" in text or "www." in text.lower()):
+        return text  # most comments: nothing to blank, no search
+    return _NOT_WRITTEN.sub(lambda match: " " * len(match.group()), text)
 
 
 def capitals_score(text: str) -> tuple[float, tuple[int, int] | None, str]:
@@ -112,9 +126,10 @@ class ShoutingDetector(Detector):
 
     def detect(self, analysis: Analysis, context: Context) -> dict[str, Finding]:
         text = analysis.text
+        written = blank_unwritten(text)
         evidence: list[Evidence] = []
         best = 0.0
-        for score, span, explanation in (capitals_score(text), run_on_score(text)):
+        for score, span, explanation in (capitals_score(written), run_on_score(written)):
             if span is None or score <= 0.0:
                 continue
             best = max(best, score)

@@ -151,3 +151,14 @@ def test_blanking_keeps_every_offset(text: str) -> None:
     blanked = blank_unwritten(text)
     assert len(blanked) == len(text)
     assert all(a == b or a == " " for a, b in zip(blanked, text, strict=True))
+
+
+def test_a_long_punctuated_sentence_is_prose_not_a_wall_of_text() -> None:
+    clause = "the council, which met on Tuesday (its third meeting), discussed the bridge"
+    sentence = " and ".join([clause] * 6) + "."  # 71 words, a comma or a bracket every few
+    assert len(sentence.split()) >= 60
+    assert finding(sentence).score == 0
+    chain = " ".join(["and then the road got worse and nobody came back to us"] * 6)  # 72 words
+    assert finding(chain).score >= 0.5
+    # A sentence of 120 words or more is a run-on whatever its commas.
+    assert finding(", ".join([clause] * 11) + ".").score >= 0.5

@@ -6,7 +6,10 @@ A rule that fires on many comments a newsroom would publish fills the moderators
 ROC-AUC on a set without that rule's labels shows it. c3_constructive_comments and
 socc_constructiveness_toxicity (eval only: their licences forbid training) are news comments
 under Canadian articles. Prints, per dataset, how many comments each rule fired on and the
-first N texts for each rule, so that a person can judge whether they deserved it.
+first N texts for each rule, so that a person can judge whether they deserved it, and how
+many comments any rule held (queued or removed). ``--not-toxic`` keeps only the comments that
+every annotator judged not toxic (``src:toxicity_level`` 1, c3's crowd scale of 1-4): what is
+held among them is a false alarm by any reading.
 """
 
 from __future__ import annotations
@@ -19,12 +22,15 @@ from tqdm import tqdm
 from civility.standards.datasets import Part, rows
 from civility.standards.engine import Engine
 from civility.standards.policy import default_policy
-from civility.standards.types import Comment
+from civility.standards.types import Comment, Decision
 
 BATCH = 256
+HELD = "(held)"
 
 
 def rule_fires(engine: Engine, texts: list[str]) -> tuple[Counter[str], dict[str, list[str]]]:
+    """Per rule, how many comments it fired on, and their texts; ``fired["(held)"]`` counts
+    the comments any rule held."""
     fired: Counter[str] = Counter()
     examples: dict[str, list[str]] = defaultdict(list)
     for start in tqdm(range(0, len(texts), BATCH), desc="comments", unit="batch", leave=False):
@@ -35,6 +41,8 @@ def rule_fires(engine: Engine, texts: list[str]) -> tuple[Counter[str], dict[str
             for slug in verdict.fired:
                 fired[slug] += 1
                 examples[slug].append(text)
+            if verdict.decision is not Decision.PUBLISH:
+                fired[HELD] += 1
     return fired, examples
 
 
@@ -43,11 +51,20 @@ def main() -> None:
     parser.add_argument("datasets", nargs="+")
     parser.add_argument("--part", default="test", choices=["test", "train", "all"])
     parser.add_argument("--show", type=int, default=0, help="texts to print per rule")
+    parser.add_argument(
+        "--not-toxic",
+        action="store_true",
+        help="only comments every annotator judged not toxic (src:toxicity_level 1)",
+    )
     args = parser.parse_args()
     part: Part = args.part
     engine = Engine(default_policy())
     for name in args.datasets:
-        texts = [row["text"] for row in rows(name, part)]
+        texts = [
+            row["text"]
+            for row in rows(name, part)
+            if not args.not_toxic or row.get("labels", {}).get("src:toxicity_level") == 1
+        ]
         fired, examples = rule_fires(engine, texts)
         print(f"{name} ({part}): {len(texts)} comments")
         for slug, count in fired.most_common():

@@ -16,6 +16,11 @@ than any one of them):
 | street address | number + street words (en, fr, de, es, it, pt, nl, nordic, pl, el), plus flat, city, postcode and country lines | 0.65 |
 | IP address | IPv4 with valid octets, IPv6 | 0.55 |
 
+Numbers inside a link (paths, video ids) are ids, not personal data (e-mail addresses still
+count); a date or a year in brackets, and a number after "case", "order", "ticket"... are not
+phone numbers; a bare street line (no street word) followed by ":9", "-2560" or a lower-case
+word is a verse, a part number or a sentence ("the 1969 Apollo 11 spacecraft").
+
 The default policy queues at 0.5 and removes at 0.9: a phone number or an address is held
 for a moderator; a card number, an SSN or an IBAN is removed.
 

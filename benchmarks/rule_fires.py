@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 
 from tqdm import tqdm
 
+from civility.standards.cli.evaluate import row_comment
 from civility.standards.datasets import Part, rows
 from civility.standards.engine import Engine
 from civility.standards.policy import default_policy
@@ -28,19 +29,19 @@ BATCH = 256
 HELD = "(held)"
 
 
-def rule_fires(engine: Engine, texts: list[str]) -> tuple[Counter[str], dict[str, list[str]]]:
+def rule_fires(
+    engine: Engine, comments: list[Comment]
+) -> tuple[Counter[str], dict[str, list[str]]]:
     """Per rule, how many comments it fired on, and their texts; ``fired["(held)"]`` counts
     the comments any rule held."""
     fired: Counter[str] = Counter()
     examples: dict[str, list[str]] = defaultdict(list)
-    for start in tqdm(range(0, len(texts), BATCH), desc="comments", unit="batch", leave=False):
-        batch = texts[start : start + BATCH]
-        for text, verdict in zip(
-            batch, engine.check_many([Comment(t) for t in batch]), strict=True
-        ):
+    for start in tqdm(range(0, len(comments), BATCH), desc="comments", unit="batch", leave=False):
+        batch = comments[start : start + BATCH]
+        for comment, verdict in zip(batch, engine.check_many(batch), strict=True):
             for slug in verdict.fired:
                 fired[slug] += 1
-                examples[slug].append(text)
+                examples[slug].append(comment.text)
             if verdict.decision is not Decision.PUBLISH:
                 fired[HELD] += 1
     return fired, examples
@@ -60,15 +61,17 @@ def main() -> None:
     part: Part = args.part
     engine = Engine(default_policy())
     for name in args.datasets:
-        texts = [
-            row["text"]
-            for row in rows(name, part)
+        # Under its article where the set names it (headline and description), as the web app
+        # judges a comment, so that off_topic counts too.
+        comments = [
+            row_comment(row, number)
+            for number, row in enumerate(rows(name, part), 1)
             if not args.not_toxic or row.get("labels", {}).get("src:toxicity_level") == 1
         ]
-        fired, examples = rule_fires(engine, texts)
-        print(f"{name} ({part}): {len(texts)} comments")
+        fired, examples = rule_fires(engine, comments)
+        print(f"{name} ({part}): {len(comments)} comments")
         for slug, count in fired.most_common():
-            print(f"  {slug:18} {count:6}  {count / max(len(texts), 1):6.1%}")
+            print(f"  {slug:18} {count:6}  {count / max(len(comments), 1):6.1%}")
             for text in examples[slug][: args.show]:
                 print(f"      {text[:110]!r}")
 

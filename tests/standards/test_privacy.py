@@ -137,6 +137,8 @@ def test_a_persons_number_beside_a_helpline_is_still_personal_data(text: str) ->
         "My iPhone has 2 million times the storage of the 1969 Apollo 11 spacecraft computer.",
         "Mint 1934 Dusenberg Model-J 534-2560 Convertible Coupe at the show",
         "Please see Wikipedia talk:WikiProject Novels#5-5-5 Improvement Drive for details.",
+        "Canadian Journal of Economics, Vol. 37 Issue 2, pages 10 to 31",
+        "Best bit is Season 4 Episode 9, trust me",
     ],
 )
 def test_numbers_in_links_dates_and_names_are_not_personal_data(text: str) -> None:

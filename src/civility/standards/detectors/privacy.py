@@ -146,7 +146,8 @@ _ADDRESS_CORE = re.compile(
     rf"|\b(?:{_CAP}{_GAP}){{0,3}}[A-Z\u00c0-\u00de][\w\u00c0-\u024f]*(?i:{_STREET_SUFFIXES})\.?{_GAP}{_NUMBER}"
     rf"|\b(?=[A-Z\u00c0-\u00de\u0370-\u03ff])(?i:{_STREET_WORDS})\.?{_GAP}(?:{_CAP}{_GAP}){{0,4}}{_NUMBER})"
 )
-# Words that make "20 December 2006", "15 AT THE AGE OF 46" or "7 of 9" something else.
+# Words that make "20 December 2006", "15 AT THE AGE OF 46", "7 of 9" or "37 Issue 2"
+# something else.
 _NOT_ADDRESS_WORDS = frozenset(
     [
         "january",
@@ -205,6 +206,19 @@ _NOT_ADDRESS_WORDS = frozenset(
         "weeks",
         "months",
         "percent",
+        # Citations and series: "Vol. 37 Issue 2", "Season 4 Episode 9", "Chapter 3 Figure 2".
+        "issue",
+        "volume",
+        "vol",
+        "chapter",
+        "episode",
+        "season",
+        "figure",
+        "fig",
+        "page",
+        "pp",
+        "edition",
+        "version",
     ]
 )
 _MIN_NAME_LETTERS = 4

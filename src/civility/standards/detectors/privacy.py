@@ -300,8 +300,6 @@ def _phone_plausible(candidate: str, before: str, after: str, regions: tuple[str
         or re.fullmatch(r"(?:19|20)\d\d(?:[ .-]+\(?(?:19|20)\d\d\)?)*", bare)
     ):
         return False  # dates and years
-    if _NOT_PHONE_NUMBER.search(before):
-        return False
     groups = re.findall(r"\d+", candidate)
     context = bool(_PHONE_CONTEXT.search(before) or _PHONE_AFTER.match(after))
     if len(groups) == 1 and not candidate.startswith("+") and not context:
@@ -424,8 +422,8 @@ def find_personal_data(
         for match in _PHONE.finditer(text):
             start, end = match.span()
             before, after = text[max(0, start - 40) : start], text[end : end + 12]
-            if _HELPLINE_BEFORE.search(before):
-                continue
+            if _HELPLINE_BEFORE.search(before) or _NOT_PHONE_NUMBER.search(before):
+                continue  # the words before it say whose number it is: a service's, a case's
             if _phone_plausible(match.group(), before, after, phone_regions):
                 add("phone number", start, end)
     found.sort(key=lambda datum: datum.start)

@@ -125,13 +125,21 @@ CAPS = {
 # without attacking anyone for who they are) weigh 3: at 1 they are 200 among 32,000 tweets and
 # the hate rule still queued 12% of c3's news comments (eval only), at 3 it queues 9%. The
 # team's heated political comments without insult weigh 6 for the same reason (insult queued
-# 23% of c3 before them, 18% at 3, 17% at 6; models/README.md).
+# 23% of c3 before them, 18% at 3, 17% at 6; models/README.md). The team's long civil news
+# comments (70-250 words: praise, reasoned disagreement, experience, analysis, groups named
+# in policy talk) weigh 8: clean news comments of 150+ words were queued for insult ten times
+# as often as those under 20 words (hate: three times); of the insult head's 441 training
+# texts of 80+ words, 36% were insults (8% of all its rows), mostly civil_comments rows, which
+# are all toxic. At weight 1 the 240 rows moved nothing; at 3 and 8 the clean news comments
+# queued for hate fell from 334 to 319 and 276 of 4,157, for insult from 312 to 275 and 240
+# (eval only; models/README.md section 3).
 SOURCE_WEIGHTS: dict[str, float] = {
     "implicit_hate_latent": 0.3,
     "civil_comments_toxic_spans": 0.3,
     "seeds/hate_political_negatives": 3.0,
     "seeds/insult_political": 6.0,
     "seeds/spam_prize_scams": 0.25,
+    "seeds/news_long_clean": 8.0,
 }
 # Which cue groups (lexicons/cues.txt, hate_slurs.txt; ``learned.cue_vector``) a head reads
 # beside the embedding. Heads with public training data that can weigh a cue use one; the
@@ -162,6 +170,8 @@ CUE_GROUPS: dict[str, frozenset[str]] = {
 # glitches, slang, "this beat is sick") teach the profanity head that informality is not
 # offensive language: its public data are tweets, most of them offensive (davidson), so a
 # casual tweet read as offensive; they were written for that head and checked for no other.
+# The team's long civil news comments were written against the hate and insult heads' length
+# bias and checked for those two only.
 ONLY_HEADS: dict[str, frozenset[str]] = {
     "seeds/insult": frozenset({"insult"}),
     "seeds/insult_political": frozenset({"insult"}),
@@ -173,6 +183,7 @@ ONLY_HEADS: dict[str, frozenset[str]] = {
     "seeds/narcotics_dealing": frozenset({"narcotics"}),
     "seeds/wellbeing_talk": frozenset({"trolling", "minors", "narcotics"}),
     "seeds/casual_clean": frozenset({"profanity"}),
+    "seeds/news_long_clean": frozenset({"insult", "hate"}),
 }
 TRAIN_SETS = (
     "davidson_hate_offensive",

@@ -39,3 +39,24 @@ def test_a_head_trained_mostly_on_positives_is_calibrated_for_mostly_clean_comme
 def test_a_head_with_fewer_positives_than_the_prior_keeps_its_own_share() -> None:
     scores, y = _scores(300, 9700)
     assert heads.calibration_knots(scores, y, prior=0.1) == heads.calibration_knots(scores, y)
+
+
+def test_length_balanced_weights_make_length_say_nothing_of_the_label() -> None:
+    corpus = heads.Corpus()
+    # Long texts are mostly insults, short ones mostly clean: the shortcut the insult head had.
+    rows = [("word " * 100, 1.0)] * 30 + [("word " * 100, 0.0)] * 10
+    rows += [("word " * 5, 1.0)] * 5 + [("word " * 5, 0.0)] * 95
+    for text, label in rows:
+        corpus.add(text, {"insult": label}, "test")
+    index = np.arange(len(rows))
+    y = np.array([int(label) for _, label in rows])
+    weights = np.ones(len(rows))
+    balanced = heads.length_balanced(corpus, index, y, weights)
+    share = weights[y == 1].sum() / weights.sum()
+    long_rows = np.arange(len(rows)) < 40
+    for band in (long_rows, ~long_rows):
+        assert np.isclose(balanced[band & (y == 1)].sum() / balanced[band].sum(), share)
+        assert np.isclose(balanced[band].sum(), weights[band].sum())
+    assert "insult" in heads.LENGTH_BALANCED_SLUGS
+    trained = heads.head_row_weights(corpus, "insult", index, y)
+    assert np.allclose(trained, balanced)

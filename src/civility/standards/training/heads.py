@@ -127,7 +127,7 @@ CAPS = {
 # team's heated political comments without insult weigh 6 for the same reason (insult queued
 # 23% of c3 before them, 18% at 3, 17% at 6; models/README.md). The team's long civil news
 # comments (70-250 words: praise, reasoned disagreement, experience, analysis, groups named
-# in policy talk) weigh 8: clean news comments of 150+ words were queued for insult ten times
+# in policy talk) weigh 8: clean news comments of 150+ words were queued for insult nine times
 # as often as those under 20 words (hate: three times); of the insult head's 441 training
 # texts of 80+ words, 36% were insults (8% of all its rows), mostly civil_comments rows, which
 # are all toxic. At weight 1 the 240 rows moved nothing; at 3 and 8 the clean news comments
